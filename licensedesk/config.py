@@ -1,0 +1,186 @@
+"""Configuration: ``LICENSE_DESK_*`` environment variables over an optional TOML file.
+
+The environment wins over the file, so a scheduler can override one value without editing it.
+Validation happens here, once, and every problem is one sentence naming the setting.
+Imports nothing from the rest of the project except ``errors``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from licensedesk.errors import ConfigError
+
+ENV_PREFIX = "LICENSE_DESK_"
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_AUTHORITY_URL = "https://login.microsoftonline.com"
+DEFAULT_STORE = "data/license-desk.sqlite"
+DEFAULT_DEMO_STORE = "data/demo.sqlite"
+CONFIG_FILE_ENV = "LICENSE_DESK_CONFIG"
+
+# name in TOML / suffix of the environment variable -> kind
+_KEYS: dict[str, str] = {
+    "store": "str",
+    "tenant_id": "str",
+    "client_id": "str",
+    "client_secret": "secret",
+    "client_certificate": "str",
+    "client_certificate_password": "secret",
+    "graph_url": "url",
+    "authority_url": "url",
+    "ca_bundle": "str",
+    "allow_writes": "bool",
+    "inactive_days": "int",
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything License Desk needs to know about where to read and write.
+
+    Secrets are excluded from ``repr`` so a logged Settings never leaks them.
+    """
+
+    store: str = DEFAULT_STORE
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    client_certificate: str | None = None
+    client_certificate_password: str | None = field(default=None, repr=False)
+    graph_url: str = DEFAULT_GRAPH_URL
+    authority_url: str = DEFAULT_AUTHORITY_URL
+    ca_bundle: str | None = None
+    allow_writes: bool = False
+    inactive_days: int = 90
+
+    @property
+    def tenant_configured(self) -> bool:
+        """True when enough is set to try a collection."""
+        return bool(self.tenant_id and self.client_id and (self.client_secret or self.client_certificate))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values, for redaction."""
+        return tuple(s for s in (self.client_secret, self.client_certificate_password) if s)
+
+    def require_tenant(self) -> None:
+        """Raise ConfigError naming what is missing to reach a tenant."""
+        missing = [
+            f"{ENV_PREFIX}{name.upper()}"
+            for name, value in (("tenant_id", self.tenant_id), ("client_id", self.client_id))
+            if not value
+        ]
+        if not (self.client_secret or self.client_certificate):
+            missing.append(f"{ENV_PREFIX}CLIENT_SECRET or {ENV_PREFIX}CLIENT_CERTIFICATE")
+        if missing:
+            raise ConfigError(
+                "No tenant is configured: set "
+                + ", ".join(missing)
+                + " (or run `license-desk demo` for the simulated tenant)."
+            )
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: str | Path | None = None
+) -> Settings:
+    """Build Settings from a TOML file (optional) and the environment (which wins).
+
+    Args:
+        environ: the environment to read; ``os.environ`` by default.
+        config_file: a TOML file; else ``$LICENSE_DESK_CONFIG``; else none.
+
+    Raises:
+        ConfigError: one sentence naming the bad setting.
+    """
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    path = config_file or env.get(CONFIG_FILE_ENV)
+    if path:
+        raw.update(_read_toml(Path(path)))
+    for key in _KEYS:
+        value = env.get(ENV_PREFIX + key.upper())
+        if value is not None and value != "":
+            raw[key] = value
+    values = {key: _coerce(key, value) for key, value in raw.items()}
+    settings = Settings(**values)  # type: ignore[arg-type]
+    _validate(settings)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"The configuration file {path} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"The configuration file {path} cannot be read ({exc.__class__.__name__})."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The configuration file {path} is not valid TOML: {exc}.") from None
+    # Accept both a flat file and one with a [license_desk] table.
+    section = data.get("license_desk", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"The configuration file {path} has a [license_desk] entry that is not a table.")
+    unknown = sorted(set(section) - set(_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"The configuration file {path} has unknown setting(s) {', '.join(unknown)}; "
+            f"known settings are {', '.join(_KEYS)}."
+        )
+    return dict(section)
+
+
+def _coerce(key: str, value: object) -> object:
+    kind = _KEYS[key]
+    name = ENV_PREFIX + key.upper()
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be true or false, not {str(value)!r}.")
+    if kind == "int":
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {str(value)!r}.") from None
+        if number <= 0:
+            raise ConfigError(f"{name} must be positive, not {number}.")
+        return number
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be text.")
+    text = value.strip()
+    if kind == "url":
+        return text.rstrip("/")
+    return text
+
+
+def _validate(settings: Settings) -> None:
+    for key in ("graph_url", "authority_url"):
+        url = getattr(settings, key)
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ConfigError(
+                f"{ENV_PREFIX}{key.upper()} must be an https URL with a host name, not {url!r}."
+            )
+    if settings.ca_bundle and not Path(settings.ca_bundle).is_file():
+        raise ConfigError(
+            f"{ENV_PREFIX}CA_BUNDLE points to {settings.ca_bundle}, which is not a readable file."
+        )
+    if settings.client_certificate and not Path(settings.client_certificate).is_file():
+        raise ConfigError(
+            f"{ENV_PREFIX}CLIENT_CERTIFICATE points to {settings.client_certificate}, which is not a readable file."
+        )
+    if settings.tenant_id is not None and ("/" in settings.tenant_id or not settings.tenant_id):
+        raise ConfigError(f"{ENV_PREFIX}TENANT_ID must be a tenant id or domain, not {settings.tenant_id!r}.")

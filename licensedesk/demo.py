@@ -1,0 +1,102 @@
+"""The demo tenant: a simulated tenant collected day by day by the real collectors.
+
+Nothing here is faked past the HTTP boundary: the simulator serves Graph over TLS on
+127.0.0.1 and the same collectors and store that serve a real tenant build the history.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from graphsim.server import GraphSimulator
+from graphsim.tenant import Tenant, build_tenant
+
+from licensedesk.config import Settings
+from licensedesk.runner import run_collection
+
+
+def _start(days: int) -> datetime:
+    today = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=days)
+
+
+def simulator_settings(sim: GraphSimulator, store: str) -> Settings:
+    """Settings that point the collectors at a running simulator."""
+    return Settings(
+        store=store,
+        tenant_id=sim.tenant_id,
+        client_id=sim.client_id,
+        client_secret=sim.client_secret,
+        graph_url=sim.graph_url,
+        authority_url=sim.authority_url,
+        ca_bundle=sim.ca_bundle,
+    )
+
+
+def build_demo_store(
+    path: str | Path,
+    *,
+    users: int = 600,
+    days: int = 42,
+    seed: int = 7,
+    progress: Callable[[int], None] | None = None,
+) -> str:
+    """Build a fresh demo store at ``path`` with one snapshot per simulated day (days + 1 in all).
+
+    The store is built beside the target and moved into place at the end, so an interrupted
+    build never leaves a half-built demo behind.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = target.with_name(target.name + ".building")
+    for leftover in _sqlite_files(building):
+        leftover.unlink(missing_ok=True)
+    tenant = build_tenant(users=users, seed=seed, start=_start(days))
+    last = None
+    with GraphSimulator(tenant) as sim:
+        settings = simulator_settings(sim, str(building))
+        for day in range(days + 1):
+            if day:
+                tenant.advance_day()
+            last = run_collection(settings, clock=partial(_iso, tenant))
+            if progress:
+                progress(day + 1)
+    for old in _sqlite_files(target):
+        old.unlink(missing_ok=True)
+    os.replace(building, target)
+    assert last is not None
+    return f"{days + 1} snapshots, {last.users:,} users, {last.skus} SKUs"
+
+
+@contextmanager
+def serve_demo_simulator(*, users: int, days: int, seed: int) -> Iterator[dict[str, str]]:
+    """Keep the demo tenant (as of its last day) served while the dashboard runs.
+
+    Yields the environment that points License Desk at it, so "collect now" works in the demo.
+    """
+    tenant = build_tenant(users=users, seed=seed, start=_start(days))
+    for _ in range(days):
+        tenant.advance_day()
+    with GraphSimulator(tenant) as sim:
+        yield {
+            "LICENSE_DESK_TENANT_ID": sim.tenant_id,
+            "LICENSE_DESK_CLIENT_ID": sim.client_id,
+            "LICENSE_DESK_CLIENT_SECRET": sim.client_secret,
+            "LICENSE_DESK_GRAPH_URL": sim.graph_url,
+            "LICENSE_DESK_AUTHORITY_URL": sim.authority_url,
+            "LICENSE_DESK_CA_BUNDLE": sim.ca_bundle,
+        }
+
+
+def _iso(tenant: Tenant) -> str:
+    now: datetime = tenant.now
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sqlite_files(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]

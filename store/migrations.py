@@ -1,0 +1,156 @@
+"""Numbered, append-only schema migrations.
+
+Each migration runs in one transaction together with its row in ``schema_migrations``, so a
+failed migration stays pending and the store is never half-upgraded. Never edit a migration
+that has shipped: add the next number. The SQL avoids SQLite-only syntax where a portable form
+exists, so the same statements can later serve PostgreSQL.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (
+        1,
+        "initial",
+        """
+        CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            tenant_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed')),
+            error TEXT,
+            host TEXT,
+            pid INTEGER,
+            user_count INTEGER,
+            license_count INTEGER,
+            sku_count INTEGER,
+            group_count INTEGER,
+            request_count INTEGER,
+            retry_count INTEGER,
+            duration_seconds REAL,
+            signin_available INTEGER,
+            warnings TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX snapshots_status ON snapshots (status, id);
+
+        -- Per-snapshot facts: small (tens of SKUs), so kept whole each time.
+        CREATE TABLE sku_counts (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots (id),
+            sku_id TEXT NOT NULL,
+            sku_part_number TEXT NOT NULL,
+            applies_to TEXT,
+            capability_status TEXT,
+            enabled INTEGER NOT NULL,
+            warning INTEGER NOT NULL,
+            suspended INTEGER NOT NULL,
+            locked_out INTEGER NOT NULL,
+            consumed INTEGER NOT NULL,
+            users_in_store INTEGER NOT NULL,
+            PRIMARY KEY (snapshot_id, sku_id)
+        );
+        CREATE TABLE sku_service_plans (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots (id),
+            sku_id TEXT NOT NULL,
+            service_plan_id TEXT NOT NULL,
+            service_plan_name TEXT,
+            provisioning_status TEXT,
+            applies_to TEXT,
+            PRIMARY KEY (snapshot_id, sku_id, service_plan_id)
+        );
+        CREATE TABLE subscriptions (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots (id),
+            subscription_id TEXT NOT NULL,
+            commerce_subscription_id TEXT,
+            sku_id TEXT,
+            sku_part_number TEXT,
+            status TEXT,
+            total_licenses INTEGER NOT NULL,
+            is_trial INTEGER,
+            created_at TEXT,
+            next_lifecycle_at TEXT,
+            PRIMARY KEY (snapshot_id, subscription_id)
+        );
+        CREATE TABLE licensed_groups (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots (id),
+            group_id TEXT NOT NULL,
+            display_name TEXT,
+            processing_state TEXT,
+            has_errors INTEGER NOT NULL,
+            PRIMARY KEY (snapshot_id, group_id)
+        );
+        CREATE TABLE group_licenses (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots (id),
+            group_id TEXT NOT NULL,
+            sku_id TEXT NOT NULL,
+            disabled_plans TEXT NOT NULL,
+            PRIMARY KEY (snapshot_id, group_id, sku_id)
+        );
+        CREATE TABLE group_error_members (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots (id),
+            group_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            PRIMARY KEY (snapshot_id, group_id, user_id)
+        );
+
+        -- Per-user facts: large, and mostly unchanged from one day to the next, so kept as
+        -- intervals of snapshot ids: a row is valid from snapshot valid_from (inclusive) to
+        -- valid_to (exclusive; NULL while current). Only complete snapshots ever write here.
+        CREATE TABLE users (
+            user_id TEXT NOT NULL,
+            valid_from INTEGER NOT NULL,
+            valid_to INTEGER,
+            user_principal_name TEXT,
+            display_name TEXT,
+            account_enabled INTEGER,
+            user_type TEXT,
+            usage_location TEXT,
+            department TEXT,
+            company_name TEXT,
+            job_title TEXT,
+            created_at TEXT
+        );
+        CREATE INDEX users_current ON users (user_id) WHERE valid_to IS NULL;
+        CREATE INDEX users_span ON users (valid_from, valid_to);
+        CREATE TABLE user_licenses (
+            user_id TEXT NOT NULL,
+            sku_id TEXT NOT NULL,
+            assigned_by_group TEXT NOT NULL,
+            state TEXT NOT NULL,
+            error TEXT NOT NULL,
+            disabled_plans TEXT NOT NULL,
+            last_updated_at TEXT,
+            valid_from INTEGER NOT NULL,
+            valid_to INTEGER
+        );
+        CREATE INDEX user_licenses_current ON user_licenses (user_id, sku_id, assigned_by_group)
+            WHERE valid_to IS NULL;
+        CREATE INDEX user_licenses_span ON user_licenses (valid_from, valid_to);
+        -- Last sign-in is a "latest known" value that changes daily for most users: keeping its
+        -- history would dwarf everything else, so only the latest is kept.
+        CREATE TABLE user_signins (
+            user_id TEXT PRIMARY KEY,
+            last_sign_in_at TEXT,
+            last_non_interactive_at TEXT,
+            last_successful_at TEXT,
+            snapshot_id INTEGER NOT NULL
+        );
+
+        CREATE TABLE catalog_products (
+            sku_id TEXT PRIMARY KEY,
+            sku_part_number TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT,
+            source TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE catalog_plans (
+            sku_id TEXT NOT NULL,
+            service_plan_id TEXT NOT NULL,
+            service_plan_name TEXT,
+            friendly_name TEXT,
+            PRIMARY KEY (sku_id, service_plan_id)
+        );
+        """,
+    ),
+)

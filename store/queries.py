@@ -1,0 +1,178 @@
+"""Named reads: each returns a DataFrame for one complete snapshot (the latest by default).
+
+Only complete snapshots are ever read. Per-user rows are reconstructed from the interval
+history: a row belongs to snapshot S when ``valid_from <= S`` and ``valid_to`` is null or
+greater than S. All SQL is parameterised.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from licensedesk.errors import StoreError
+from store.db import Store
+
+_AS_OF = "{t}.valid_from <= :sid AND ({t}.valid_to IS NULL OR {t}.valid_to > :sid)"
+
+
+def _frame(store: Store, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    return pd.read_sql_query(sql, store.conn, params=params or {})
+
+
+def snapshots(store: Store) -> pd.DataFrame:
+    """Every snapshot attempt, newest first, with its status, counts and warnings (a list)."""
+    frame = _frame(store, "SELECT * FROM snapshots ORDER BY id DESC")
+    frame["warnings"] = frame["warnings"].map(lambda text: json.loads(text) if text else [])
+    return frame
+
+
+def complete_snapshot_ids(store: Store) -> list[int]:
+    """Ids of complete snapshots, oldest first."""
+    rows = store.conn.execute("SELECT id FROM snapshots WHERE status = 'complete' ORDER BY id").fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def resolve_snapshot(store: Store, snapshot_id: int | None = None) -> int:
+    """The given complete snapshot, or the latest complete one.
+
+    Raises:
+        StoreError: no complete snapshot yet, or the id is not a complete snapshot.
+    """
+    if snapshot_id is None:
+        row = store.conn.execute("SELECT MAX(id) FROM snapshots WHERE status = 'complete'").fetchone()
+        if row[0] is None:
+            raise StoreError(
+                f"The store at {store.path} has no complete snapshot yet; run `license-desk collect` first."
+            )
+        return int(row[0])
+    row = store.conn.execute("SELECT status FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+    if row is None or row[0] != "complete":
+        raise StoreError(f"Snapshot {snapshot_id} is not a complete snapshot in {store.path}.")
+    return snapshot_id
+
+
+def snapshot_info(store: Store, snapshot_id: int) -> dict[str, Any]:
+    """One snapshot's row as a dict (warnings decoded)."""
+    cur = store.conn.execute("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,))
+    names = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    if row is None:
+        raise StoreError(f"Snapshot {snapshot_id} does not exist in {store.path}.")
+    info = dict(zip(names, row, strict=True))
+    info["warnings"] = json.loads(info["warnings"] or "[]")
+    return info
+
+
+def sku_counts(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """Per-SKU seat counts with the catalog's name and kind (null when the SKU is unknown)."""
+    return _frame(
+        store,
+        """SELECT s.sku_id, s.sku_part_number, c.name AS catalog_name, c.kind AS catalog_kind, s.applies_to,
+                  s.capability_status, s.enabled, s.warning, s.suspended, s.locked_out, s.consumed, s.users_in_store
+           FROM sku_counts s LEFT JOIN catalog_products c ON c.sku_id = s.sku_id
+           WHERE s.snapshot_id = :sid ORDER BY s.sku_part_number""",
+        {"sid": snapshot_id},
+    )
+
+
+def sku_history(store: Store) -> pd.DataFrame:
+    """Seat counts of every SKU in every complete snapshot, with the snapshot's start time."""
+    return _frame(
+        store,
+        """SELECT sn.id AS snapshot_id, sn.started_at, s.sku_id, s.sku_part_number, s.enabled, s.warning,
+                  s.suspended, s.locked_out, s.consumed
+           FROM sku_counts s JOIN snapshots sn ON sn.id = s.snapshot_id
+           WHERE sn.status = 'complete' ORDER BY sn.id, s.sku_part_number""",
+    )
+
+
+def service_plans(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """Service plans of each SKU in a snapshot."""
+    return _frame(
+        store,
+        "SELECT sku_id, service_plan_id, service_plan_name, provisioning_status, applies_to "
+        "FROM sku_service_plans WHERE snapshot_id = :sid ORDER BY sku_id, service_plan_name",
+        {"sid": snapshot_id},
+    )
+
+
+def subscriptions(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """Commerce subscriptions in a snapshot."""
+    return _frame(
+        store,
+        """SELECT subscription_id, commerce_subscription_id, sku_id, sku_part_number, status, total_licenses,
+                  is_trial, created_at, next_lifecycle_at
+           FROM subscriptions WHERE snapshot_id = :sid ORDER BY sku_part_number, subscription_id""",
+        {"sid": snapshot_id},
+    )
+
+
+def users(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """Users as of a snapshot, with the latest known sign-in activity."""
+    return _frame(
+        store,
+        f"""SELECT u.user_id, u.user_principal_name, u.display_name, u.account_enabled, u.user_type,
+                   u.usage_location, u.department, u.company_name, u.job_title, u.created_at,
+                   si.last_sign_in_at, si.last_non_interactive_at, si.last_successful_at
+            FROM users u LEFT JOIN user_signins si ON si.user_id = u.user_id
+            WHERE {_AS_OF.format(t="u")} ORDER BY u.user_principal_name""",
+        {"sid": snapshot_id},
+    )
+
+
+def user_licenses(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """License assignment states as of a snapshot; ``assigned_by_group``/``error`` are '' when none."""
+    return _frame(
+        store,
+        f"""SELECT l.user_id, l.sku_id, COALESCE(s.sku_part_number, c.sku_part_number, l.sku_id) AS sku_part_number,
+                   l.assigned_by_group, l.state, l.error, l.disabled_plans, l.last_updated_at
+            FROM user_licenses l
+            LEFT JOIN sku_counts s ON s.snapshot_id = :sid AND s.sku_id = l.sku_id
+            LEFT JOIN catalog_products c ON c.sku_id = l.sku_id
+            WHERE {_AS_OF.format(t="l")} ORDER BY l.user_id, sku_part_number, l.assigned_by_group""",
+        {"sid": snapshot_id},
+    )
+
+
+def licensed_groups(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """Licensed groups with the SKUs each assigns (one row per group and SKU)."""
+    return _frame(
+        store,
+        """SELECT g.group_id, g.display_name AS group_name, g.processing_state, g.has_errors, gl.sku_id,
+                  gl.disabled_plans
+           FROM licensed_groups g LEFT JOIN group_licenses gl
+             ON gl.snapshot_id = g.snapshot_id AND gl.group_id = g.group_id
+           WHERE g.snapshot_id = :sid ORDER BY g.display_name, gl.sku_id""",
+        {"sid": snapshot_id},
+    )
+
+
+def group_errors(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """Every group-based assignment in error: group, member, SKU and Graph's error code."""
+    return _frame(
+        store,
+        f"""SELECT l.assigned_by_group AS group_id, g.display_name AS group_name, l.user_id,
+                   u.user_principal_name, u.display_name, u.usage_location, l.sku_id,
+                   COALESCE(s.sku_part_number, c.sku_part_number, l.sku_id) AS sku_part_number,
+                   l.state, l.error, l.last_updated_at
+            FROM user_licenses l
+            LEFT JOIN licensed_groups g ON g.snapshot_id = :sid AND g.group_id = l.assigned_by_group
+            LEFT JOIN users u ON u.user_id = l.user_id AND {_AS_OF.format(t="u")}
+            LEFT JOIN sku_counts s ON s.snapshot_id = :sid AND s.sku_id = l.sku_id
+            LEFT JOIN catalog_products c ON c.sku_id = l.sku_id
+            WHERE {_AS_OF.format(t="l")} AND l.assigned_by_group <> '' AND l.error <> ''
+            ORDER BY g.display_name, l.error, u.user_principal_name""",
+        {"sid": snapshot_id},
+    )
+
+
+def group_error_members(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """Graph's own list of members in error per group (membersWithLicenseErrors)."""
+    return _frame(
+        store,
+        "SELECT group_id, user_id FROM group_error_members WHERE snapshot_id = :sid ORDER BY group_id, user_id",
+        {"sid": snapshot_id},
+    )

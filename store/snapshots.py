@@ -1,0 +1,305 @@
+"""Writing one snapshot atomically.
+
+A collection streams its rows into TEMP staging tables (private to this connection, so they
+hold no lock on the store and vanish if the process dies). ``complete()`` then, in ONE
+transaction, copies the per-snapshot facts, turns the staged user rows into interval changes
+against the current history, and marks the snapshot complete. Readers only ever look at
+complete snapshots, so a crash at any point leaves the previous snapshot as the latest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from licensedesk.errors import StoreError
+from store.db import Store, utcnow
+
+# staging table -> columns, in the order rows arrive
+_STAGING: dict[str, tuple[str, ...]] = {
+    "stage_skus": (
+        "sku_id", "sku_part_number", "applies_to", "capability_status",
+        "enabled", "warning", "suspended", "locked_out", "consumed",
+    ),
+    "stage_plans": ("sku_id", "service_plan_id", "service_plan_name", "provisioning_status", "applies_to"),
+    "stage_subscriptions": (
+        "subscription_id", "commerce_subscription_id", "sku_id", "sku_part_number", "status",
+        "total_licenses", "is_trial", "created_at", "next_lifecycle_at",
+    ),
+    "stage_groups": ("group_id", "display_name", "processing_state", "has_errors"),
+    "stage_group_licenses": ("group_id", "sku_id", "disabled_plans"),
+    "stage_error_members": ("group_id", "user_id"),
+    "stage_users": (
+        "user_id", "user_principal_name", "display_name", "account_enabled", "user_type",
+        "usage_location", "department", "company_name", "job_title", "created_at",
+    ),
+    "stage_licenses": (
+        "user_id", "sku_id", "assigned_by_group", "state", "error", "disabled_plans", "last_updated_at",
+    ),
+    "stage_assigned": ("user_id", "sku_id"),
+    "stage_signins": ("user_id", "last_sign_in_at", "last_non_interactive_at", "last_successful_at"),
+}  # fmt: skip
+_KEYS: dict[str, tuple[str, ...]] = {
+    "stage_skus": ("sku_id",),
+    "stage_plans": ("sku_id", "service_plan_id"),
+    "stage_subscriptions": ("subscription_id",),
+    "stage_groups": ("group_id",),
+    "stage_group_licenses": ("group_id", "sku_id"),
+    "stage_error_members": ("group_id", "user_id"),
+    "stage_users": ("user_id",),
+    "stage_licenses": ("user_id", "sku_id", "assigned_by_group"),
+    "stage_assigned": ("user_id", "sku_id"),
+    "stage_signins": ("user_id",),
+}
+USER_ATTRS = _STAGING["stage_users"][1:]
+# What makes a license row "the same" from one snapshot to the next (lastUpdated is carried along).
+LICENSE_IDENTITY = ("user_id", "sku_id", "assigned_by_group", "state", "error", "disabled_plans")
+
+
+@dataclass
+class SnapshotSummary:
+    snapshot_id: int
+    users: int
+    licenses: int
+    skus: int
+    groups: int
+    users_changed: int
+    licenses_changed: int
+    warnings: list[str] = field(default_factory=list)
+
+
+class SnapshotWriter:
+    """Stage rows for one snapshot and publish them atomically with ``complete()``.
+
+    Use as a context manager: leaving the block without ``complete()`` (an exception, a
+    KeyboardInterrupt) marks the snapshot failed and publishes nothing.
+    """
+
+    def __init__(self, store: Store, tenant_id: str, started_at: str | None = None) -> None:
+        self.store = store
+        self.tenant_id = tenant_id
+        self.started_at = started_at or utcnow()
+        self.snapshot_id: int | None = None
+        self._done = False
+
+    def __enter__(self) -> SnapshotWriter:
+        conn = self.store.conn
+        with self.store.atomic() as tx:
+            _abandon_dead_runs(tx)
+            cur = tx.execute(
+                "INSERT INTO snapshots (tenant_id, started_at, status, host, pid) VALUES (?, ?, 'running', ?, ?)",
+                (self.tenant_id, self.started_at, socket.gethostname(), os.getpid()),
+            )
+            self.snapshot_id = int(cur.lastrowid or 0)
+        for table, columns in _STAGING.items():
+            conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+            keys = ", ".join(_KEYS[table])
+            conn.execute(f"CREATE TEMP TABLE {table} ({', '.join(columns)}, PRIMARY KEY ({keys}))")
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        conn = self.store.conn
+        if conn.in_transaction:
+            conn.rollback()
+        if not self._done and self.snapshot_id is not None:
+            reason = str(exc) if exc else "the collection stopped before completing"
+            try:
+                with self.store.atomic() as tx:
+                    tx.execute(
+                        "UPDATE snapshots SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
+                        (utcnow(), reason[:500], self.snapshot_id),
+                    )
+            except Exception:  # noqa: BLE001 - the original error matters more than this bookkeeping
+                pass
+        for table in _STAGING:
+            conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+    def stage(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Add rows to a staging table; a repeated key keeps the first row (Graph sometimes repeats)."""
+        columns = _STAGING[table]
+        marks = ", ".join("?" for _ in columns)
+        self.store.conn.executemany(
+            f"INSERT INTO temp.{table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+        )
+
+    def complete(
+        self,
+        *,
+        finished_at: str | None = None,
+        request_count: int = 0,
+        retry_count: int = 0,
+        duration_seconds: float | None = None,
+        signin_available: bool = True,
+        warnings: Sequence[str] = (),
+    ) -> SnapshotSummary:
+        """Publish the snapshot: facts, interval changes and status in one transaction."""
+        sid = self.snapshot_id
+        if sid is None:
+            raise StoreError("Internal error: complete() called outside the snapshot block.")
+        notes = list(warnings)
+        with self.store.atomic() as tx:
+            newer = tx.execute(
+                "SELECT MAX(id) FROM snapshots WHERE status = 'complete'",
+            ).fetchone()[0]
+            if newer is not None and newer > sid:
+                raise StoreError(
+                    "Another collection finished while this one ran; this snapshot was discarded to keep history in order."
+                )
+            notes.extend(_reconcile(tx, sid))
+            _copy_facts(tx, sid)
+            users_changed = _apply_user_intervals(tx, sid)
+            licenses_changed = _apply_license_intervals(tx, sid)
+            if signin_available:
+                tx.execute(
+                    """INSERT INTO user_signins (user_id, last_sign_in_at, last_non_interactive_at, last_successful_at, snapshot_id)
+                       SELECT user_id, last_sign_in_at, last_non_interactive_at, last_successful_at, ? FROM temp.stage_signins
+                       WHERE true
+                       ON CONFLICT (user_id) DO UPDATE SET last_sign_in_at = excluded.last_sign_in_at,
+                           last_non_interactive_at = excluded.last_non_interactive_at,
+                           last_successful_at = excluded.last_successful_at, snapshot_id = excluded.snapshot_id""",
+                    (sid,),
+                )
+            counts = {
+                name: tx.execute(f"SELECT COUNT(*) FROM temp.{table}").fetchone()[0]
+                for name, table in (
+                    ("users", "stage_users"),
+                    ("licenses", "stage_licenses"),
+                    ("skus", "stage_skus"),
+                    ("groups", "stage_groups"),
+                )
+            }
+            finished = finished_at or utcnow()
+            tx.execute(
+                """UPDATE snapshots SET status = 'complete', finished_at = ?, user_count = ?, license_count = ?,
+                       sku_count = ?, group_count = ?, request_count = ?, retry_count = ?,
+                       duration_seconds = ?, signin_available = ?, warnings = ?
+                   WHERE id = ?""",
+                (
+                    finished, counts["users"], counts["licenses"], counts["skus"], counts["groups"],
+                    request_count, retry_count, duration_seconds,
+                    int(signin_available), json.dumps(notes), sid,
+                ),
+            )  # fmt: skip
+        self._done = True
+        return SnapshotSummary(
+            snapshot_id=sid,
+            users=counts["users"],
+            licenses=counts["licenses"],
+            skus=counts["skus"],
+            groups=counts["groups"],
+            users_changed=users_changed,
+            licenses_changed=licenses_changed,
+            warnings=notes,
+        )
+
+
+def _abandon_dead_runs(tx: Any) -> None:
+    """Mark 'running' snapshots of processes that no longer exist on this host as failed."""
+    host = socket.gethostname()
+    for sid, pid in tx.execute(
+        "SELECT id, pid FROM snapshots WHERE status = 'running' AND host = ?", (host,)
+    ).fetchall():
+        if pid is None or not _alive(int(pid)):
+            tx.execute(
+                "UPDATE snapshots SET status = 'failed', error = ? WHERE id = ?",
+                ("the collector process ended before completing this snapshot", sid),
+            )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reconcile(tx: Any, sid: int) -> list[str]:
+    """Compare the per-user count of each SKU with Graph's consumedUnits; explain any gap."""
+    tx.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS stage_holders AS SELECT sku_id, COUNT(*) AS holders "
+        "FROM temp.stage_assigned GROUP BY sku_id"
+    )
+    rows = tx.execute(
+        """SELECT s.sku_part_number, s.consumed, COALESCE(h.holders, 0)
+           FROM temp.stage_skus s LEFT JOIN temp.stage_holders h ON h.sku_id = s.sku_id
+           WHERE s.consumed <> COALESCE(h.holders, 0) ORDER BY s.sku_part_number"""
+    ).fetchall()
+    notes = [
+        f"{part}: Graph reports {consumed} consumed units but {holders} users hold it in this snapshot "
+        f"({'more' if consumed > holders else 'fewer'} consumed than held: deleted users keep their licences "
+        "for 30 days in the recycle bin, and assignments that changed during the collection also differ)."
+        for part, consumed, holders in rows
+    ]
+    orphans = tx.execute(
+        "SELECT COUNT(DISTINCT sku_id) FROM temp.stage_assigned WHERE sku_id NOT IN (SELECT sku_id FROM temp.stage_skus)"
+    ).fetchone()[0]
+    if orphans:
+        notes.append(f"{orphans} SKU(s) held by users are missing from subscribedSkus.")
+    return notes
+
+
+def _copy_facts(tx: Any, sid: int) -> None:
+    tx.execute(
+        """INSERT INTO sku_counts (snapshot_id, sku_id, sku_part_number, applies_to, capability_status,
+               enabled, warning, suspended, locked_out, consumed, users_in_store)
+           SELECT ?, s.sku_id, s.sku_part_number, s.applies_to, s.capability_status, s.enabled, s.warning,
+               s.suspended, s.locked_out, s.consumed, COALESCE(h.holders, 0)
+           FROM temp.stage_skus s LEFT JOIN temp.stage_holders h ON h.sku_id = s.sku_id""",
+        (sid,),
+    )
+    for target, table in (
+        ("sku_service_plans", "stage_plans"),
+        ("subscriptions", "stage_subscriptions"),
+        ("licensed_groups", "stage_groups"),
+        ("group_licenses", "stage_group_licenses"),
+        ("group_error_members", "stage_error_members"),
+    ):
+        columns = ", ".join(_STAGING[table])
+        tx.execute(
+            f"INSERT INTO {target} (snapshot_id, {columns}) SELECT ?, {columns} FROM temp.{table}", (sid,)
+        )
+
+
+def _same(columns: Sequence[str], left: str, right: str, op: str = "IS") -> str:
+    # IS (not =) for nullable columns, so an unchanged null department is not a change;
+    # "=" where columns are NOT NULL, which lets the partial indexes serve the join.
+    return " AND ".join(f"{left}.{c} {op} {right}.{c}" for c in columns)
+
+
+def _apply_user_intervals(tx: Any, sid: int) -> int:
+    closed = tx.execute(
+        f"""UPDATE users SET valid_to = ? WHERE valid_to IS NULL AND NOT EXISTS (
+               SELECT 1 FROM temp.stage_users s WHERE s.user_id = users.user_id AND {_same(USER_ATTRS, "s", "users")})""",
+        (sid,),
+    ).rowcount
+    columns = ", ".join(_STAGING["stage_users"])
+    opened = tx.execute(
+        f"""INSERT INTO users ({columns}, valid_from, valid_to)
+            SELECT {", ".join("s." + c for c in _STAGING["stage_users"])}, ?, NULL FROM temp.stage_users s
+            WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.valid_to IS NULL AND u.user_id = s.user_id)""",
+        (sid,),
+    ).rowcount
+    return int(max(closed, opened))
+
+
+def _apply_license_intervals(tx: Any, sid: int) -> int:
+    closed = tx.execute(
+        f"""UPDATE user_licenses SET valid_to = ? WHERE valid_to IS NULL AND NOT EXISTS (
+               SELECT 1 FROM temp.stage_licenses s WHERE {_same(LICENSE_IDENTITY, "s", "user_licenses", "=")})""",
+        (sid,),
+    ).rowcount
+    columns = ", ".join(_STAGING["stage_licenses"])
+    opened = tx.execute(
+        f"""INSERT INTO user_licenses ({columns}, valid_from, valid_to)
+            SELECT {", ".join("s." + c for c in _STAGING["stage_licenses"])}, ?, NULL FROM temp.stage_licenses s
+            WHERE NOT EXISTS (SELECT 1 FROM user_licenses u WHERE u.valid_to IS NULL AND {_same(LICENSE_IDENTITY, "u", "s", "=")})""",
+        (sid,),
+    ).rowcount
+    return int(closed + opened)
