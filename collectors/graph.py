@@ -208,11 +208,33 @@ class GraphClient:
         self, method: str, path: str, body: Mapping[str, Any]
     ) -> tuple[int, dict[str, Any], str | None]:
         url = self.url(path)
-        response = self._send(method, url, json_body=body)
-        request_id = response.headers.get("request-id")
-        if response.status_code >= 400:
-            raise _graph_error(response.status_code, _safe_json(response), _describe(url), request_id)
-        return response.status_code, _safe_json(response) or {}, request_id
+        for attempt in range(1, self.retry.max_attempts + 1):
+            try:
+                response = self._send(method, url, json_body=body)
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                # The request may or may not have reached Graph: never resend it blindly.
+                raise GraphError(
+                    f"The connection was lost during {method} {_describe(url)} ({exc.__class__.__name__}); "
+                    "its outcome is unknown, so it was not resent."
+                ) from None
+            request_id = response.headers.get("request-id")
+            # 429 means Graph did not process the request, so resending after Retry-After is safe.
+            if response.status_code == 429 and attempt < self.retry.max_attempts:
+                self.stats.throttled += 1
+                self.stats.retries += 1
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                self._pause(
+                    min(wait if wait is not None else self._backoff(attempt), self.retry.max_single_wait)
+                )
+                continue
+            if response.status_code >= 400:
+                raise _graph_error(
+                    response.status_code, _safe_json(response), f"{method} {_describe(url)}", request_id
+                )
+            return response.status_code, _safe_json(response) or {}, request_id
+        raise ThrottledError(
+            f"Graph kept throttling {method} {_describe(url)}; it was not applied.", status=429
+        )
 
     # -- plumbing -----------------------------------------------------------------------------
     def _send(

@@ -115,9 +115,11 @@ def _progress_printer() -> Callable[[Any], None]:
             return
         if "bar" in bar:
             bar.pop("bar").close()
-        click.echo(
-            f"collect: {progress.step}" + (f" ({progress.users:,} users)" if progress.users else ""), err=True
-        )
+        if interactive:  # cron and CI logs get only the summary and warnings
+            click.echo(
+                f"collect: {progress.step}" + (f" ({progress.users:,} users)" if progress.users else ""),
+                err=True,
+            )
 
     return show
 
@@ -175,6 +177,189 @@ def _plain(value: Any) -> Any:
 
 def _jsonable(value: Any) -> Any:
     return _plain(value) if hasattr(value, "item") else str(value)
+
+
+# -- actions ---------------------------------------------------------------------------------
+def _plan_inputs(settings: Settings) -> tuple[Any, Any, Any]:
+    from analysis.seats import seat_table
+    from store import queries
+    from store.db import open_store
+
+    with open_store(settings.store, create=False) as store:
+        sid = queries.resolve_snapshot(store)
+        return (
+            seat_table(queries.sku_counts(store, sid)),
+            queries.users(store, sid),
+            queries.user_licenses(store, sid),
+        )
+
+
+def _read_users_file(path: str) -> list[str]:
+    from actions.plan import parse_user_list
+    from licensedesk.errors import InputError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"The users file {path} does not exist.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"The users file {path} is not UTF-8 text.") from None
+    except OSError as exc:
+        raise InputError(f"The users file {path} cannot be read ({exc.strerror}).") from None
+    users = parse_user_list(text)
+    if not users:
+        raise InputError(f"The users file {path} names no users.")
+    return users
+
+
+def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -> None:
+    from actions.apply import apply_plan, default_actor
+    from collectors.graph import GraphClient
+    from licensedesk.runner import run_collection
+    from store.db import open_store
+
+    settings = _settings(ctx)
+    if fmt == "json" and not apply:
+        click.echo(json.dumps(plan.as_json(), indent=1))
+    else:
+        _print_plan(plan)
+    if not plan.ok:
+        if plan.refused:
+            for refusal in plan.refused:
+                click.echo(f"license-desk: refused: {refusal.reason}", err=True)
+            ctx.exit(1)
+        click.echo("Nothing to do.", err=True)
+        return
+    if not apply:
+        click.echo(
+            "Preview only: nothing was sent. Add --apply (with LICENSE_DESK_ALLOW_WRITES=true) to send it.",
+            err=True,
+        )
+        return
+    settings.require_tenant()
+    client = GraphClient(settings)
+    with open_store(settings.store) as store:
+        result = apply_plan(
+            plan, settings=settings, client=client, store=store, actor=default_actor(),
+            on_result=lambda r: click.echo(
+                f"{r.status:>9}  {r.change.describe()}" + (f"  ({r.error})" if r.error else ""), err=True
+            ),
+        )  # fmt: skip
+    click.echo(
+        f"Applied plan {result.plan_id}: {result.succeeded} succeeded, {result.failed} failed.", err=True
+    )
+    summary = run_collection(settings)
+    click.echo(f"Snapshot {summary.snapshot_id} taken after the changes.", err=True)
+    if fmt == "json":
+        click.echo(json.dumps({"plan_id": result.plan_id, "results": [
+            {"change": r.change.describe(), "status": r.status, "http_status": r.http_status,
+             "request_id": r.request_id, "error": r.error} for r in result.results]}, indent=1))  # fmt: skip
+    if result.failed:
+        ctx.exit(1)
+
+
+def _print_plan(plan: Any) -> None:
+    for change in plan.changes:
+        click.echo(f"  + {change.describe()}")
+    for skipped in plan.skipped:
+        click.echo(f"  = {skipped.reason}")
+    for seat in plan.seats:
+        click.echo(
+            f"  {seat.sku_part_number}: {seat.purchased} purchased, {seat.consumed_before} -> {seat.consumed_after} "
+            f"assigned, {seat.available_before} -> {seat.available_after} available"
+        )
+
+
+@cli.command()
+@click.option("--sku", required=True, help="Part number (SPE_E3) or skuId.")
+@click.option("--user", "users", multiple=True, help="User principal name or object id (repeatable).")
+@click.option("--users-file", type=click.Path(dir_okay=False), help="CSV or text file of users.")
+@click.option(
+    "--group-errors", "group", help="Assign to the members of this group (id or name) that are in error."
+)
+@click.option("--disable-plan", "disabled", multiple=True, help="Service plan id to disable (repeatable).")
+@click.option("--usage-location", help="Country code to set first for users who have none.")
+@click.option("--apply", is_flag=True, help="Send the changes (needs LICENSE_DESK_ALLOW_WRITES=true).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str | None, group: str | None,
+           disabled: tuple[str, ...], usage_location: str | None, apply: bool, fmt: str) -> None:  # fmt: skip
+    """Assign a SKU directly to users; preview by default."""
+    from actions.plan import plan_assign
+
+    sources = sum(bool(x) for x in (users, users_file, group))
+    if sources != 1:
+        raise click.UsageError("Give exactly one of --user, --users-file or --group-errors.")
+    skus, user_frame, licenses = _plan_inputs(_settings(ctx))
+    targets = list(users) or (
+        _read_users_file(users_file) if users_file else _group_error_members(group, licenses)
+    )
+    plan = plan_assign(sku, targets, skus=skus, users=user_frame, licenses=licenses, disabled_plans=disabled,
+                       usage_location=usage_location.upper() if usage_location else None)  # fmt: skip
+    _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
+
+
+def _group_error_members(group: str | None, licenses: Any) -> list[str]:
+    from licensedesk.errors import InputError
+
+    gid = _group_id(group or "")
+    members = sorted(
+        set(licenses[(licenses["assigned_by_group"] == gid) & (licenses["error"] != "")]["user_id"])
+    )
+    if not members:
+        raise InputError(f"Group {group!r} has no members in error in the latest snapshot.")
+    return members
+
+
+def _group_id(group: str) -> str:
+    """A group id from an id or a display name, as of the latest snapshot."""
+    from licensedesk.errors import InputError
+    from store import queries
+    from store.db import open_store
+
+    ctx = click.get_current_context()
+    with open_store(_settings(ctx).store, create=False) as store:
+        groups = queries.licensed_groups(store, queries.resolve_snapshot(store))
+    key = group.strip().lower()
+    match = groups[(groups["group_id"].str.lower() == key) | (groups["group_name"].str.lower() == key)]
+    if match.empty:
+        raise InputError(f"There is no licensed group {group!r} in the latest snapshot.")
+    return str(match.iloc[0]["group_id"])
+
+
+@cli.command()
+@click.option("--user", "users", multiple=True, help="User principal name or object id (repeatable).")
+@click.option("--group", help="Reprocess every member of this group (id or name) that is in error.")
+@click.option("--apply", is_flag=True, help="Send the changes (needs LICENSE_DESK_ALLOW_WRITES=true).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def reprocess(ctx: click.Context, users: tuple[str, ...], group: str | None, apply: bool, fmt: str) -> None:
+    """Reprocess group-based licences of users in error; preview by default."""
+    from actions.plan import plan_reprocess
+
+    if bool(users) == bool(group):
+        raise click.UsageError("Give either --user or --group.")
+    skus, user_frame, licenses = _plan_inputs(_settings(ctx))
+    group_id = _group_id(group) if group else None
+    plan = plan_reprocess(
+        list(users) or None, group_id=group_id, skus=skus, users=user_frame, licenses=licenses
+    )
+    _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_context
+def audit(ctx: click.Context, fmt: str) -> None:
+    """The audit log of changes License Desk sent (or refused to send)."""
+    from store.audit import audit_entries
+    from store.db import open_store
+
+    with open_store(_settings(ctx).store, create=False) as store:
+        frame = audit_entries(store)
+    if fmt == "table":
+        frame = frame.drop(columns=["detail", "user_id", "sku_id", "tenant_id", "group_id"])
+    _emit(frame, fmt)
 
 
 # -- catalog ---------------------------------------------------------------------------------

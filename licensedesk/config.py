@@ -85,6 +85,16 @@ class Settings:
                 + ", ".join(missing)
                 + " (or run `license-desk demo` for the simulated tenant)."
             )
+        # Files are checked here, when a connection is about to be made, not on load: a report
+        # of the local store must not fail because a CA file has since moved.
+        if self.ca_bundle and not Path(self.ca_bundle).is_file():
+            raise ConfigError(
+                f"{ENV_PREFIX}CA_BUNDLE points to {self.ca_bundle}, which is not a readable file."
+            )
+        if self.client_certificate and not Path(self.client_certificate).is_file():
+            raise ConfigError(
+                f"{ENV_PREFIX}CLIENT_CERTIFICATE points to {self.client_certificate}, which is not a readable file."
+            )
 
 
 def load_settings(
@@ -174,13 +184,5 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(
                 f"{ENV_PREFIX}{key.upper()} must be an https URL with a host name, not {url!r}."
             )
-    if settings.ca_bundle and not Path(settings.ca_bundle).is_file():
-        raise ConfigError(
-            f"{ENV_PREFIX}CA_BUNDLE points to {settings.ca_bundle}, which is not a readable file."
-        )
-    if settings.client_certificate and not Path(settings.client_certificate).is_file():
-        raise ConfigError(
-            f"{ENV_PREFIX}CLIENT_CERTIFICATE points to {settings.client_certificate}, which is not a readable file."
-        )
     if settings.tenant_id is not None and ("/" in settings.tenant_id or not settings.tenant_id):
         raise ConfigError(f"{ENV_PREFIX}TENANT_ID must be a tenant id or domain, not {settings.tenant_id!r}.")

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant, build_tenant
-
 from licensedesk.config import Settings
 from licensedesk.runner import run_collection
 

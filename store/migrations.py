@@ -153,4 +153,33 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        2,
+        "audit_log",
+        """
+        -- One row per intended write: inserted as 'pending' before the call, updated with the
+        -- outcome after it. A row left 'pending' means the process died mid-call: outcome unknown.
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            plan_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            actor TEXT NOT NULL,
+            tenant_id TEXT,
+            action TEXT NOT NULL,
+            user_id TEXT,
+            user_principal_name TEXT,
+            group_id TEXT,
+            sku_id TEXT,
+            sku_part_number TEXT,
+            detail TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'refused', 'not_sent')),
+            http_status INTEGER,
+            request_id TEXT,
+            error TEXT
+        );
+        CREATE INDEX audit_log_created ON audit_log (created_at);
+        CREATE INDEX audit_log_plan ON audit_log (plan_id);
+        """,
+    ),
 )

@@ -50,14 +50,6 @@ def test_national_cloud_urls_are_accepted() -> None:
         ({"LICENSE_DESK_AUTHORITY_URL": "not a url"}, "LICENSE_DESK_AUTHORITY_URL must be an https URL"),
         ({"LICENSE_DESK_ALLOW_WRITES": "maybe"}, "LICENSE_DESK_ALLOW_WRITES must be true or false"),
         ({"LICENSE_DESK_INACTIVE_DAYS": "ninety"}, "LICENSE_DESK_INACTIVE_DAYS must be a whole number"),
-        (
-            {"LICENSE_DESK_CA_BUNDLE": "/nonexistent/ca.pem"},
-            "LICENSE_DESK_CA_BUNDLE points to /nonexistent/ca.pem",
-        ),
-        (
-            {"LICENSE_DESK_CLIENT_CERTIFICATE": "/nope.pem"},
-            "LICENSE_DESK_CLIENT_CERTIFICATE points to /nope.pem",
-        ),
         ({"LICENSE_DESK_TENANT_ID": "a/b"}, "LICENSE_DESK_TENANT_ID must be a tenant id"),
     ],
 )
@@ -89,3 +81,23 @@ def test_missing_tenant_names_every_missing_variable() -> None:
     assert "LICENSE_DESK_CLIENT_ID" in message
     assert "LICENSE_DESK_CLIENT_SECRET or LICENSE_DESK_CLIENT_CERTIFICATE" in message
     assert "LICENSE_DESK_TENANT_ID" not in message.split("set ")[1].split(" (")[0]
+
+
+@pytest.mark.parametrize(
+    ("environ", "fragment"),
+    [
+        (
+            {"LICENSE_DESK_CA_BUNDLE": "/nonexistent/ca.pem"},
+            "LICENSE_DESK_CA_BUNDLE points to /nonexistent/ca.pem",
+        ),
+        (
+            {"LICENSE_DESK_CLIENT_CERTIFICATE": "/nope.pem"},
+            "LICENSE_DESK_CLIENT_CERTIFICATE points to /nope.pem",
+        ),
+    ],
+)
+def test_missing_files_are_reported_when_connecting(environ: dict[str, str], fragment: str) -> None:
+    base = {"LICENSE_DESK_TENANT_ID": "t", "LICENSE_DESK_CLIENT_ID": "c", "LICENSE_DESK_CLIENT_SECRET": "s"}
+    settings = load_settings({**base, **environ})  # loading a store-only configuration still works
+    with pytest.raises(ConfigError, match=fragment):
+        settings.require_tenant()

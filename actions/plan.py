@@ -1,0 +1,380 @@
+"""Plans: the list of intended changes, built from a gap, checked before anything is sent.
+
+Pure: DataFrames in, a frozen Plan out. A plan is refused as a whole (nothing is sent) when it
+would overdraw a SKU, remove a licence a user inherits from a group, or target a user or SKU
+that does not exist; each refusal is one sentence. Imports no HTTP, database or Streamlit.
+
+Input frames (as ``store.queries`` returns them):
+- skus: ``seat_table`` output (sku_id, sku_part_number, name, purchased, consumed, available, ...)
+- users: user_id, user_principal_name, display_name, usage_location, account_enabled
+- licenses: user_id, sku_id, assigned_by_group ('' = direct), state, error
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+ACTIVE_STATES = frozenset({"Active", "ActiveWithError"})
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class ChangeKind(StrEnum):
+    ASSIGN = "assign"
+    REMOVE = "remove"
+    SET_USAGE_LOCATION = "set_usage_location"
+    REPROCESS_USER = "reprocess_user"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One intended write. ``seats`` is what it takes from its SKU (+1 assign, -1 remove, 0 otherwise)."""
+
+    kind: ChangeKind
+    user_id: str
+    user_principal_name: str
+    sku_id: str | None = None
+    sku_part_number: str | None = None
+    disabled_plans: tuple[str, ...] = ()
+    usage_location: str | None = None
+    seats: int = 0
+    reason: str = ""
+
+    def describe(self) -> str:
+        """A line for previews and the audit log."""
+        if self.kind is ChangeKind.ASSIGN:
+            return f"assign {self.sku_part_number} to {self.user_principal_name}"
+        if self.kind is ChangeKind.REMOVE:
+            return f"remove {self.sku_part_number} from {self.user_principal_name}"
+        if self.kind is ChangeKind.SET_USAGE_LOCATION:
+            return f"set usage location of {self.user_principal_name} to {self.usage_location}"
+        return f"reprocess group licences of {self.user_principal_name}"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    target: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SeatChange:
+    sku_id: str
+    sku_part_number: str
+    purchased: int
+    consumed_before: int
+    consumed_after: int
+
+    @property
+    def available_before(self) -> int:
+        return self.purchased - self.consumed_before
+
+    @property
+    def available_after(self) -> int:
+        return self.purchased - self.consumed_after
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    refused: tuple[Refusal, ...]
+    seats: tuple[SeatChange, ...]
+    skipped: tuple[Refusal, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True when the plan may be applied: nothing refused and something to do."""
+        return not self.refused and bool(self.changes)
+
+    def as_json(self) -> dict[str, Any]:
+        """The preview contract: ``{"changes": [...], "refused": [...], "seats": {...}}`` (plus skipped)."""
+        return {
+            "changes": [
+                {**asdict(c), "kind": c.kind.value, "disabled_plans": list(c.disabled_plans)}
+                for c in self.changes
+            ],
+            "refused": [asdict(r) for r in self.refused],
+            "skipped": [asdict(r) for r in self.skipped],
+            "seats": {
+                s.sku_part_number: {
+                    "sku_id": s.sku_id,
+                    "purchased": s.purchased,
+                    "consumed_before": s.consumed_before,
+                    "consumed_after": s.consumed_after,
+                    "available_before": s.available_before,
+                    "available_after": s.available_after,
+                }
+                for s in self.seats
+            },
+        }
+
+
+def find_sku(skus: pd.DataFrame, wanted: str) -> pd.Series | None:
+    """A SKU row by part number (case-insensitive) or skuId."""
+    key = wanted.strip().lower()
+    match = skus[(skus["sku_id"].str.lower() == key) | (skus["sku_part_number"].str.lower() == key)]
+    return None if match.empty else match.iloc[0]
+
+
+def plan_assign(
+    sku: str,
+    targets: Iterable[str],
+    *,
+    skus: pd.DataFrame,
+    users: pd.DataFrame,
+    licenses: pd.DataFrame,
+    disabled_plans: Sequence[str] = (),
+    usage_location: str | None = None,
+) -> Plan:
+    """Assign ``sku`` directly to each target (UPN or object id).
+
+    Users who already hold the SKU are skipped, not refused. A user with no usage location is
+    refused unless ``usage_location`` is given, in which case setting it is planned first.
+    """
+    refused: list[Refusal] = []
+    skipped: list[Refusal] = []
+    changes: list[Change] = []
+    row = find_sku(skus, sku)
+    if row is None:
+        return Plan((), (Refusal(sku, f"There is no SKU {sku!r} in the latest snapshot."),), ())
+    if usage_location is not None and not _COUNTRY.match(usage_location):
+        refused.append(Refusal(usage_location, f"{usage_location!r} is not a two-letter ISO country code."))
+    plan_ids = set(_service_plan_ids(row))
+    for plan_id in disabled_plans:
+        if plan_ids and plan_id.lower() not in plan_ids:
+            refused.append(Refusal(plan_id, f"{row['sku_part_number']} has no service plan {plan_id}."))
+    held = _holders(licenses, str(row["sku_id"]))
+    for target, user in _resolve(targets, users, refused):
+        uid, upn = str(user["user_id"]), str(user["user_principal_name"])
+        if uid in held:
+            skipped.append(Refusal(upn, f"{upn} already holds {row['sku_part_number']}."))
+            continue
+        if user.get("account_enabled") == 0:
+            refused.append(
+                Refusal(upn, f"{upn} is a disabled account; assigning it a licence would waste a seat.")
+            )
+            continue
+        location = user.get("usage_location")
+        if not isinstance(location, str) or not location:
+            if usage_location is None:
+                refused.append(
+                    Refusal(
+                        upn,
+                        f"{upn} has no usage location, which Graph requires for direct assignment; pass a country code to set one first.",
+                    )
+                )
+                continue
+            changes.append(
+                Change(
+                    ChangeKind.SET_USAGE_LOCATION,
+                    uid,
+                    upn,
+                    usage_location=usage_location,
+                    reason="no usage location",
+                )
+            )
+        changes.append(
+            Change(
+                ChangeKind.ASSIGN,
+                uid,
+                upn,
+                sku_id=str(row["sku_id"]),
+                sku_part_number=str(row["sku_part_number"]),
+                disabled_plans=tuple(p.lower() for p in disabled_plans),
+                seats=1,
+                reason=f"requested for {target}",
+            )
+        )
+    return _finish(changes, refused, skipped, skus)
+
+
+def plan_remove(
+    sku: str, targets: Iterable[str], *, skus: pd.DataFrame, users: pd.DataFrame, licenses: pd.DataFrame
+) -> Plan:
+    """Remove a directly assigned ``sku`` from each target; inherited licences are refused."""
+    refused: list[Refusal] = []
+    skipped: list[Refusal] = []
+    changes: list[Change] = []
+    row = find_sku(skus, sku)
+    if row is None:
+        return Plan((), (Refusal(sku, f"There is no SKU {sku!r} in the latest snapshot."),), ())
+    sku_id = str(row["sku_id"])
+    for _target, user in _resolve(targets, users, refused):
+        uid, upn = str(user["user_id"]), str(user["user_principal_name"])
+        mine = licenses[(licenses["user_id"] == uid) & (licenses["sku_id"] == sku_id)]
+        direct = mine[mine["assigned_by_group"] == ""]
+        inherited = mine[mine["assigned_by_group"] != ""]
+        if direct.empty and not inherited.empty:
+            refused.append(
+                Refusal(
+                    upn,
+                    f"{upn} inherits {row['sku_part_number']} from a group; remove the user from the group instead.",
+                )
+            )
+            continue
+        if direct.empty:
+            skipped.append(Refusal(upn, f"{upn} does not hold {row['sku_part_number']}."))
+            continue
+        # Still consumes a seat if a group also grants it: removing the direct copy frees nothing.
+        frees = 0 if (inherited["state"].isin(ACTIVE_STATES)).any() else -1
+        changes.append(
+            Change(
+                ChangeKind.REMOVE,
+                uid,
+                upn,
+                sku_id=sku_id,
+                sku_part_number=str(row["sku_part_number"]),
+                seats=frees,
+            )
+        )
+    return _finish(changes, refused, skipped, skus)
+
+
+def plan_reprocess(
+    targets: Iterable[str] | None = None,
+    *,
+    group_id: str | None = None,
+    skus: pd.DataFrame,
+    users: pd.DataFrame,
+    licenses: pd.DataFrame,
+) -> Plan:
+    """Reprocess the group licences of users (given, or every member of ``group_id`` in error).
+
+    A member in CountViolation takes a seat when reprocessed, so the plan counts those seats and
+    is refused if the SKU cannot cover them all.
+    """
+    refused: list[Refusal] = []
+    skipped: list[Refusal] = []
+    changes: list[Change] = []
+    if group_id is not None:
+        in_error = licenses[(licenses["assigned_by_group"] == group_id) & (licenses["error"] != "")]
+        if in_error.empty:
+            return Plan((), (), (), (Refusal(group_id, "The group has no members in error."),))
+        targets = sorted(set(in_error["user_id"]))
+    for _target, user in _resolve(targets or (), users, refused):
+        uid, upn = str(user["user_id"]), str(user["user_principal_name"])
+        errors = licenses[
+            (licenses["user_id"] == uid) & (licenses["assigned_by_group"] != "") & (licenses["error"] != "")
+        ]
+        if group_id is not None:
+            errors = errors[errors["assigned_by_group"] == group_id]
+        if errors.empty:
+            skipped.append(Refusal(upn, f"{upn} has no group licence in error."))
+            continue
+        held = set(licenses[(licenses["user_id"] == uid) & licenses["state"].isin(ACTIVE_STATES)]["sku_id"])
+        waiting = sorted(set(errors[errors["error"] == "CountViolation"]["sku_id"]) - held)
+        for sku_id in waiting or [None]:
+            part = _part_number(skus, sku_id) if sku_id else None
+            changes.append(
+                Change(ChangeKind.REPROCESS_USER, uid, upn, sku_id=sku_id, sku_part_number=part, seats=1 if sku_id else 0,
+                       reason=", ".join(sorted(set(errors["error"]))))
+            )  # fmt: skip
+    # One reprocess call per user, whatever the number of SKUs it unblocks.
+    return _finish(changes, refused, skipped, skus)
+
+
+def api_calls(plan: Plan) -> list[Change]:
+    """The changes that become Graph calls (a user reprocessed for two SKUs is one call)."""
+    seen: set[tuple[ChangeKind, str]] = set()
+    calls: list[Change] = []
+    for change in plan.changes:
+        if change.kind is ChangeKind.REPROCESS_USER:
+            if (change.kind, change.user_id) in seen:
+                continue
+            seen.add((change.kind, change.user_id))
+        calls.append(change)
+    return calls
+
+
+def parse_user_list(text: str) -> list[str]:
+    """User principal names or ids from a pasted list or a CSV (a header named upn/user_principal_name/
+    userPrincipalName/id is used when present; otherwise the first column). Blank lines and
+    duplicates are dropped, order kept."""
+    lines = [line.strip().lstrip("\ufeff") for line in text.splitlines() if line.strip()]
+    if not lines:
+        return []
+    first = [c.strip().lower() for c in lines[0].split(",")]
+    column = 0
+    for name in ("user_principal_name", "userprincipalname", "upn", "id", "user_id", "email"):
+        if name in first:
+            column = first.index(name)
+            lines = lines[1:]
+            break
+    out: list[str] = []
+    for line in lines:
+        cells = [c.strip().strip('"') for c in line.split(",")]
+        value = cells[column] if column < len(cells) else ""
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def _resolve(
+    targets: Iterable[str], users: pd.DataFrame, refused: list[Refusal]
+) -> list[tuple[str, pd.Series]]:
+    by_upn = {str(u).lower(): i for i, u in users["user_principal_name"].items() if isinstance(u, str)}
+    by_id = {str(u).lower(): i for i, u in users["user_id"].items()}
+    found: list[tuple[str, pd.Series]] = []
+    seen: set[str] = set()
+    for target in targets:
+        key = target.strip().lower()
+        index = by_upn.get(key, by_id.get(key))
+        if index is None:
+            refused.append(Refusal(target, f"There is no user {target!r} in the latest snapshot."))
+            continue
+        user = users.loc[index]
+        if str(user["user_id"]) in seen:
+            continue
+        seen.add(str(user["user_id"]))
+        found.append((target, user))
+    return found
+
+
+def _holders(licenses: pd.DataFrame, sku_id: str) -> set[str]:
+    mine = licenses[(licenses["sku_id"] == sku_id) & licenses["state"].isin(ACTIVE_STATES)]
+    return set(mine["user_id"])
+
+
+def _part_number(skus: pd.DataFrame, sku_id: str) -> str:
+    match = skus[skus["sku_id"] == sku_id]
+    return str(match.iloc[0]["sku_part_number"]) if not match.empty else sku_id
+
+
+def _service_plan_ids(row: pd.Series) -> list[str]:
+    value = row.get("service_plan_ids")
+    return [p.lower() for p in value] if isinstance(value, list | tuple) else []
+
+
+def _finish(
+    changes: list[Change], refused: list[Refusal], skipped: list[Refusal], skus: pd.DataFrame
+) -> Plan:
+    demand: dict[str, int] = {}
+    for change in changes:
+        if change.sku_id and change.seats:
+            demand[change.sku_id] = demand.get(change.sku_id, 0) + change.seats
+    seats: list[SeatChange] = []
+    for sku_id, delta in sorted(demand.items()):
+        row = skus[skus["sku_id"] == sku_id].iloc[0]
+        seat = SeatChange(
+            sku_id=sku_id,
+            sku_part_number=str(row["sku_part_number"]),
+            purchased=int(row["purchased"]),
+            consumed_before=int(row["consumed"]),
+            consumed_after=int(row["consumed"]) + delta,
+        )
+        seats.append(seat)
+        if delta > 0 and seat.available_after < 0:
+            refused.append(
+                Refusal(
+                    seat.sku_part_number,
+                    f"The plan needs {delta} seat(s) of {seat.sku_part_number} but only "
+                    f"{max(seat.available_before, 0)} are available; free or buy "
+                    f"{-seat.available_after} more first.",
+                )
+            )
+    return Plan(tuple(changes), tuple(refused), tuple(seats), tuple(skipped))

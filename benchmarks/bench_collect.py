@@ -1,0 +1,107 @@
+"""Collect benchmark: License Desk's collection against the floor, on the simulator.
+
+The floor is the same user pages downloaded and parsed with plain ``requests`` and nothing
+stored: no collector can be faster than that. Runs alternate (floor, collect, floor, ...) so
+that noise on a shared machine hits both alike; medians and the ratio are printed.
+
+    .venv/bin/python benchmarks/bench_collect.py --users 10000 --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from collectors.users import SIGNIN_FIELD, USER_FIELDS  # noqa: E402
+from graphsim.server import GraphSimulator  # noqa: E402
+from licensedesk.demo import simulator_settings  # noqa: E402
+from licensedesk.runner import run_collection  # noqa: E402
+
+
+def floor(sim: GraphSimulator) -> tuple[float, int, int]:
+    """Seconds, pages and bytes to fetch and parse every user page with plain requests."""
+    session = requests.Session()
+    session.trust_env = False
+    token = session.post(
+        f"{sim.authority_url}/{sim.tenant_id}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sim.client_id,
+            "client_secret": sim.client_secret,
+            "scope": f"{sim.authority_url}/.default",
+        },
+        verify=sim.ca_bundle,
+        timeout=30,
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
+    url: str | None = f"{sim.graph_url}/users"
+    params: dict[str, str] | None = {"$select": f"{USER_FIELDS},{SIGNIN_FIELD}", "$top": "999"}
+    pages = size = 0
+    while url:
+        response = session.get(url, params=params, headers=headers, verify=sim.ca_bundle, timeout=120)
+        body = response.json()
+        pages += 1
+        size += len(response.content)
+        url, params = body.get("@odata.nextLink"), None
+    return time.perf_counter() - started, pages, size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    floors: list[float] = []
+    collects: list[float] = []
+    sizes: list[int] = []
+    requests_made: list[int] = []
+    with GraphSimulator(users=args.users, seed=args.seed) as sim, tempfile.TemporaryDirectory() as tmp:
+        for run in range(args.runs):
+            seconds, pages, payload = floor(sim)
+            floors.append(seconds)
+            store = os.path.join(tmp, f"run{run}.sqlite")
+            sim.clear_log()
+            started = time.perf_counter()
+            summary = run_collection(simulator_settings(sim, store))
+            collects.append(time.perf_counter() - started)
+            requests_made.append(
+                len([r for r in sim.requests if r.path.startswith("/v1.0") and r.batch_item is None])
+            )
+            sizes.append(sum(os.path.getsize(p) for p in Path(tmp).glob(f"run{run}.sqlite*")))
+            print(
+                f"run {run + 1}: floor {seconds:.2f}s ({pages} pages, {payload / 1e6:.1f} MB), "
+                f"collect {collects[-1]:.2f}s, {requests_made[-1]} Graph requests, "
+                f"{summary.users:,} users, store {sizes[-1] / 1e6:.1f} MB",
+                flush=True,
+            )
+    floor_median = statistics.median(floors)
+    collect_median = statistics.median(collects)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"users: {args.users:,}; runs: {args.runs}")
+    print(f"floor   median {floor_median:.2f}s")
+    print(f"collect median {collect_median:.2f}s  ({collect_median / floor_median:.2f}x the floor)")
+    print(f"requests per collection: {statistics.median(requests_made):.0f}")
+    print(f"store size after one snapshot: {statistics.median(sizes) / 1e6:.1f} MB")
+    print(f"peak RSS of this process (simulator included): {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

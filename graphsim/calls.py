@@ -1,0 +1,44 @@
+"""One Graph call as the router sees it, and its answer (shared by direct calls and $batch items).
+
+Kept apart so the read router (graphsim.routes) and the write handlers (graphsim.writes) speak the
+same types without importing each other. Imports graphsim.errors only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphsim.errors import forbidden
+
+JSON_TYPE = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+)
+
+
+@dataclass
+class ApiRequest:
+    """One Graph call: path is relative to /v1.0 and still percent-encoded; headers lowercase."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+    permissions: frozenset[str]
+
+
+@dataclass
+class ApiResponse:
+    """status, JSON body (None for 204) and extra headers."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def need(req: ApiRequest, allowed: frozenset[str]) -> None:
+    """403 Authorization_RequestDenied unless the token carries one of `allowed`."""
+    if not req.permissions & allowed:
+        raise forbidden()

@@ -1,0 +1,309 @@
+"""The HTTP/1.1 + TLS layer: one connection thread per client, faults, identity vs Graph dispatch.
+
+Why hand-rolled on http.server: it gives real sockets with keep-alive and Content-Length framing and
+nothing hidden, so "drop" and "truncate" can break a connection exactly as a flaky network does.
+TLS handshakes run in the connection's own thread (a slow client cannot stall accept()); bodies are
+never logged (no secret can reach the log) and query values that carry credentials are redacted.
+Imports graphsim.auth (types), graphsim.batch, graphsim.calls, graphsim.errors, graphsim.faults and
+(for types) graphsim.server.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+import time
+import traceback
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from graphsim.batch import run_batch
+from graphsim.calls import JSON_TYPE, ApiRequest, ApiResponse
+from graphsim.errors import FAULT_ERRORS, GraphError, graph_error_body, method_not_allowed, throttled_body
+from graphsim.faults import FaultRule
+
+if TYPE_CHECKING:
+    from graphsim.server import GraphSimulator, LoggedRequest
+
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+SECRET_PARAMS = frozenset({"client_secret", "client_assertion", "access_token", "code", "password"})
+Answer = tuple[int, Any, dict[str, str]]
+
+
+def redacted(query: dict[str, str]) -> dict[str, str]:
+    """The query as logged: credential-bearing values replaced."""
+    return {k: ("***" if k.lower() in SECRET_PARAMS else v) for k, v in query.items()}
+
+
+def has_writes(body: bytes) -> bool:
+    """Whether a $batch body holds any item other than a GET."""
+    try:
+        items = json.loads(body or b"null").get("requests", [])
+        return any(str(i.get("method", "GET")).upper() != "GET" for i in items if isinstance(i, dict))
+    except (ValueError, AttributeError):
+        return False
+
+
+class TLSServer(ThreadingHTTPServer):
+    """Accepts TCP connections and wraps them in TLS (handshake deferred to the handler thread)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sim: GraphSimulator, context: ssl.SSLContext) -> None:
+        self.sim = sim
+        self.context = context
+        self.connections: set[socket.socket] = set()
+        self.conn_lock = threading.Lock()
+        super().__init__(address, GraphRequestHandler)
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, addr = super().get_request()
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.sim.server_errors.append(traceback.format_exc())
+
+    def close_connections(self) -> None:
+        with self.conn_lock:
+            for conn in list(self.connections):
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class GraphRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "graphsim"
+    sys_version = ""
+    timeout = 30  # idle keep-alive connections are closed after this
+
+    @property
+    def sim(self) -> GraphSimulator:
+        return cast(TLSServer, self.server).sim
+
+    def setup(self) -> None:
+        server = cast(TLSServer, self.server)
+        with server.conn_lock:
+            server.connections.add(self.request)
+        self.request.settimeout(self.timeout)
+        # Headers and body are two writes: without TCP_NODELAY, Nagle's algorithm and the client's
+        # delayed ACK stall every answer by 40 ms.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            self.request.do_handshake()
+        except (ssl.SSLError, OSError):
+            self.close_connection = True
+        super().setup()
+
+    def finish(self) -> None:
+        server = cast(TLSServer, self.server)
+        with server.conn_lock:
+            server.connections.discard(self.request)
+        try:
+            super().finish()
+        except (ssl.SSLError, OSError):
+            pass
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ssl.SSLError, ConnectionError, TimeoutError):
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silent: the simulator keeps its own request log."""
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _handle(self, method: str) -> None:
+        sim = self.sim
+        split = urlsplit(self.path)
+        raw_path = split.path
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        body = self._read_body()
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request_id = str(uuid.uuid4())
+        ids = {"request-id": request_id, "client-request-id": headers.get("client-request-id") or request_id}
+        identity = not (raw_path == "/v1.0" or raw_path.startswith("/v1.0/"))
+        is_batch = raw_path.rstrip("/") == "/v1.0/$batch"
+        write = (method in WRITE_METHODS and not identity and not is_batch) or (is_batch and has_writes(body))
+        entry = sim.log_request(method, unquote(raw_path), redacted(query), write=write)
+        try:
+            rule = sim.faults.pick(unquote(raw_path), identity=identity)
+            if rule is not None and rule.kind == "slow":
+                time.sleep(rule.delay)
+                rule = None
+            if rule is not None and rule.kind in ("drop", "truncate"):
+                self._connection_fault(rule, method, raw_path, query, headers, body, ids, identity, entry)
+                return
+            if rule is not None:
+                status, payload, extra = self._status_fault(rule, identity, ids)
+            elif identity:
+                status, payload, extra = self._identity(method, raw_path, body)
+            else:
+                status, payload, extra = self._graph(
+                    method, raw_path, query, headers, body, ids, entry, is_batch
+                )
+        except Exception:  # never leak a traceback to the client; tests read sim.server_errors
+            sim.server_errors.append(traceback.format_exc())
+            status, payload, extra = 500, graph_error_body(*FAULT_ERRORS[500], *ids.values()), {}
+        sim.log_done(entry, status)  # before the bytes go out: a client holding its answer sees it logged
+        self._send(status, payload, {**ids, **extra}, json_type=not identity)
+
+    def _send(
+        self, status: int, payload: Any, headers: dict[str, str], *, json_type: bool, cut: bool = False
+    ) -> None:
+        data = (
+            b""
+            if payload is None
+            else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        )
+        self.send_response(status)
+        if payload is not None:
+            self.send_header("Content-Type", JSON_TYPE if json_type else "application/json; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache" if json_type else "no-store, no-cache")
+        for key, value in headers.items():
+            self.send_header(key, value)
+        if status != 204:
+            self.send_header("Content-Length", str(len(data)))
+        if cut:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2] if cut else data)
+        if cut:
+            self.wfile.flush()
+            self.close_connection = True
+
+    def _status_fault(self, rule: FaultRule, identity: bool, ids: dict[str, str]) -> Answer:
+        extra = {"Retry-After": h} if (h := rule.retry_after_header()) is not None else {}
+        if identity:
+            description = "AADSTS90033: A transient error has occurred. Please try again."
+            return rule.status, {"error": "temporarily_unavailable", "error_description": description,
+                                 "error_codes": [90033]}, extra  # fmt: skip
+        if rule.kind == "throttle":
+            return 429, throttled_body(*ids.values()), extra
+        return rule.status, graph_error_body(*FAULT_ERRORS[rule.status], *ids.values()), extra
+
+    def _connection_fault(
+        self, rule: FaultRule, method: str, raw_path: str, query: dict[str, str], headers: dict[str, str],
+        body: bytes, ids: dict[str, str], identity: bool, entry: LoggedRequest,
+    ) -> None:  # fmt: skip
+        """drop: close without a byte; truncate: a 200 whose body stops halfway (writes never run)."""
+        sim = self.sim
+        self.close_connection = True
+        if rule.kind == "drop":
+            sim.log_done(entry, 0)
+            try:
+                self.request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        payload: Any = {"@odata.context": f"{sim.graph_url}/$metadata", "value": []}
+        if method == "GET" and not identity:  # a read has no side effect: cut its real answer
+            status, full, _ = self._graph(method, raw_path, query, headers, body, ids, entry, False)
+            payload = full if status == 200 else payload
+        sim.log_done(entry, 200)
+        self._send(200, payload, ids, json_type=True, cut=True)
+
+    def _identity(self, method: str, raw_path: str, body: bytes) -> Answer:
+        idp = self.sim.idp
+        parts = [unquote(p) for p in raw_path.split("/") if p]
+        rest = [p.lower() for p in parts[1:]]
+        if method == "GET" and rest == ["v2.0", ".well-known", "openid-configuration"]:
+            return (*idp.openid_configuration(parts[0]), {})
+        if method == "GET" and rest == ["discovery", "v2.0", "keys"]:
+            return 200, {"keys": []}, {}
+        if method == "POST" and rest == ["oauth2", "v2.0", "token"]:
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            return (*idp.token(parts[0], form), {})
+        return 404, {"error": "not_found", "error_description": f"No such endpoint: {raw_path}"}, {}
+
+    def _graph(
+        self, method: str, raw_path: str, query: dict[str, str], headers: dict[str, str], body: bytes,
+        ids: dict[str, str], entry: LoggedRequest, is_batch: bool,
+    ) -> Answer:  # fmt: skip
+        sim = self.sim
+        try:
+            permissions = sim.idp.permissions_of(headers.get("authorization"))
+            if is_batch:
+                if method != "POST":
+                    raise method_not_allowed()
+                resp = run_batch(body, lambda m, u, h, b, no: run_item(sim, m, u, h, b, permissions, no))
+                entry.write = False  # the items ran and are logged (and counted) one by one
+                return resp.status, resp.body, resp.headers
+            resp = sim.api.handle(
+                ApiRequest(method, raw_path[len("/v1.0") :], query, headers, body, permissions)
+            )
+            return resp.status, resp.body, resp.headers
+        except GraphError as exc:
+            return exc.status, graph_error_body(exc.code, exc.message, *ids.values()), exc.headers
+
+
+def run_item(
+    sim: GraphSimulator, method: str, url: str, headers: dict[str, str], body: bytes, permissions: frozenset[str],
+    refusal: ApiResponse | None,
+) -> ApiResponse:  # fmt: skip
+    """One $batch item: logged, faulted (status kinds and slow only) and routed like a direct call."""
+    split = urlsplit("/" + url.lstrip("/"))
+    path = "/v1.0" + split.path
+    query = dict(parse_qsl(split.query, keep_blank_values=True))
+    entry = sim.log_request(method, unquote(path), redacted(query), write=method != "GET", item=url)
+    rid = str(uuid.uuid4())
+    base = {"Content-Type": JSON_TYPE}
+    if refusal is not None:  # refused by the batch rules before it could run
+        resp = ApiResponse(refusal.status, refusal.body, {**base, **refusal.headers})
+        sim.log_done(entry, resp.status)
+        return resp
+    rule = sim.faults.pick(unquote(path), in_batch=True)
+    if rule is not None and rule.kind == "slow":
+        time.sleep(rule.delay)
+        rule = None
+    if rule is not None:
+        retry = {"Retry-After": h} if (h := rule.retry_after_header()) is not None else {}
+        error = (
+            throttled_body(rid, rid)
+            if rule.kind == "throttle"
+            else graph_error_body(*FAULT_ERRORS[rule.status], rid, rid)
+        )
+        resp = ApiResponse(rule.status, error, {**base, **retry})
+    else:
+        try:
+            resp = sim.api.handle(ApiRequest(method, split.path, query, headers, body, permissions))
+            resp.headers = {**base, **resp.headers} if resp.body is not None else resp.headers
+        except GraphError as exc:
+            resp = ApiResponse(
+                exc.status, graph_error_body(exc.code, exc.message, rid, rid), {**base, **exc.headers}
+            )
+    sim.log_done(entry, resp.status)
+    return resp

@@ -1,0 +1,5 @@
+"""``python -m licensedesk`` is ``license-desk``."""
+
+from licensedesk.cli import main
+
+main()

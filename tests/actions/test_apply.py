@@ -1,0 +1,206 @@
+"""Applying plans against the simulator over real HTTPS: opt-in, live seat check, audit, results."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from actions.apply import apply_plan
+from actions.plan import plan_assign, plan_reprocess
+from analysis.seats import seat_table
+from collectors.graph import GraphClient
+from graphsim.server import GraphSimulator
+from licensedesk.cli import cli
+from licensedesk.config import Settings
+from licensedesk.demo import simulator_settings
+from licensedesk.errors import ActionRefused
+from licensedesk.runner import run_collection
+from store import queries
+from store.audit import audit_entries
+from store.db import open_store
+
+WRITE = {
+    "Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All",
+    "LicenseAssignment.ReadWrite.All", "User.ReadWrite.All",
+}  # fmt: skip
+
+
+def _inputs(store_path: str) -> tuple[Any, Any, Any]:
+    with open_store(store_path) as store:
+        sid = queries.resolve_snapshot(store)
+        return (
+            seat_table(queries.sku_counts(store, sid)),
+            queries.users(store, sid),
+            queries.user_licenses(store, sid),
+        )
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {
+        "LICENSE_DESK_STORE": settings.store,
+        "LICENSE_DESK_TENANT_ID": settings.tenant_id or "",
+        "LICENSE_DESK_CLIENT_ID": settings.client_id or "",
+        "LICENSE_DESK_CLIENT_SECRET": settings.client_secret or "",
+        "LICENSE_DESK_GRAPH_URL": settings.graph_url,
+        "LICENSE_DESK_AUTHORITY_URL": settings.authority_url,
+        "LICENSE_DESK_CA_BUNDLE": settings.ca_bundle or "",
+        "LICENSE_DESK_ALLOW_WRITES": "true" if settings.allow_writes else "false",
+    }
+
+
+def _over_capacity(store_path: str) -> tuple[str, str, str, list[str]]:
+    """(group id, group name, sku part number, users in CountViolation) of the most short group."""
+    with open_store(store_path) as store:
+        errors = queries.group_errors(store, queries.resolve_snapshot(store))
+    count = errors[errors["error"] == "CountViolation"]
+    top = count.groupby(["group_id", "group_name", "sku_part_number"]).size().sort_values(ascending=False)
+    (gid, name, part), _n = next(iter(top.items()))
+    members = sorted(count[(count["group_id"] == gid) & (count["sku_part_number"] == part)]["user_id"])
+    return gid, name, part, members
+
+
+@pytest.fixture
+def tenant(store_path: str) -> Any:
+    with GraphSimulator(users=300, seed=4) as simulator:
+        simulator.set_permissions(WRITE)
+        settings = replace(simulator_settings(simulator, store_path), allow_writes=True)
+        run_collection(settings)
+        yield simulator, settings
+
+
+def test_group_over_capacity_is_fixed_end_to_end(tenant: Any) -> None:
+    sim, settings = tenant
+    gid, name, part, waiting = _over_capacity(settings.store)
+    assert len(waiting) >= 2
+    # The admin buys exactly the missing seats (Entra does not reprocess by itself).
+    free_now = sim.tenant.free_seats(sim.tenant.sku_id(part))
+    sim.tenant.buy_seats(part, len(waiting) - max(free_now, 0), process=False)
+    run_collection(settings)  # the dashboard's view after the purchase
+
+    preview = CliRunner().invoke(cli, ["reprocess", "--group", name, "--format", "json"], env=_env(settings))
+    assert preview.exit_code == 0, preview.output
+    plan = json.loads(preview.stdout)
+    assert sorted(c["user_id"] for c in plan["changes"] if c["sku_part_number"] == part) == waiting
+    assert plan["seats"][part]["available_after"] == 0
+    assert sim.write_requests() == []  # a preview sends nothing
+
+    applied = CliRunner().invoke(cli, ["reprocess", "--group", name, "--apply"], env=_env(settings))
+    assert applied.exit_code == 0, applied.output
+    writes = sim.write_requests()
+    assert writes and all(w.path.endswith("/reprocessLicenseAssignment") for w in writes)
+
+    with open_store(settings.store) as store:
+        sid = queries.resolve_snapshot(store)
+        errors = queries.group_errors(store, sid)
+        still = errors[(errors["group_id"] == gid) & (errors["error"] == "CountViolation")]
+        assert still.empty
+        counts = queries.sku_counts(store, sid).set_index("sku_part_number")
+        assert counts.loc[part, "consumed"] == counts.loc[part, "enabled"]  # every bought seat in use
+        log = audit_entries(store)
+        assert set(log["status"]) == {"succeeded"}
+        assert log["request_id"].notna().all()
+        assert sorted(log["user_id"]) == sorted({c["user_id"] for c in plan["changes"]})
+
+
+def test_overdraw_is_refused_before_anything_is_sent(tenant: Any) -> None:
+    sim, settings = tenant
+    _gid, _name, part, waiting = _over_capacity(settings.store)
+    skus, users, licenses = _inputs(settings.store)
+    plan = plan_assign(part, waiting, skus=skus, users=users, licenses=licenses, usage_location="US")
+    assert not plan.ok and "free or buy" in plan.refused[-1].reason
+    with open_store(settings.store) as store, pytest.raises(ActionRefused, match="nothing was sent"):
+        apply_plan(plan, settings=settings, client=GraphClient(settings), store=store, actor="test")
+    assert sim.write_requests() == []
+    with open_store(settings.store) as store:
+        log = audit_entries(store)
+    assert log["status"].tolist() == ["refused"]
+
+
+def test_two_plans_that_together_overdraw_second_is_refused_live(tenant: Any) -> None:
+    sim, settings = tenant
+    skus, users, licenses = _inputs(settings.store)
+    sku = skus[(skus["available"] >= 2) & skus["counts_as_unused"]].sort_values("available").iloc[0]
+    free = int(sku["available"])
+    holders = set(licenses[licenses["sku_id"] == sku["sku_id"]]["user_id"])
+    candidates = users[
+        (~users["user_id"].isin(holders)) & users["usage_location"].notna() & (users["account_enabled"] == 1)
+    ]["user_principal_name"].tolist()
+    first = plan_assign(sku["sku_part_number"], candidates[:free], skus=skus, users=users, licenses=licenses)
+    second = plan_assign(
+        sku["sku_part_number"], candidates[free : free + 1], skus=skus, users=users, licenses=licenses
+    )
+    assert first.ok and second.ok  # each fits the snapshot on its own
+    client = GraphClient(settings)
+    with open_store(settings.store) as store:
+        done = apply_plan(first, settings=settings, client=client, store=store, actor="alice")
+        assert done.succeeded == free
+        with pytest.raises(ActionRefused, match="has 0 free seat"):
+            apply_plan(second, settings=settings, client=client, store=store, actor="bob")
+        log = audit_entries(store)
+    assert len(sim.write_requests()) == free
+    assert log["status"].tolist() == ["refused"] + ["succeeded"] * free
+    assert log.iloc[0]["actor"] == "bob"
+
+
+def test_graph_failure_is_reported_per_item_and_the_rest_applied(tenant: Any) -> None:
+    sim, settings = tenant
+    skus, users, licenses = _inputs(settings.store)
+    sku = skus[(skus["available"] >= 3) & skus["counts_as_unused"]].iloc[0]
+    holders = set(licenses[licenses["sku_id"] == sku["sku_id"]]["user_id"])
+    targets = users[
+        (~users["user_id"].isin(holders)) & users["usage_location"].notna() & (users["account_enabled"] == 1)
+    ]["user_principal_name"].tolist()[:3]
+    plan = plan_assign(sku["sku_part_number"], targets, skus=skus, users=users, licenses=licenses)
+    # Someone clears the middle user's usage location after the snapshot: Graph refuses that one.
+    with sim.tenant.lock:
+        sim.tenant.user(targets[1]).usage_location = None
+    with open_store(settings.store) as store:
+        result = apply_plan(plan, settings=settings, client=GraphClient(settings), store=store, actor="test")
+        log = audit_entries(store).sort_values("id")
+    assert [r.status for r in result.results] == ["succeeded", "failed", "succeeded"]
+    assert "invalid usage location" in (result.results[1].error or "")
+    assert log["status"].tolist() == ["succeeded", "failed", "succeeded"]
+    assert "invalid usage location" in log.iloc[1]["error"]
+    assert log.iloc[1]["http_status"] == 400
+
+
+def test_missing_write_permission_stops_and_names_it(tenant: Any) -> None:
+    sim, settings = tenant
+    sim.set_permissions(WRITE - {"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All"})
+    _gid, name, _part, _waiting = _over_capacity(settings.store)
+    skus, users, licenses = _inputs(settings.store)
+    gid = _over_capacity(settings.store)[0]
+    plan = plan_reprocess(group_id=gid, skus=skus, users=users, licenses=licenses)
+    if not plan.ok:  # not enough seats: pick the mutually exclusive members instead
+        plan = plan_reprocess(
+            sorted(set(licenses[licenses["error"] == "MutuallyExclusiveViolation"]["user_id"]))[:2],
+            skus=skus, users=users, licenses=licenses,
+        )  # fmt: skip
+    with open_store(settings.store) as store:
+        result = apply_plan(plan, settings=settings, client=GraphClient(settings), store=store, actor="test")
+    statuses = [r.status for r in result.results]
+    assert statuses[0] == "failed" and set(statuses[1:]) <= {"not_sent"}
+    assert "User.ReadWrite.All" in (result.results[0].error or "")
+    assert len(sim.write_requests()) == 1
+
+
+def test_writes_disabled_no_code_path_sends_a_write(tenant: Any) -> None:
+    sim, settings = tenant
+    off = replace(settings, allow_writes=False)
+    _gid, name, part, waiting = _over_capacity(settings.store)
+    for args in (
+        ["reprocess", "--group", name, "--apply"],
+        ["assign", "--sku", part, "--user", waiting[0], "--apply"],
+    ):
+        result = CliRunner().invoke(cli, args, env=_env(off))
+        assert result.exit_code != 0
+        assert "LICENSE_DESK_ALLOW_WRITES=true" in result.stderr or "refused" in result.stderr
+    skus, users, licenses = _inputs(settings.store)
+    with open_store(settings.store) as store, pytest.raises(ActionRefused, match="Writes are disabled"):
+        apply_plan(plan_reprocess(waiting, skus=skus, users=users, licenses=licenses), settings=off,
+                   client=GraphClient(off), store=store, actor="test")  # fmt: skip
+    assert sim.write_requests() == []

@@ -1,0 +1,164 @@
+"""The planner: previews, seat arithmetic and refusals, on hand-built frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from actions.plan import ChangeKind, api_calls, parse_user_list, plan_assign, plan_remove, plan_reprocess
+from analysis.seats import seat_table
+
+E3, VISIO = "e3-id", "visio-id"
+SALES = "group-sales"
+
+
+@pytest.fixture
+def skus() -> pd.DataFrame:
+    raw = pd.DataFrame(
+        [
+            # part, enabled, warning, consumed -> available
+            ("SPE_E3", E3, 10, 0, 8),  # 2 free
+            ("VISIOCLIENT", VISIO, 3, 0, 3),  # 0 free
+        ],
+        columns=["sku_part_number", "sku_id", "enabled", "warning", "consumed"],
+    ).assign(suspended=0, locked_out=0, applies_to="User", catalog_name=None, catalog_kind=None)
+    return seat_table(raw)
+
+
+@pytest.fixture
+def users() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            ("u-ann", "ann@contoso.com", "US", 1),
+            ("u-bob", "bob@contoso.com", "DE", 1),
+            ("u-cat", "cat@contoso.com", None, 1),  # no usage location
+            ("u-dan", "dan@contoso.com", "US", 0),  # disabled
+            ("u-eve", "eve@contoso.com", "FR", 1),
+        ],
+        columns=["user_id", "user_principal_name", "usage_location", "account_enabled"],
+    )
+
+
+@pytest.fixture
+def licenses() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            ("u-ann", E3, "", "Active", ""),  # ann holds E3 directly
+            ("u-bob", E3, SALES, "Active", ""),  # bob inherits E3
+            ("u-eve", E3, SALES, "Error", "CountViolation"),  # eve waits for a seat
+            ("u-cat", E3, SALES, "Error", "CountViolation"),
+            ("u-dan", VISIO, SALES, "Error", "MutuallyExclusiveViolation"),
+        ],
+        columns=["user_id", "sku_id", "assigned_by_group", "state", "error"],
+    )
+
+
+def test_assign_within_free_seats_previews_seats_before_and_after(skus, users, licenses) -> None:
+    plan = plan_assign(
+        "spe_e3", ["eve@contoso.com", "ann@contoso.com"], skus=skus, users=users, licenses=licenses
+    )
+    assert plan.ok
+    assert [(c.kind, c.user_principal_name) for c in plan.changes] == [(ChangeKind.ASSIGN, "eve@contoso.com")]
+    assert [s.reason for s in plan.skipped] == ["ann@contoso.com already holds SPE_E3."]
+    (seats,) = plan.seats
+    assert (seats.purchased, seats.consumed_before, seats.consumed_after) == (10, 8, 9)
+    assert (seats.available_before, seats.available_after) == (2, 1)
+    preview = plan.as_json()
+    assert set(preview) >= {"changes", "refused", "seats"}
+    assert preview["seats"]["SPE_E3"]["available_after"] == 1
+
+
+def test_overdraw_is_refused_with_the_numbers(skus, users, licenses) -> None:
+    plan = plan_assign(
+        "VISIOCLIENT", ["ann@contoso.com", "eve@contoso.com"], skus=skus, users=users, licenses=licenses
+    )
+    assert not plan.ok
+    assert [r.reason for r in plan.refused] == [
+        "The plan needs 2 seat(s) of VISIOCLIENT but only 0 are available; free or buy 2 more first."
+    ]
+
+
+def test_unknown_user_sku_disabled_account_and_missing_location_are_refused(skus, users, licenses) -> None:
+    assert plan_assign("NOPE", ["ann@contoso.com"], skus=skus, users=users, licenses=licenses).refused[
+        0
+    ].reason == ("There is no SKU 'NOPE' in the latest snapshot.")
+    plan = plan_assign(
+        E3,
+        ["ghost@contoso.com", "dan@contoso.com", "cat@contoso.com"],
+        skus=skus,
+        users=users,
+        licenses=licenses,
+    )
+    assert [r.reason for r in plan.refused] == [
+        "There is no user 'ghost@contoso.com' in the latest snapshot.",
+        "dan@contoso.com is a disabled account; assigning it a licence would waste a seat.",
+        "cat@contoso.com has no usage location, which Graph requires for direct assignment; pass a country code to set one first.",
+    ]
+    assert not plan.ok
+
+
+def test_missing_location_with_a_country_plans_the_fix_first(skus, users, licenses) -> None:
+    plan = plan_assign(
+        E3, ["cat@contoso.com"], skus=skus, users=users, licenses=licenses, usage_location="GB"
+    )
+    assert plan.ok
+    assert [(c.kind, c.usage_location) for c in plan.changes] == [
+        (ChangeKind.SET_USAGE_LOCATION, "GB"),
+        (ChangeKind.ASSIGN, None),
+    ]
+    assert plan.seats[0].consumed_after == 9
+    bad = plan_assign(
+        E3, ["cat@contoso.com"], skus=skus, users=users, licenses=licenses, usage_location="Germany"
+    )
+    assert bad.refused[0].reason == "'Germany' is not a two-letter ISO country code."
+
+
+def test_removing_an_inherited_licence_is_refused(skus, users, licenses) -> None:
+    plan = plan_remove(E3, ["bob@contoso.com"], skus=skus, users=users, licenses=licenses)
+    assert [r.reason for r in plan.refused] == [
+        "bob@contoso.com inherits SPE_E3 from a group; remove the user from the group instead."
+    ]
+    direct = plan_remove(E3, ["ann@contoso.com"], skus=skus, users=users, licenses=licenses)
+    assert direct.ok and direct.seats[0].consumed_after == 7
+
+
+def test_reprocess_group_counts_waiting_seats(skus, users, licenses) -> None:
+    plan = plan_reprocess(group_id=SALES, skus=skus, users=users, licenses=licenses)
+    # cat and eve wait for E3 (2 seats, 2 free); dan's conflict needs no seat.
+    assert plan.ok
+    assert sorted(c.user_principal_name for c in plan.changes) == [
+        "cat@contoso.com",
+        "dan@contoso.com",
+        "eve@contoso.com",
+    ]
+    assert plan.seats[0].consumed_after == 10 and plan.seats[0].available_after == 0
+    assert len(api_calls(plan)) == 3
+
+
+def test_reprocess_refused_when_waiting_members_exceed_free_seats(skus, users) -> None:
+    waiting = pd.DataFrame(
+        [(u, E3, SALES, "Error", "CountViolation") for u in ("u-ann", "u-bob", "u-eve")],
+        columns=["user_id", "sku_id", "assigned_by_group", "state", "error"],
+    )
+    plan = plan_reprocess(group_id=SALES, skus=skus, users=users, licenses=waiting)
+    assert not plan.ok
+    assert (
+        plan.refused[0].reason
+        == "The plan needs 3 seat(s) of SPE_E3 but only 2 are available; free or buy 1 more first."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ann@contoso.com\nbob@contoso.com\n\nann@contoso.com\n", ["ann@contoso.com", "bob@contoso.com"]),
+        (
+            "\ufeffdisplayName,userPrincipalName\nAnn,ann@contoso.com\r\nBob,bob@contoso.com\r\n",
+            ["ann@contoso.com", "bob@contoso.com"],
+        ),
+        ("upn\n", []),
+        ("", []),
+    ],
+)
+def test_parse_user_list(text: str, expected: list[str]) -> None:
+    assert parse_user_list(text) == expected

@@ -1,0 +1,143 @@
+"""Signing in with real MSAL against the simulator's token endpoint, over TLS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from collectors.auth import TokenProvider, VerifyingSession
+from licensedesk.cli import cli
+from licensedesk.demo import simulator_settings
+from licensedesk.errors import AuthError, ConfigError
+from licensedesk.runner import run_collection
+
+SECRET = "Wr0ng~Secret.Value-4242"
+
+
+def test_real_msal_gets_a_token_over_tls_despite_requests_ca_bundle(
+    sim: Any, store_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # These machines point REQUESTS_CA_BUNDLE at the system store, which does not trust the simulator.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    settings = simulator_settings(sim, store_path)
+    provider = TokenProvider(settings, VerifyingSession(settings.ca_bundle))
+    token = provider.token()
+    assert token and token != settings.client_secret
+    assert provider.token() == token  # served from MSAL's in-memory cache
+    token_calls = [r for r in sim.requests if r.path.endswith("/oauth2/v2.0/token")]
+    assert len(token_calls) == 1
+
+
+def test_token_is_renewed_when_it_expires(sim: Any, store_path: str) -> None:
+    sim.token_lifetime = 1
+    settings = simulator_settings(sim, store_path)
+    provider = TokenProvider(settings, VerifyingSession(settings.ca_bundle))
+    first = provider.token()
+    import time
+
+    time.sleep(1.5)
+    assert provider.token() != first
+
+
+def _collect_cli(settings: Any) -> Any:
+    env = {
+        "LICENSE_DESK_STORE": settings.store,
+        "LICENSE_DESK_TENANT_ID": settings.tenant_id,
+        "LICENSE_DESK_CLIENT_ID": settings.client_id,
+        "LICENSE_DESK_CLIENT_SECRET": settings.client_secret or "",
+        "LICENSE_DESK_GRAPH_URL": settings.graph_url,
+        "LICENSE_DESK_AUTHORITY_URL": settings.authority_url,
+        "LICENSE_DESK_CA_BUNDLE": settings.ca_bundle,
+    }
+    return CliRunner().invoke(cli, ["collect"], env=env)
+
+
+def test_wrong_secret_is_one_sentence_without_the_secret(sim: Any, store_path: str) -> None:
+    settings = replace(simulator_settings(sim, store_path), client_secret=SECRET)
+    result = _collect_cli(settings)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "AADSTS7000215" in lines[0] and "LICENSE_DESK_CLIENT_SECRET" in lines[0]
+    assert SECRET not in result.output + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_expired_secret_says_so(sim: Any, store_path: str) -> None:
+    sim.expire_secret()
+    settings = simulator_settings(sim, store_path)
+    with pytest.raises(AuthError, match=r"has expired \(AADSTS7000222\)"):
+        run_collection(settings)
+
+
+def test_unknown_app_and_tenant_are_named(sim: Any, store_path: str) -> None:
+    settings = replace(simulator_settings(sim, store_path), client_id="00000000-0000-0000-0000-00000000beef")
+    with pytest.raises(AuthError, match="00000000-0000-0000-0000-00000000beef was not found in tenant"):
+        run_collection(settings)
+
+
+def test_untrusted_certificate_is_explained(sim: Any, store_path: str) -> None:
+    settings = replace(simulator_settings(sim, store_path), ca_bundle=None)
+    # No CA configured: the system store does not know the simulator's throwaway CA.
+    with pytest.raises(AuthError, match="TLS verification failed .* LICENSE_DESK_CA_BUNDLE"):
+        run_collection(settings)
+
+
+def _key_and_cert(tmp_path: Path) -> Path:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "license-desk-test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    path = tmp_path / "app.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        + cert.public_bytes(serialization.Encoding.PEM)
+    )
+    return path
+
+
+def test_certificate_credential_collects(sim: Any, store_path: str, tmp_path: Path) -> None:
+    pem = _key_and_cert(tmp_path)
+    cert_only = pem.read_text().split("-----END PRIVATE KEY-----")[1].strip()
+    sim.register_certificate(cert_only)
+    settings = replace(simulator_settings(sim, store_path), client_secret=None, client_certificate=str(pem))
+    summary = run_collection(settings)
+    assert summary.users == len(sim.tenant.users)
+
+
+def test_unregistered_certificate_is_refused(sim: Any, store_path: str, tmp_path: Path) -> None:
+    pem = _key_and_cert(tmp_path)
+    settings = replace(simulator_settings(sim, store_path), client_secret=None, client_certificate=str(pem))
+    with pytest.raises(AuthError, match="AADSTS700027"):
+        run_collection(settings)
+
+
+def test_unreadable_certificate_is_a_config_error(sim: Any, store_path: str, tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.pem"
+    bogus.write_text("not a pem\n")
+    os.chmod(bogus, 0o600)
+    settings = replace(simulator_settings(sim, store_path), client_secret=None, client_certificate=str(bogus))
+    with pytest.raises(ConfigError, match="holds no readable private key"):
+        run_collection(settings)
