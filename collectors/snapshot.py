@@ -63,8 +63,9 @@ def collect_snapshot(
 
         sweep = UserSweep()
         seen = skipped = 0
+        user_ids: set[str] = set()
         for page in fetch_user_pages(client, sweep):
-            rows = user_page_rows(page, with_signins=sweep.signin_available)
+            rows = user_page_rows(page, with_signins=sweep.signin_available, seen=user_ids)
             writer.stage("stage_users", rows.users)
             writer.stage("stage_licenses", rows.licenses)
             writer.stage("stage_assigned", rows.assigned)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from collectors.graph import GraphClient
-from collectors.normalize import flag, guid, license_error, plan_list, text, timestamp
+from collectors.normalize import guid, license_error, plan_list, text, timestamp
 from licensedesk.errors import GraphError, GraphPermissionError
 
 PAGE_SIZE = 999
@@ -107,9 +107,19 @@ def fetch_user_pages(client: GraphClient, sweep: UserSweep) -> Iterator[list[dic
     yield from pages
 
 
-def user_page_rows(page: list[dict[str, Any]], *, with_signins: bool) -> UserPage:
-    """Turn one page of Graph users into rows (pure)."""
+def user_page_rows(
+    page: list[dict[str, Any]], *, with_signins: bool, seen: set[str] | None = None
+) -> UserPage:
+    """Turn one page of Graph users into rows (pure apart from ``seen``).
+
+    Args:
+        seen: ids of users already taken from earlier pages; a user Graph repeats is counted
+            once (and added here). This loop runs once per user of the tenant, so it avoids
+            per-field helper calls where a plain check does.
+    """
     out = UserPage()
+    users, licenses, assigned_rows, signins = out.users, out.licenses, out.assigned, out.signins
+    seen_ids = seen if seen is not None else set()
     for item in page:
         if not isinstance(item, dict):
             out.skipped += 1
@@ -118,68 +128,72 @@ def user_page_rows(page: list[dict[str, Any]], *, with_signins: bool) -> UserPag
         if user_id is None:
             out.skipped += 1
             continue
-        out.users.append(
+        if user_id in seen_ids:
+            continue
+        seen_ids.add(user_id)
+        enabled = item.get("accountEnabled")
+        users.append(
             UserRow(
-                user_id=user_id,
-                user_principal_name=text(item.get("userPrincipalName")),
-                display_name=text(item.get("displayName")),
-                account_enabled=flag(item.get("accountEnabled")),
-                user_type=text(item.get("userType")),
-                usage_location=text(item.get("usageLocation")),
-                department=text(item.get("department")),
-                company_name=text(item.get("companyName")),
-                job_title=text(item.get("jobTitle")),
-                created_at=timestamp(item.get("createdDateTime")),
+                user_id,
+                text(item.get("userPrincipalName")),
+                text(item.get("displayName")),
+                int(enabled) if isinstance(enabled, bool) else None,
+                text(item.get("userType")),
+                text(item.get("usageLocation")),
+                text(item.get("department")),
+                text(item.get("companyName")),
+                text(item.get("jobTitle")),
+                timestamp(item.get("createdDateTime")),
             )
         )
-        assigned: set[str] = set()
-        for lic in item.get("assignedLicenses") or []:
+        held: dict[str, Any] = {}
+        for lic in item.get("assignedLicenses") or ():
             sku = guid(lic.get("skuId")) if isinstance(lic, dict) else None
-            if sku and sku not in assigned:
-                assigned.add(sku)
-                out.assigned.append(AssignedRow(user_id, sku))
-        seen: set[tuple[str, str]] = set()
-        for state in item.get("licenseAssignmentStates") or []:
+            if sku and sku not in held:
+                held[sku] = lic
+                assigned_rows.append(AssignedRow(user_id, sku))
+        seen_states: set[tuple[str, str]] = set()
+        for state in item.get("licenseAssignmentStates") or ():
             if not isinstance(state, dict):
                 continue
             sku = guid(state.get("skuId"))
             if sku is None:
                 continue
             source = guid(state.get("assignedByGroup")) or ""
-            if (sku, source) in seen:
+            if (sku, source) in seen_states:
                 continue
-            seen.add((sku, source))
-            out.licenses.append(
+            seen_states.add((sku, source))
+            plans = state.get("disabledPlans")
+            licenses.append(
                 LicenseRow(
-                    user_id=user_id,
-                    sku_id=sku,
-                    assigned_by_group=source,
-                    state=text(state.get("state")) or "Unknown",
-                    error=license_error(state.get("error")),
-                    disabled_plans=plan_list(state.get("disabledPlans")),
-                    last_updated_at=timestamp(state.get("lastUpdatedDateTime")),
+                    user_id,
+                    sku,
+                    source,
+                    text(state.get("state")) or "Unknown",
+                    license_error(state.get("error")),
+                    plan_list(plans) if plans else "",
+                    timestamp(state.get("lastUpdatedDateTime")),
                 )
             )
         # A licence in assignedLicenses with no state entry is still held: record it as direct.
-        for sku in sorted(assigned - {s for s, _ in seen}):
-            plans = next(
-                (
-                    plan_list(lic.get("disabledPlans"))
-                    for lic in item["assignedLicenses"]
-                    if guid(lic.get("skuId")) == sku
-                ),
-                "",
-            )
-            out.licenses.append(LicenseRow(user_id, sku, "", "Active", "", plans, None))
+        if len(held) > len(seen_states) or any((sku, "") not in seen_states for sku in held):
+            stated = {sku for sku, _ in seen_states}
+            for sku in sorted(set(held) - stated):
+                licenses.append(
+                    LicenseRow(
+                        user_id, sku, "", "Active", "", plan_list(held[sku].get("disabledPlans")), None
+                    )
+                )
         if with_signins:
-            raw_activity = item.get("signInActivity")
-            activity: dict[str, Any] = raw_activity if isinstance(raw_activity, dict) else {}
-            out.signins.append(
+            activity = item.get("signInActivity")
+            if not isinstance(activity, dict):
+                activity = {}
+            signins.append(
                 SignInRow(
-                    user_id=user_id,
-                    last_sign_in_at=timestamp(activity.get("lastSignInDateTime")),
-                    last_non_interactive_at=timestamp(activity.get("lastNonInteractiveSignInDateTime")),
-                    last_successful_at=timestamp(activity.get("lastSuccessfulSignInDateTime")),
+                    user_id,
+                    timestamp(activity.get("lastSignInDateTime")),
+                    timestamp(activity.get("lastNonInteractiveSignInDateTime")),
+                    timestamp(activity.get("lastSuccessfulSignInDateTime")),
                 )
             )
     return out
