@@ -378,3 +378,48 @@ def _finish(
                 )
             )
     return Plan(tuple(changes), tuple(refused), tuple(seats), tuple(skipped))
+
+
+def plan_tables(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The preview as two tables: the changes (one row per change) and the seats per SKU.
+
+    Returns:
+        changes: ``change``, ``user_principal_name``, ``sku_part_number``, ``seats``, ``reason``
+        seats: ``sku_part_number``, ``purchased``, ``assigned_before``, ``assigned_after``,
+        ``available_before``, ``available_after``
+    """
+    changes = pd.DataFrame(
+        [
+            {
+                "change": c.describe(),
+                "user_principal_name": c.user_principal_name,
+                "sku_part_number": c.sku_part_number,
+                "seats": c.seats,
+                "reason": c.reason,
+            }
+            for c in plan.changes
+        ],
+        columns=["change", "user_principal_name", "sku_part_number", "seats", "reason"],
+    )
+    seats = pd.DataFrame(
+        [
+            {
+                "sku_part_number": s.sku_part_number,
+                "purchased": s.purchased,
+                "assigned_before": s.consumed_before,
+                "assigned_after": s.consumed_after,
+                "available_before": s.available_before,
+                "available_after": s.available_after,
+            }
+            for s in plan.seats
+        ],
+        columns=[
+            "sku_part_number",
+            "purchased",
+            "assigned_before",
+            "assigned_after",
+            "available_before",
+            "available_after",
+        ],
+    )
+    return changes, seats

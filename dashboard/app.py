@@ -1,4 +1,7 @@
-"""License Desk dashboard entry point: navigation only; each page lives in app_pages/."""
+"""License Desk dashboard entry point: navigation only; each page lives in app_pages/.
+
+Pages are files (not callables) so AppTest's ``switch_page`` can reach each one.
+"""
 
 from __future__ import annotations
 
@@ -8,5 +11,10 @@ st.set_page_config(page_title="License Desk", layout="wide")
 
 pages = [
     st.Page("app_pages/overview.py", title="Overview", default=True),
+    st.Page("app_pages/sku_detail.py", title="SKU detail"),
+    st.Page("app_pages/users.py", title="Users"),
+    st.Page("app_pages/group_errors.py", title="Group errors"),
+    st.Page("app_pages/trends.py", title="Trends"),
+    st.Page("app_pages/data.py", title="Data"),
 ]
 st.navigation(pages).run()

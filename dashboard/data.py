@@ -1,20 +1,35 @@
 """Loading for the dashboard: the only module with ``st.cache_*``.
 
-Every cached loader takes the store path and the snapshot id, so a new snapshot is a new cache
-key and stale numbers cannot be served after a collection.
+Every cached loader takes the store path and a snapshot id (two for comparisons), so a new
+snapshot is a new cache key and stale numbers cannot be served after a collection. The snapshot
+ids themselves are read uncached: they are the keys. Caches are bounded (``ttl``, ``max_entries``)
+and cleared after "Collect now". Callers get their own copy of each cached frame (st.cache_data
+pickles), so nothing here is shared mutable state.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from licensedesk.config import DEFAULT_STORE
-from store import queries
+from analysis.group_errors import explain_errors
+from analysis.inactive import reclaimable_seats, user_activity
+from analysis.labels import sku_names
+from analysis.seats import seat_table
+from analysis.users import user_table
+from licensedesk.config import DEFAULT_STORE, Settings, load_settings
+from licensedesk.errors import ConfigError
+from licensedesk.runner import run_collection
+from store import catalog, history, queries
 from store.db import open_store
+from store.snapshots import SnapshotSummary
+
+_TTL = 3600
+_ENTRIES = 16
 
 
 def store_path() -> str:
@@ -22,22 +37,184 @@ def store_path() -> str:
     return os.environ.get("LICENSE_DESK_STORE") or DEFAULT_STORE
 
 
-def latest_snapshot(path: str) -> int | None:
-    """The latest complete snapshot id, or None (deliberately uncached: it is the cache key)."""
+def settings() -> tuple[Settings | None, str | None]:
+    """The configuration, or None and the one-sentence reason it is invalid."""
+    try:
+        return load_settings(), None
+    except ConfigError as exc:
+        return None, str(exc)
+
+
+def inactive_days() -> int:
+    """``LICENSE_DESK_INACTIVE_DAYS`` (default 90; also when the configuration is invalid)."""
+    loaded, _ = settings()
+    return loaded.inactive_days if loaded else Settings().inactive_days
+
+
+def snapshot_ids(path: str) -> list[int]:
+    """Complete snapshot ids, oldest first; [] when there is no store yet (uncached: cache keys)."""
     if not os.path.exists(path):
-        return None
+        return []
     with open_store(path, create=False) as store:
-        ids = queries.complete_snapshot_ids(store)
+        return queries.complete_snapshot_ids(store)
+
+
+def latest_snapshot(path: str) -> int | None:
+    """The latest complete snapshot id, or None."""
+    ids = snapshot_ids(path)
     return ids[-1] if ids else None
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def sku_counts(path: str, snapshot_id: int) -> pd.DataFrame:
+def latest_attempt(path: str) -> int | None:
+    """The newest snapshot attempt of any status (the key of the snapshot list)."""
+    if not os.path.exists(path):
+        return None
     with open_store(path, create=False) as store:
-        return queries.sku_counts(store, snapshot_id)
+        return history.latest_attempt(store)
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _read(path: str, reader: Callable[..., Any], *args: Any) -> Any:
+    with open_store(path, create=False) as store:
+        return reader(store, *args)
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def snapshot_info(path: str, snapshot_id: int) -> dict[str, Any]:
-    with open_store(path, create=False) as store:
-        return queries.snapshot_info(store, snapshot_id)
+    return dict(_read(path, queries.snapshot_info, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def snapshots(path: str, snapshot_id: int) -> pd.DataFrame:
+    """Every snapshot attempt; ``snapshot_id`` is the newest attempt's id (the cache key)."""
+    return pd.DataFrame(_read(path, queries.snapshots))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def sku_counts(path: str, snapshot_id: int) -> pd.DataFrame:
+    return pd.DataFrame(_read(path, queries.sku_counts, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def seats(path: str, snapshot_id: int) -> pd.DataFrame:
+    """``seat_table`` of a snapshot (cached: every page starts from it)."""
+    return seat_table(sku_counts(path, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def service_plans(path: str, snapshot_id: int) -> pd.DataFrame:
+    return pd.DataFrame(_read(path, queries.service_plans, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def subscriptions(path: str, snapshot_id: int) -> pd.DataFrame:
+    return pd.DataFrame(_read(path, queries.subscriptions, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def users(path: str, snapshot_id: int) -> pd.DataFrame:
+    return pd.DataFrame(_read(path, queries.users, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def user_licenses(path: str, snapshot_id: int) -> pd.DataFrame:
+    return pd.DataFrame(_read(path, queries.user_licenses, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def licensed_groups(path: str, snapshot_id: int) -> pd.DataFrame:
+    return pd.DataFrame(_read(path, queries.licensed_groups, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def group_errors(path: str, snapshot_id: int) -> pd.DataFrame:
+    return pd.DataFrame(_read(path, queries.group_errors, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
+    """``user_activity`` as of the snapshot's own time (cached: it touches every user)."""
+    info = snapshot_info(path, snapshot_id)
+    return user_activity(
+        users(path, snapshot_id),
+        now=pd.Timestamp(info["started_at"]),
+        inactive_days=days,
+        signin_available=bool(info["signin_available"]),
+    )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
+    """``reclaimable_seats`` of a snapshot for an inactivity threshold."""
+    return reclaimable_seats(
+        user_licenses(path, snapshot_id),
+        activity(path, snapshot_id, days),
+        users(path, snapshot_id),
+        seats(path, snapshot_id),
+    )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def users_table(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
+    """``analysis.users.user_table`` of a snapshot (cached: one row per user, built from every licence)."""
+    return user_table(
+        users(path, snapshot_id),
+        user_licenses(path, snapshot_id),
+        activity(path, snapshot_id, days),
+        sku_names(seats(path, snapshot_id)),
+    )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def explained_errors(path: str, snapshot_id: int) -> pd.DataFrame:
+    """``analysis.group_errors.explain_errors`` of a snapshot."""
+    return explain_errors(
+        group_errors(path, snapshot_id),
+        user_licenses(path, snapshot_id),
+        seats(path, snapshot_id),
+        service_plans(path, snapshot_id),
+        licensed_groups(path, snapshot_id),
+    )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def sku_history(path: str, snapshot_id: int) -> pd.DataFrame:
+    """Seat counts of every complete snapshot up to now; ``snapshot_id`` (the latest) is the key."""
+    return pd.DataFrame(_read(path, queries.sku_history))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def error_history(path: str, snapshot_id: int) -> pd.DataFrame:
+    """Members in error per snapshot and kind; ``snapshot_id`` (the latest) is the key."""
+    return pd.DataFrame(_read(path, history.error_history))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def license_changes(path: str, before: int, after: int) -> pd.DataFrame:
+    return pd.DataFrame(_read(path, history.license_changes, before, after))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def user_changes(path: str, before: int, after: int) -> pd.DataFrame:
+    return pd.DataFrame(_read(path, history.user_changes, before, after))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def catalog_status(path: str, snapshot_id: int) -> dict[str, Any]:
+    return dict(_read(path, catalog.catalog_status))
+
+
+def clear_caches() -> None:
+    """Forget every cached read (after a collection, so the new snapshot shows at once)."""
+    st.cache_data.clear()
+
+
+def collect(settings_: Settings, progress: Callable[[Any], None]) -> SnapshotSummary:
+    """Take one snapshot now (``license-desk collect``), then clear the caches.
+
+    Raises:
+        licensedesk.errors.LicenseDeskError: the collection failed; nothing was published.
+    """
+    try:
+        return run_collection(settings_, progress=progress)
+    finally:
+        clear_caches()

@@ -126,7 +126,7 @@ def _progress_printer() -> Callable[[Any], None]:
 
 # -- report ----------------------------------------------------------------------------------
 @cli.command()
-@click.argument("what", type=click.Choice(["skus", "users", "errors", "subscriptions"]))
+@click.argument("what", type=click.Choice(["skus", "users", "errors", "subscriptions", "costs"]))
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--snapshot", "snapshot_id", type=int, help="A complete snapshot id (default: the latest).")
 @click.pass_context
@@ -139,7 +139,11 @@ def report(ctx: click.Context, what: str, fmt: str, snapshot_id: int | None) -> 
     settings = _settings(ctx)
     with open_store(settings.store, create=False) as store:
         sid = queries.resolve_snapshot(store, snapshot_id)
-        if what == "skus":
+        if what == "costs":
+            from licensedesk.cli_finance import report_costs
+
+            report_costs(ctx, store, sid, fmt)
+        elif what == "skus":
             _emit(reports.sku_report(queries.sku_counts(store, sid)), fmt)
         elif what == "errors":
             _emit(reports.error_report(queries.group_errors(store, sid)), fmt)
@@ -485,3 +489,8 @@ def _run_dashboard(env: dict[str, str], *, port: int, browser: bool) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="license-desk")
+
+
+from licensedesk.cli_finance import register  # noqa: E402 - the finance commands join the group defined above
+
+register(cli)

@@ -65,11 +65,29 @@ def build_demo_store(
             last = run_collection(settings, clock=partial(_iso, tenant))
             if progress:
                 progress(day + 1)
+    install_list_prices(building)
     for old in _sqlite_files(target):
         old.unlink(missing_ok=True)
     os.replace(building, target)
     assert last is not None
     return f"{days + 1} snapshots, {last.users:,} users, {last.skus} SKUs"
+
+
+LIST_PRICES_SOURCE = "public list prices (USD per user, 2025): an example, edit or re-import"
+
+
+def install_list_prices(path: str | Path) -> int:
+    """Put the shipped example price book (``licensedesk/data/list_prices.csv``: public USD list
+    prices, labelled as such in every row's source) into the store at ``path``; returns the rows."""
+    from importlib import resources
+
+    from licensedesk.cli_finance import import_price_text
+    from store.db import open_store
+
+    text = resources.files("licensedesk").joinpath("data", "list_prices.csv").read_text(encoding="utf-8")
+    with open_store(path) as store:
+        written, _ = import_price_text(store, text, source=LIST_PRICES_SOURCE, replace=True)
+    return written
 
 
 @contextmanager

@@ -182,4 +182,44 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX audit_log_plan ON audit_log (plan_id);
         """,
     ),
+    (
+        3,
+        "finance",
+        """
+        -- The price book: what one seat of a SKU costs, from a date on. Amounts are integer minor
+        -- units (cents) of an ISO 4217 currency, never floats. History is kept: a snapshot is
+        -- costed at the row in force on its own date.
+        CREATE TABLE prices (
+            sku_id TEXT NOT NULL,
+            sku_part_number TEXT,
+            unit_price_minor INTEGER NOT NULL CHECK (unit_price_minor >= 0),
+            currency TEXT NOT NULL,
+            period TEXT NOT NULL CHECK (period IN ('month', 'year')),
+            effective_from TEXT NOT NULL,
+            source TEXT,
+            note TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (sku_id, currency, effective_from)
+        );
+        -- Per-SKU alert thresholds for `license-desk check`: NULL means "not checked".
+        CREATE TABLE thresholds (
+            sku_id TEXT PRIMARY KEY,
+            sku_part_number TEXT,
+            min_free_seats INTEGER CHECK (min_free_seats IS NULL OR min_free_seats >= 0),
+            max_utilization_percent INTEGER
+                CHECK (max_utilization_percent IS NULL OR max_utilization_percent BETWEEN 0 AND 100),
+            note TEXT,
+            updated_at TEXT NOT NULL
+        );
+        -- Users or SKUs kept out of reclaim candidates (and only out of those).
+        CREATE TABLE exemptions (
+            kind TEXT NOT NULL CHECK (kind IN ('user', 'sku')),
+            target_id TEXT NOT NULL,
+            label TEXT,
+            note TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (kind, target_id)
+        );
+        """,
+    ),
 )

@@ -1,52 +1,129 @@
-"""Overview: headline seat numbers and per-SKU utilization for the latest snapshot."""
+"""Overview: headline seat numbers, what changed since the previous snapshot, utilization per SKU."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from analysis.seats import seat_table, seat_totals
-from dashboard import data
+from analysis.changes import sku_changes, snapshot_changes
+from analysis.overview import headline
+from dashboard import charts, data, ui
 
-st.title("Overview")
-path = data.store_path()
-snapshot_id = data.latest_snapshot(path)
-if snapshot_id is None:
-    st.info(
-        f"No snapshot yet in {path}. Run `license-desk collect` for your tenant, "
-        "or `license-desk demo` for the simulated demo tenant."
-    )
-    st.stop()
-
+path, snapshot_id = ui.start_page("Overview")
 info = data.snapshot_info(path, snapshot_id)
-table = seat_table(data.sku_counts(path, snapshot_id))
-totals = seat_totals(table)
-st.caption(f"Snapshot {snapshot_id} of tenant {info['tenant_id']}, taken {info['started_at']}")
-for warning in info["warnings"]:
-    st.warning(warning)
+ui.snapshot_caption(info)
 
-cols = st.columns(5)
-cols[0].metric("SKUs", totals["skus"])
-cols[1].metric("Purchased seats", f"{totals['purchased']:,}")
-cols[2].metric("Assigned seats", f"{totals['consumed']:,}")
-cols[3].metric("Unused seats", f"{totals['unused']:,}")
-cols[4].metric("Over-assigned SKUs", totals["over_assigned_skus"])
+days = data.inactive_days()
+seats = data.seats(path, snapshot_id)
+errors = data.group_errors(path, snapshot_id)
+numbers = headline(seats, errors, data.reclaimable(path, snapshot_id, days))
 
+row = st.columns(4)
+row[0].metric("SKUs", ui.count(numbers["skus"]), help="Every SKU the tenant lists, free ones included.")
+row[1].metric(
+    "Purchased seats",
+    ui.count(numbers["purchased"]),
+    help="Enabled + warning units of the SKUs that count as seats (free/viral and company-wide SKUs excluded).",
+)
+row[2].metric("Assigned seats", ui.count(numbers["assigned"]), help="Consumed units of the same SKUs.")
+row[3].metric(
+    "Available seats",
+    ui.count(numbers["available"]),
+    help="Purchased − assigned over the same SKUs; negative means over-assigned overall.",
+)
+second = st.columns(4)
+second[0].metric(
+    "Unused seats", ui.count(numbers["unused"]), help="Free seats; an over-assigned SKU counts 0."
+)
+second[1].metric("Over-assigned SKUs", ui.count(numbers["over_assigned_skus"]))
+second[2].metric(
+    "Users in group-licence error",
+    ui.count(numbers["users_in_error"]),
+    help="Distinct users with at least one failed group-based assignment (see Group errors).",
+)
+reclaim_help = (
+    f"{numbers['reclaimable_disabled']} held by disabled accounts, {numbers['reclaimable_inactive']} by users "
+    f"with no sign-in for {days} days or more (LICENSE_DESK_INACTIVE_DAYS), or never."
+)
+if not info["signin_available"]:
+    reclaim_help = (
+        f"{numbers['reclaimable_disabled']} held by disabled accounts. This snapshot has no sign-in data, "
+        "so inactive users are not counted."
+    )
+second[3].metric("Reclaimable seats", ui.count(numbers["reclaimable"]), help=reclaim_help)
+
+unknown = seats.loc[~seats["known"], "sku_part_number"].tolist()
+if unknown:
+    st.info(
+        f"{len(unknown)} SKU(s) are not in the catalog and are shown by part number: {', '.join(unknown)}. "
+        "See the Data page to refresh the catalog."
+    )
+
+st.subheader("Since the previous snapshot")
+ids = data.snapshot_ids(path)
+earlier = [i for i in ids if i < snapshot_id]
+if not earlier:
+    st.markdown("This is the first snapshot: changes show from the next one.")
+else:
+    previous = earlier[-1]
+    before = data.seats(path, previous)
+    changes = snapshot_changes(
+        before,
+        seats,
+        data.user_changes(path, previous, snapshot_id),
+        data.group_errors(path, previous),
+        errors,
+    )
+    st.caption(
+        f"Compared with snapshot {previous}, taken {ui.when(data.snapshot_info(path, previous)['started_at'])}."
+    )
+    changed = st.columns(5)
+    changed[0].metric("Seats bought", ui.signed(changes.seats_bought), help="Change in purchased seats.")
+    changed[1].metric("Seats assigned", ui.signed(changes.seats_assigned), help="Change in assigned seats.")
+    changed[2].metric("Users added", ui.count(changes.users_added))
+    changed[3].metric("Users removed", ui.count(changes.users_removed))
+    changed[4].metric(
+        "New errors",
+        ui.count(changes.new_errors),
+        help=f"Group-assignment errors new in this snapshot; {changes.resolved_errors} resolved.",
+    )
+    per_sku = sku_changes(before, seats)
+    if not per_sku.empty:
+        st.dataframe(
+            per_sku.drop(columns=["sku_id"]),
+            hide_index=True,
+            width="stretch",
+            key="sku_changes",
+            column_config={"counted": st.column_config.CheckboxColumn("counted", help="Counts as seats.")},
+        )
+
+st.subheader("Utilization")
+counted = seats[seats["counts_as_unused"]]
+if counted.empty:
+    st.markdown("No SKU counts as seats in this snapshot.")
+else:
+    st.plotly_chart(charts.utilization_chart(counted), width="stretch")
+left_out = seats.loc[~seats["counts_as_unused"], "name"].tolist()
+if left_out:
+    st.caption("Not drawn (free/viral or company-wide, never counted as seats): " + ", ".join(left_out) + ".")
+
+st.subheader("SKUs")
+table = seats[
+    [
+        "name", "sku_part_number", "purchased", "consumed", "available", "utilization", "enabled", "warning",
+        "suspended", "locked_out", "known", "counts_as_unused", "sku_id",
+    ]
+]  # fmt: skip
 st.dataframe(
-    table[
-        [
-            "name",
-            "sku_part_number",
-            "purchased",
-            "consumed",
-            "available",
-            "utilization",
-            "warning",
-            "suspended",
-        ]
-    ],
+    table,
     hide_index=True,
     width="stretch",
+    key="skus",
     column_config={
-        "utilization": st.column_config.ProgressColumn("utilization", min_value=0.0, max_value=1.0)
+        "utilization": st.column_config.NumberColumn(
+            "utilization", format="percent", help="Assigned ÷ purchased; empty when nothing is purchased."
+        ),
+        "known": st.column_config.CheckboxColumn("in catalog"),
+        "counts_as_unused": st.column_config.CheckboxColumn("counted"),
     },
 )
+ui.downloads(table, "skus", key="skus")

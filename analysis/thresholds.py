@@ -1,0 +1,149 @@
+"""``license-desk check``: what needs attention now, as a list of findings for cron and monitoring.
+
+A finding is raised for:
+
+- **threshold**: a SKU with fewer free seats (``available``, negative when over-assigned) than its
+  ``min_free_seats``, or more used (``utilization`` x 100) than its ``max_utilization_percent``.
+  A SKU with nothing purchased has no utilization and is only checked against free seats.
+- **group_error**: each (group, SKU, error) with members whose group licence failed.
+- **expiring**: a subscription whose next lifecycle date is within ``expiring_days`` (30) and that
+  is not a plain renewal: a trial ending, a grace period ending (Warning), a deletion
+  (Suspended/LockedOut), or an Enabled subscription whose term is unknown. Monthly rollovers are
+  never findings.
+- **renewal**: an annual subscription renewing within ``expiring_days`` with free seats that could
+  be dropped at that renewal (``analysis.renewals.downscale_window``).
+
+Pure pandas: no Streamlit, HTTP or database here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+KINDS = ("threshold", "group_error", "expiring", "renewal")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing that needs attention: ``message`` is a sentence; ``detail`` holds its numbers."""
+
+    kind: str
+    subject: str
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def threshold_findings(seats: pd.DataFrame, thresholds: pd.DataFrame) -> list[Finding]:
+    """Breaches of per-SKU thresholds.
+
+    Args:
+        seats: ``analysis.seats.seat_table`` output.
+        thresholds: ``store.prices.load_thresholds`` rows (``sku_id``, ``min_free_seats``,
+            ``max_utilization_percent``; NA = not checked).
+    """
+    findings: list[Finding] = []
+    by_id = seats.set_index("sku_id")
+    for limit in thresholds.to_dict(orient="records"):
+        sku_id = str(limit["sku_id"])
+        if sku_id not in by_id.index:
+            continue  # a SKU the tenant no longer has: nothing to breach
+        sku = by_id.loc[sku_id]
+        part = str(sku["sku_part_number"])
+        available, purchased = int(sku["available"]), int(sku["purchased"])
+        minimum = limit["min_free_seats"]
+        if not pd.isna(minimum) and available < int(minimum):
+            findings.append(Finding("threshold", part,
+                f"{part} has {available} free seat{'s' if available != 1 else ''}, below the minimum of {int(minimum)}.",
+                {"sku_id": sku_id, "available": available, "purchased": purchased, "min_free_seats": int(minimum)}))  # fmt: skip
+        ceiling = limit["max_utilization_percent"]
+        utilization = float(sku["utilization"])
+        if not pd.isna(ceiling) and not math.isnan(utilization) and utilization * 100 > int(ceiling):
+            findings.append(Finding("threshold", part,
+                f"{part} is {utilization * 100:.1f}% used ({int(sku['consumed'])} of {purchased}), above the limit of {int(ceiling)}%.",
+                {"sku_id": sku_id, "utilization_percent": round(utilization * 100, 1), "consumed": int(sku["consumed"]),
+                 "purchased": purchased, "max_utilization_percent": int(ceiling)}))  # fmt: skip
+    return findings
+
+
+def group_error_findings(errors: pd.DataFrame) -> list[Finding]:
+    """One finding per (group, SKU, error) from ``store.queries.group_errors`` rows."""
+    if errors.empty:
+        return []
+    findings: list[Finding] = []
+    keys = ["group_id", "group_name", "sku_id", "sku_part_number", "error"]
+    for (gid, name, sku_id, part, error), rows in errors.fillna({"group_name": ""}).groupby(keys, sort=True):
+        members = int(rows["user_id"].nunique())
+        group = name or gid
+        findings.append(Finding("group_error", str(group),
+            f"Group {group!r}: {members} member{'s' if members != 1 else ''} cannot get {part} ({error}).",
+            {"group_id": gid, "sku_id": sku_id, "sku_part_number": part, "error": error, "members": members}))  # fmt: skip
+    return findings
+
+
+def expiry_findings(terms: pd.DataFrame, *, expiring_days: int = 30) -> list[Finding]:
+    """Subscriptions ending (not simply renewing) within ``expiring_days``.
+
+    Args:
+        terms: ``analysis.renewals.subscription_terms`` output.
+    """
+    soon = terms[
+        terms["days_left"].notna() & (terms["days_left"] >= 0) & (terms["days_left"] <= expiring_days)
+    ]
+    findings: list[Finding] = []
+    for sub in soon.to_dict(orient="records"):
+        trial, status = bool(sub["is_trial"]), str(sub["status"])
+        if status == "Enabled" and not trial and sub["term"] != "unknown":
+            continue  # a renewal: the downscale window decides whether it needs attention
+        when = pd.Timestamp(sub["next_lifecycle_at"]).strftime("%Y-%m-%d")
+        what = {
+            "trial ends": "trial ends",
+            "grace period ends": "grace period ends and it is suspended",
+            "deleted": "suspension ends and it is deleted",
+        }.get(str(sub["event"]), "next lifecycle date comes (term unknown)")
+        part, days = str(sub["sku_part_number"]), int(sub["days_left"])
+        findings.append(Finding("expiring", part,
+            f"A {part} subscription of {int(sub['total_licenses'])} seats: its {what} on {when} (in {days} days).",
+            {"subscription_id": sub["subscription_id"], "sku_id": sub["sku_id"], "status": status, "is_trial": trial,
+             "seats": int(sub["total_licenses"]), "next_lifecycle_at": when, "days_left": days}))  # fmt: skip
+    return findings
+
+
+def renewal_findings(window: pd.DataFrame, *, expiring_days: int = 30) -> list[Finding]:
+    """Annual renewals within ``expiring_days`` that could drop free seats (``downscale_window`` rows)."""
+    soon = window[window["days_left"] <= expiring_days].drop_duplicates("subscription_id")
+    findings: list[Finding] = []
+    for sub in soon.to_dict(orient="records"):
+        part, when = str(sub["sku_part_number"]), pd.Timestamp(sub["next_lifecycle_at"]).strftime("%Y-%m-%d")
+        findings.append(Finding("renewal", part,
+            f"A {part} subscription of {int(sub['seats'])} seats renews on {when} (in {int(sub['days_left'])} days) "
+            f"while {int(sub['free_seats'])} seats are free: lower its quantity by up to {int(sub['droppable_seats'])} before then.",
+            {"subscription_id": sub["subscription_id"], "sku_id": sub["sku_id"], "seats": int(sub["seats"]),
+             "droppable_seats": int(sub["droppable_seats"]), "next_lifecycle_at": when,
+             "days_left": int(sub["days_left"])}))  # fmt: skip
+    return findings
+
+
+def check_findings(
+    seats: pd.DataFrame,
+    thresholds: pd.DataFrame,
+    errors: pd.DataFrame,
+    terms: pd.DataFrame,
+    window: pd.DataFrame,
+    *,
+    expiring_days: int = 30,
+) -> list[Finding]:
+    """Everything ``license-desk check`` reports, in the order thresholds, group errors,
+    expiring subscriptions, renewals (see the module docstring for each input's source)."""
+    return [
+        *threshold_findings(seats, thresholds),
+        *group_error_findings(errors),
+        *expiry_findings(terms, expiring_days=expiring_days),
+        *renewal_findings(window, expiring_days=expiring_days),
+    ]

@@ -1,0 +1,165 @@
+"""The user table: one row per user with licences, assignment paths and activity, and its filters.
+
+Pure pandas: no Streamlit, HTTP or database here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import pandas as pd
+
+from analysis.inactive import ACTIVITY_LABELS, HELD_STATES, utc
+from analysis.labels import assignment_text, sku_label, source_label
+
+NONE_LABEL = "(none)"  # a filter option meaning "no value recorded"
+Path = Literal["any", "direct", "group"]
+USER_COLUMNS = [
+    "user_principal_name", "display_name", "department", "country", "enabled", "guest", "licenses",
+    "assignment", "errors", "last_sign_in", "activity", "user_id",
+]  # fmt: skip
+
+
+def _joined(keys: pd.Series, values: pd.Series) -> dict[str, str]:
+    """Distinct non-empty values per key, sorted and joined with '; '.
+
+    A plain loop: a pandas groupby calls Python once per group anyway, and is far slower at that.
+    """
+    collected: dict[str, set[str]] = {}
+    # .tolist(): iterating Arrow-backed string columns element by element is ten times slower.
+    for key, value in zip(keys.tolist(), values.tolist(), strict=True):
+        if value:
+            collected.setdefault(key, set()).add(str(value))
+    return {key: "; ".join(sorted(found)) for key, found in collected.items()}
+
+
+def user_table(
+    users: pd.DataFrame,
+    licenses: pd.DataFrame,
+    activity: pd.DataFrame,
+    sku_names: Mapping[str, str],
+) -> pd.DataFrame:
+    """One row per user.
+
+    Args:
+        users: ``store.queries.users`` rows.
+        licenses: ``store.queries.user_licenses`` rows.
+        activity: ``analysis.inactive.user_activity`` output.
+        sku_names: skuId -> display name (``analysis.labels.sku_names``).
+
+    Returns:
+        ``USER_COLUMNS``: ``country`` is the usage location, ``enabled`` True/False/None,
+        ``guest`` True for ``userType == Guest``, ``licenses`` the held SKUs' names joined with
+        '; ', ``assignment`` 'Direct', 'Group', 'Direct + group' or '' (no licence rows),
+        ``errors`` the error codes of the user's assignments joined, ``activity`` a readable label.
+    """
+    held = licenses["state"].isin(HELD_STATES)
+    sku = licenses["sku_id"].map(dict(sku_names)).fillna(licenses["sku_id"])
+    direct = licenses["assigned_by_group"].eq("")
+    by_user = pd.DataFrame({"user_id": licenses["user_id"], "direct": direct, "group": ~direct})
+    paths = by_user.groupby("user_id").any()
+    per_user = pd.DataFrame(
+        {
+            "licenses": pd.Series(_joined(licenses.loc[held, "user_id"], sku[held]), dtype=object),
+            "errors": pd.Series(_joined(licenses["user_id"], licenses["error"]), dtype=object),
+            "has_direct": paths["direct"],
+            "has_group": paths["group"],
+        }
+    )
+    out = users[["user_id", "user_principal_name", "display_name", "department"]].copy()
+    out["country"] = users["usage_location"]
+    enabled = users["account_enabled"].astype("Float64")
+    out["enabled"] = [None if pd.isna(v) else bool(v) for v in enabled]
+    out["guest"] = users["user_type"].fillna("").str.lower().eq("guest").to_numpy()
+    out = out.merge(per_user, left_on="user_id", right_index=True, how="left")
+    out["licenses"] = out["licenses"].fillna("")
+    out["errors"] = out["errors"].fillna("")
+    direct = out["has_direct"].fillna(False).astype(bool)
+    group = out["has_group"].fillna(False).astype(bool)
+    out["assignment"] = [
+        "Direct + group" if d and g else "Direct" if d else "Group" if g else ""
+        for d, g in zip(direct, group, strict=True)
+    ]
+    out = out.merge(activity[["user_id", "last_sign_in", "activity"]], on="user_id", how="left")
+    out["activity"] = out["activity"].map(ACTIVITY_LABELS).fillna("")
+    return out[USER_COLUMNS].reset_index(drop=True)
+
+
+def options(table: pd.DataFrame, column: str) -> list[str]:
+    """Sorted distinct values of a column, with ``NONE_LABEL`` last when some rows have none."""
+    values = table[column]
+    present = sorted({str(v) for v in values.dropna() if str(v)})
+    missing = bool(values.isna().any() or values.eq("").any())
+    return present + ([NONE_LABEL] if missing else [])
+
+
+def matches(values: pd.Series, chosen: Sequence[str]) -> pd.Series:
+    """Rows whose value is one of ``chosen``; ``NONE_LABEL`` matches a missing value."""
+    wanted = {c for c in chosen if c != NONE_LABEL}
+    hit = values.isin(wanted)
+    if NONE_LABEL in chosen:
+        hit = hit | values.isna() | values.eq("")
+    return hit.fillna(False).astype(bool)
+
+
+def filter_users(
+    table: pd.DataFrame,
+    licenses: pd.DataFrame,
+    *,
+    search: str = "",
+    departments: Sequence[str] = (),
+    countries: Sequence[str] = (),
+    enabled: bool | None = None,
+    guest: bool | None = None,
+    sku_id: str | None = None,
+    path: Path = "any",
+) -> pd.DataFrame:
+    """The rows of ``user_table`` that pass every filter given (empty filters pass everything).
+
+    ``search`` matches the UPN or display name, case-insensitively. ``sku_id`` keeps users with
+    any assignment of that SKU (held or in error). ``path`` keeps users with a direct or group
+    assignment: of ``sku_id`` when one is given, of any SKU otherwise.
+    """
+    keep = pd.Series(True, index=table.index)
+    if search.strip():
+        needle = search.strip().lower()
+        text = table["user_principal_name"].fillna("") + " " + table["display_name"].fillna("")
+        keep &= text.str.lower().str.contains(needle, regex=False)
+    if departments:
+        keep &= matches(table["department"], departments)
+    if countries:
+        keep &= matches(table["country"], countries)
+    if enabled is not None:
+        # None (unknown) matches neither choice; numpy booleans compare by value, not identity.
+        keep &= table["enabled"].map(lambda v: v is not None and not pd.isna(v) and bool(v) == enabled)
+    if guest is not None:
+        keep &= table["guest"].eq(guest)
+    if sku_id is not None or path != "any":
+        rows = licenses
+        if sku_id is not None:
+            rows = rows[rows["sku_id"] == sku_id]
+        if path == "direct":
+            rows = rows[rows["assigned_by_group"] == ""]
+        elif path == "group":
+            rows = rows[rows["assigned_by_group"] != ""]
+        keep &= table["user_id"].isin(set(rows["user_id"]))
+    return table[keep.astype(bool)].reset_index(drop=True)
+
+
+def user_licenses_detail(
+    licenses: pd.DataFrame, user_id: str, sku_names: Mapping[str, str], group_names: Mapping[str, str]
+) -> pd.DataFrame:
+    """One user's licence assignments: SKU, source (Direct / via group), state, error, plans off."""
+    rows = licenses[licenses["user_id"] == user_id]
+    out = pd.DataFrame(
+        {
+            "sku": [sku_label(s, sku_names) for s in rows["sku_id"]],
+            "source": [source_label(g, group_names) for g in rows["assigned_by_group"]],
+            "state": [assignment_text(s, e) for s, e in zip(rows["state"], rows["error"], strict=True)],
+            "plans_disabled": [len([p for p in str(v).split(",") if p]) for v in rows["disabled_plans"]],
+            "last_updated": utc(rows["last_updated_at"].to_numpy()).to_numpy(),
+            "sku_id": rows["sku_id"].to_numpy(),
+        }
+    )
+    return out.sort_values(["sku", "source"]).reset_index(drop=True)

@@ -1,0 +1,93 @@
+"""Group errors: every licensed group with members in error, why, and what fixes it (DESIGN §6)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.group_errors import KNOWN_ERRORS, error_counts, error_summary, filter_errors
+from analysis.inactive import reclaim_by_sku
+from analysis.users import options
+from dashboard import data, ui
+
+LABELS = {
+    "CountViolation": "Count",
+    "ProhibitedInUsageLocationViolation": "Location",
+    "MutuallyExclusiveViolation": "Exclusive",
+    "DependencyViolation": "Dependency",
+    "UniquenessViolation": "Uniqueness",
+    "Other": "Other",
+}
+TITLES = {
+    "CountViolation": "Not enough seats (CountViolation)",
+    "ProhibitedInUsageLocationViolation": "Usage location (ProhibitedInUsageLocationViolation)",
+    "MutuallyExclusiveViolation": "Conflicting licences (MutuallyExclusiveViolation)",
+    "DependencyViolation": "Missing prerequisite (DependencyViolation)",
+    "UniquenessViolation": "Duplicate proxy address (UniquenessViolation)",
+    "Other": "Other errors",
+}
+MEMBER_VIEW = ["user_principal_name", "detail", "fix", "group_name", "sku", "usage_location", "display_name"]
+
+path, snapshot_id = ui.start_page("Group errors")
+ui.snapshot_caption(data.snapshot_info(path, snapshot_id))
+seats = data.seats(path, snapshot_id)
+users = data.users(path, snapshot_id)
+explained = data.explained_errors(path, snapshot_id)
+if explained.empty:
+    st.success("No group-based licence assignment is in error in this snapshot.")
+    st.stop()
+
+counts = error_counts(explained)
+row = st.columns(2 + len(KNOWN_ERRORS))
+row[0].metric("Users in error", ui.count(counts["users"]))
+row[1].metric("Groups", ui.count(counts["groups"]), help="Licensed groups with members in error.")
+for column, kind in zip(row[2:], KNOWN_ERRORS, strict=True):
+    column.metric(LABELS[kind], ui.count(counts[kind]), help=f"Members in {kind}.")
+
+days = data.inactive_days()
+summary = error_summary(explained, seats, reclaim_by_sku(data.reclaimable(path, snapshot_id, days)))
+pickers = st.columns(2)
+with pickers[0]:
+    sku_id = ui.shared_sku(
+        "SKU", seats[seats["sku_id"].isin(set(explained["sku_id"]))], key="errors_sku", allow_all=True
+    )
+with pickers[1]:
+    departments = ui.shared_departments(
+        "Department (member lists)", options(users, "department"), key="errors_departments"
+    )
+
+st.subheader("By group, SKU and error")
+st.caption(
+    "Seats short = members waiting in CountViolation for the SKU in all groups; seats free = the SKU's "
+    "available seats now (negative when over-assigned); seats needed = short − free."
+)
+shown_summary = summary if sku_id is None else summary[summary["sku_id"] == sku_id]
+st.dataframe(
+    shown_summary.drop(columns=["group_id", "sku_id"]), hide_index=True, width="stretch", key="errors_summary"
+)
+ui.downloads(shown_summary, "group-errors-summary", key="errors_summary")
+
+members = filter_errors(explained, users, sku_id=sku_id, departments=departments)
+st.subheader("Members in error")
+if members.empty:
+    st.markdown("No member in error matches the filters.")
+    st.stop()
+ui.downloads(members, "group-errors", key="errors_members")
+for kind in [*KNOWN_ERRORS, *sorted(set(members["error"]) - set(KNOWN_ERRORS))]:
+    rows = members[members["error"] == kind]
+    if rows.empty:
+        continue
+    st.markdown(f"#### {TITLES.get(kind, kind)} — {ui.count(len(rows))}")
+    for cause in shown_summary.loc[
+        shown_summary["error"] == kind, ["group_name", "sku", "cause", "fix"]
+    ].itertuples(index=False):
+        st.markdown(f"**{cause.group_name} · {cause.sku}** — {cause.cause}  \n*Fix:* {cause.fix}")
+    st.dataframe(
+        rows[MEMBER_VIEW],
+        hide_index=True,
+        width="stretch",
+        key=f"errors_{kind}",
+        column_config={
+            "detail": st.column_config.TextColumn("detail", width="large"),
+            "fix": st.column_config.TextColumn("fix", width="large"),
+        },
+    )

@@ -1,0 +1,201 @@
+"""Rendering helpers every page shares: the first-run page, the snapshot caption, table downloads,
+filters that carry over between pages, and number formatting.
+
+Filters that make sense across pages (SKU, department) are remembered under plain session keys
+(``SKU_KEY``, ``DEPARTMENTS_KEY``), not widget keys: Streamlit drops a widget's state when a page
+without that widget runs, so each page seeds its own widget from the remembered value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analysis.exports import MIME_CSV, MIME_XLSX, csv_bytes, excel_bytes
+from dashboard import data
+from licensedesk.errors import LicenseDeskError
+
+SKU_KEY = "shared_sku"
+# "All SKUs" in a picker: a selectbox whose value is None shows a placeholder, so it needs a real value.
+ALL_SKUS = "*"
+DEPARTMENTS_KEY = "shared_departments"
+FIRST_RUN = (
+    "No snapshot yet in {path}. Run `license-desk collect` for your tenant, "
+    "or `license-desk demo` for the simulated demo tenant."
+)
+HOW_TO_CONFIGURE = """To collect from your tenant, register an app in Entra ID with the application permissions
+`Organization.Read.All`, `User.Read.All`, `Group.Read.All` and `AuditLog.Read.All` (admin consent), then set
+`LICENSE_DESK_TENANT_ID`, `LICENSE_DESK_CLIENT_ID` and `LICENSE_DESK_CLIENT_SECRET` (or
+`LICENSE_DESK_CLIENT_CERTIFICATE`) in the environment of the dashboard and restart it. The README's
+"Connecting a real tenant" section has the steps."""
+
+
+def start_page(title: str) -> tuple[str, int]:
+    """Draw the title and return (store path, latest snapshot id); without a snapshot, draw the
+    first-run page and stop the script."""
+    st.title(title)
+    path = data.store_path()
+    try:
+        snapshot_id = data.latest_snapshot(path)
+    except LicenseDeskError as exc:
+        st.error(str(exc))
+        st.stop()
+    if snapshot_id is None:
+        first_run(path)
+        st.stop()
+    return path, snapshot_id
+
+
+def first_run(path: str) -> None:
+    """What to do when the store holds no snapshot yet."""
+    st.info(FIRST_RUN.format(path=path))
+    st.markdown(
+        "The **Data** page can take the first snapshot once a tenant is configured. " + HOW_TO_CONFIGURE
+    )
+
+
+def snapshot_caption(info: dict[str, Any]) -> None:
+    """Which snapshot the page shows, when it was taken, and its warnings."""
+    st.caption(f"Snapshot {info['id']} of tenant {info['tenant_id']}, taken {when(info['started_at'])}")
+    for warning in info["warnings"]:
+        st.warning(warning)
+
+
+def downloads(frame: pd.DataFrame, name: str, *, key: str) -> None:
+    """CSV and Excel download buttons for a table; the bytes are built only when clicked."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(
+        "Download CSV",
+        data=partial(csv_bytes, frame),
+        file_name=f"{name}.csv",
+        mime=MIME_CSV,
+        key=f"{key}_csv",
+        on_click="ignore",
+    )
+    right.download_button(
+        "Download Excel",
+        data=partial(excel_bytes, frame, name),
+        file_name=f"{name}.xlsx",
+        mime=MIME_XLSX,
+        key=f"{key}_xlsx",
+        on_click="ignore",
+    )
+
+
+def _remember(widget_key: str, shared_key: str) -> None:
+    # Only a person's choice is shared: a page's automatic default must not filter other pages.
+    value = st.session_state[widget_key]
+    st.session_state[shared_key] = None if value == ALL_SKUS else value
+
+
+def shared_sku(
+    label: str, seats: pd.DataFrame, *, key: str, allow_all: bool = False, default: str | None = None
+) -> str | None:
+    """A SKU picker that starts from the SKU last chosen on any page.
+
+    Args:
+        seats: ``seat_table`` rows offered (by name).
+        key: this page's widget key.
+        allow_all: offer "All SKUs" (``ALL_SKUS``, returned as None) first.
+        default: the SKU to start from when nothing is remembered (else the first option).
+
+    Returns:
+        The chosen SKU id, or None for all SKUs (or when there is no SKU at all).
+    """
+    names = dict(zip(seats["sku_id"], seats["name"], strict=True))
+    ordered = sorted(names, key=lambda s: (names[s].lower(), s))
+    options = [*([ALL_SKUS] if allow_all else []), *ordered]
+    if not options:
+        return None
+    remembered = st.session_state.get(SKU_KEY)
+    if st.session_state.get(key) not in options:
+        start = remembered if remembered in options else default if default in options else options[0]
+        st.session_state[key] = start
+    choice: str = st.selectbox(
+        label,
+        options,
+        key=key,
+        format_func=lambda s: "All SKUs" if s == ALL_SKUS else names[s],
+        on_change=_remember,
+        args=(key, SKU_KEY),
+    )
+    return None if choice == ALL_SKUS else choice
+
+
+def _remember_one(widget_key: str) -> None:
+    chosen = st.session_state[widget_key]
+    if len(chosen) == 1:
+        st.session_state[SKU_KEY] = chosen[0]
+
+
+def shared_skus(label: str, names: dict[str, str], *, key: str, default: Sequence[str]) -> list[str]:
+    """A multi-SKU picker that starts from the SKU last chosen on any page (else ``default``);
+    choosing exactly one SKU here shares it with the other pages."""
+    if key not in st.session_state:
+        remembered = st.session_state.get(SKU_KEY)
+        st.session_state[key] = [remembered] if remembered in names else [s for s in default if s in names]
+    ordered = sorted(names, key=lambda s: (names[s].lower(), s))
+    chosen: list[str] = st.multiselect(
+        label, ordered, key=key, format_func=names.__getitem__, on_change=_remember_one, args=(key,)
+    )
+    return chosen
+
+
+def shared_departments(label: str, options: Sequence[str], *, key: str) -> list[str]:
+    """A department multiselect that starts from the departments last chosen on any page."""
+    if key not in st.session_state:
+        remembered = st.session_state.get(DEPARTMENTS_KEY, [])
+        st.session_state[key] = [d for d in remembered if d in options]
+    chosen: list[str] = st.multiselect(
+        label, list(options), key=key, on_change=_remember, args=(key, DEPARTMENTS_KEY)
+    )
+    return chosen
+
+
+def count(n: int) -> str:
+    """1,234 (negative numbers keep their sign)."""
+    return f"{n:,}"
+
+
+def signed(n: int) -> str:
+    """+3, -1 or 0: a change."""
+    return f"{n:+,}" if n else "0"
+
+
+def percent(value: float | None) -> str:
+    """'87%', or 'n/a' when undefined (nothing purchased)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.0%}"
+
+
+def when(value: Any) -> str:
+    """A timestamp as 'YYYY-MM-DD HH:MM UTC', '—' when missing."""
+    stamp = (
+        pd.to_datetime(value, utc=True, errors="coerce", format="ISO8601")
+        if isinstance(value, str)
+        else value
+    )
+    if stamp is None or pd.isna(stamp):
+        return "—"
+    return f"{pd.Timestamp(stamp).tz_convert('UTC'):%Y-%m-%d %H:%M} UTC"
+
+
+def text(value: Any, fallback: str) -> str:
+    """A text cell, or ``fallback`` when it is missing (None, NaN or empty)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
+        return fallback
+    return str(value)
+
+
+COLLECTION_STEPS = ("subscribed SKUs", "subscriptions", "users", "licensed groups", "saving")
+
+
+def collection_progress(step: str) -> float:
+    """How far a collection is (0..1) once it has reached ``step`` (``collectors.snapshot.Progress``)."""
+    return (COLLECTION_STEPS.index(step) + 1) / len(COLLECTION_STEPS) if step in COLLECTION_STEPS else 0.0

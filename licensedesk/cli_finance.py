@@ -1,0 +1,299 @@
+"""The finance commands: ``prices import|export``, ``check`` and ``report costs`` (DESIGN §8).
+
+Registered on the main group by ``licensedesk.cli`` (``register(cli)``). Like the rest of the CLI,
+nothing here computes a number: the figures come from ``analysis``; this module loads the
+inputs, calls the analysis and prints. Money leaves as exact decimal text (``"1234.50"``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from licensedesk.config import Settings
+from licensedesk.errors import InputError
+
+EXPIRING_DAYS = 30
+DOWNSCALE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class FinanceInputs:
+    """Everything the finance analyses need about one snapshot."""
+
+    snapshot_id: int
+    started_at: str
+    seats: pd.DataFrame
+    holders: pd.DataFrame
+    subscriptions: pd.DataFrame
+    prices: pd.DataFrame
+    signin_available: bool
+
+
+def load_finance_inputs(store: Any, snapshot_id: int, settings: Settings) -> FinanceInputs:
+    """Read one snapshot's seats, seat holders, subscriptions and the price book."""
+    from analysis.holders import seat_holders
+    from analysis.seats import seat_table
+    from store import queries
+    from store.prices import load_prices
+
+    info = queries.snapshot_info(store, snapshot_id)
+    signin = bool(info.get("signin_available", 1))
+    holders = seat_holders(
+        queries.users(store, snapshot_id),
+        queries.user_licenses(store, snapshot_id),
+        now=pd.Timestamp(info["started_at"]),
+        inactive_days=settings.inactive_days,
+        signin_available=signin,
+    )
+    return FinanceInputs(
+        snapshot_id=snapshot_id,
+        started_at=str(info["started_at"]),
+        seats=seat_table(queries.sku_counts(store, snapshot_id)),
+        holders=holders,
+        subscriptions=queries.subscriptions(store, snapshot_id),
+        prices=load_prices(store),
+        signin_available=signin,
+    )
+
+
+def cost_report(inputs: FinanceInputs) -> pd.DataFrame:
+    """``report costs`` rows: one per SKU and currency (``kind`` ``sku``), then one per currency
+    (``kind`` ``total``); every cost as ``<cost>_monthly`` and ``<cost>_annual`` decimal text."""
+    from analysis.costs import MONEY_COLUMNS, SEAT_COLUMNS, cost_totals, sku_costs, snapshot_date
+    from analysis.money import amount_text
+
+    on = snapshot_date(inputs.started_at)
+    args = (inputs.seats, inputs.prices, inputs.holders, inputs.subscriptions)
+    by_basis = {
+        basis: sku_costs(*args, on=on, basis=basis, signin_available=inputs.signin_available)
+        for basis in ("month", "year")
+    }
+    rows: list[dict[str, Any]] = []
+    for kind, monthly, annual in (
+        ("sku", by_basis["month"], by_basis["year"]),
+        ("total", cost_totals(by_basis["month"]), cost_totals(by_basis["year"])),
+    ):
+        for month_row, year_row in zip(
+            monthly.to_dict(orient="records"), annual.to_dict(orient="records"), strict=True
+        ):
+            currency = month_row["currency"] if isinstance(month_row["currency"], str) else None
+            row: dict[str, Any] = {"kind": kind}
+            if kind == "sku":
+                row.update({k: month_row[k] for k in ("sku_id", "sku_part_number", "name", "status")})
+                row["unit_price"] = (
+                    amount_text(int(month_row["unit_price_minor"]), currency) if currency else None
+                )
+                row.update({k: month_row[k] for k in ("period", "effective_from", "counts_as_waste")})
+            else:
+                row.update(sku_id=None, sku_part_number=None, name=f"Total ({currency or 'no price'})")
+                row.update(status=None, unit_price=None, period=None, effective_from=None)
+                row.update(
+                    counts_as_waste=None, skus=month_row["skus"], unpriced_skus=month_row["unpriced_skus"]
+                )
+            row["currency"] = currency
+            row.update({k: _int(month_row.get(k)) for k in SEAT_COLUMNS})
+            for column in MONEY_COLUMNS:
+                for suffix, source in (("monthly", month_row), ("annual", year_row)):
+                    value = source.get(column)
+                    row[f"{column}_{suffix}"] = (
+                        None
+                        if currency is None or value is None or pd.isna(value)
+                        else amount_text(int(value), currency)
+                    )
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    # Totals' counts share columns with per-SKU nulls: keep them integers, not floats.
+    for column in ("skus", "unpriced_skus", *SEAT_COLUMNS):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def _print_cost_table(frame: pd.DataFrame) -> None:
+    skus = frame[frame["kind"] == "sku"]
+    if skus.empty:
+        click.echo("(no rows)")
+        return
+    shown = skus[["sku_part_number", "status", "currency", "unit_price", "period", "paid_seats",
+                  "unassigned_seats", "purchased_cost_monthly", "waste_cost_monthly"]]  # fmt: skip
+    click.echo(shown.fillna("").to_string(index=False))
+    for total in frame[frame["kind"] == "total"].to_dict(orient="records"):
+        currency = total["currency"]
+        if currency is None:
+            continue
+        click.echo(
+            f"\n{currency}: purchased {total['purchased_cost_monthly']}/month ({total['purchased_cost_annual']}/year), "
+            f"assigned {total['assigned_cost_monthly']}/month; waste {total['waste_cost_monthly']}/month: "
+            f"unassigned {total['unassigned_cost_monthly']}, disabled {total['disabled_cost_monthly']}, "
+            f"inactive {total['inactive_cost_monthly'] or 'unknown'}, never signed in "
+            f"{total['never_signed_in_cost_monthly'] or 'unknown'}; licensed guests {total['guest_cost_monthly']}/month."
+        )
+    unpriced = skus[skus["status"] == "no price"]["sku_part_number"].tolist()
+    if unpriced:
+        click.echo(
+            f"\n{len(unpriced)} SKU(s) have no price and are in no total: {', '.join(unpriced)} "
+            "(`license-desk prices import FILE`)."
+        )
+
+
+def report_costs(ctx: click.Context, store: Any, snapshot_id: int, fmt: str) -> None:
+    """``license-desk report costs``: spend and waste per SKU and per currency."""
+    from licensedesk.cli import _emit, _settings
+
+    frame = cost_report(load_finance_inputs(store, snapshot_id, _settings(ctx)))
+    if fmt == "table":
+        _print_cost_table(frame)
+    else:
+        _emit(frame, fmt)
+
+
+def register(cli: click.Group) -> None:
+    """Add the finance commands to the ``license-desk`` group."""
+    cli.add_command(prices)
+    cli.add_command(check)
+
+
+@click.group()
+def prices() -> None:
+    """The price book: unit price per SKU, currency, billing period and effective date."""
+
+
+@prices.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--merge", is_flag=True, help="Add to the price book instead of replacing it.")
+@click.pass_context
+def prices_import(ctx: click.Context, file: str, merge: bool) -> None:
+    """Load a price book CSV (sku,unit_price,currency,period,effective_from); all rows or none."""
+    from licensedesk.cli import _settings
+    from store.db import open_store
+
+    settings = _settings(ctx)
+    text = _read_text(file)
+    with open_store(settings.store) as store:
+        written, removed = import_price_text(store, text, source=Path(file).name, replace=not merge)
+    verb = "Added" if merge else "Replaced the price book with"
+    click.echo(
+        f"{verb} {written} price row(s) from {file}"
+        + (f" ({removed} old row(s) removed)." if removed else ".")
+    )
+
+
+def import_price_text(store: Any, text: str, *, source: str, replace: bool) -> tuple[int, int]:
+    """Validate a price-book CSV and write it in one transaction; (written, removed).
+
+    Raises:
+        InputError: one sentence per bad row (naming the row), joined by newlines; nothing written.
+    """
+    from analysis.pricebook import parse_price_csv
+    from collectors.catalog import load_common_skus
+    from store.catalog import ensure_builtin_catalog
+    from store.prices import save_prices, sku_index
+
+    # So common part numbers resolve even before the first collection.
+    ensure_builtin_catalog(store, load_common_skus())
+    rows, problems = parse_price_csv(text, sku_index(store), source=source)
+    if problems:
+        raise InputError("\n".join(problems) + ("\nNothing was imported." if len(problems) > 1 else ""))
+    return save_prices(store, rows, replace=replace, source=source)
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"The price book {path} does not exist.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"The price book {path} is not UTF-8 text; save it as CSV UTF-8.") from None
+    except OSError as exc:
+        raise InputError(f"The price book {path} cannot be read ({exc.strerror}).") from None
+
+
+@prices.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.pass_context
+def prices_export(ctx: click.Context, file: str | None) -> None:
+    """Write the price book as CSV to FILE (or standard output)."""
+    from analysis.pricebook import price_book_csv
+    from licensedesk.cli import _settings
+    from store.db import open_store
+    from store.prices import load_prices, sku_index
+
+    with open_store(_settings(ctx).store, create=False) as store:
+        text = price_book_csv(load_prices(store), sku_index(store))
+    if file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(file).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"Cannot write {file} ({exc.strerror}).") from None
+    click.echo(f"Wrote {text.count(chr(10)) - 1} price row(s) to {file}.", err=True)
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def check(ctx: click.Context, fmt: str) -> None:
+    """Exit 1 and say what needs attention: thresholds, group errors, expiring subscriptions."""
+    from licensedesk.cli import _settings
+    from store.db import open_store
+
+    with open_store(_settings(ctx).store, create=False) as store:
+        snapshot_id, started_at, findings = run_check(store)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "status": "attention" if findings else "ok", "snapshot_id": snapshot_id, "snapshot_started_at": started_at,
+            "counts": {kind: sum(f.kind == kind for f in findings) for kind in _kinds()},
+            "findings": [f.as_json() for f in findings],
+        }, indent=1, default=str))  # fmt: skip
+    elif findings:
+        for finding in findings:
+            click.echo(f"{finding.kind}: {finding.message}")
+    else:
+        click.echo(f"All clear (snapshot {snapshot_id}, {started_at}): no threshold breached, no group error, "
+                   f"nothing expiring within {EXPIRING_DAYS} days.")  # fmt: skip
+    if findings:
+        sys.stdout.flush()
+        ctx.exit(1)
+
+
+def _kinds() -> tuple[str, ...]:
+    from analysis.thresholds import KINDS
+
+    return KINDS
+
+
+def run_check(store: Any) -> tuple[int, str, list[Any]]:
+    """(snapshot id, its start time, findings) for the latest complete snapshot."""
+    from analysis.renewals import downscale_window, subscription_terms
+    from analysis.seats import seat_table
+    from analysis.thresholds import check_findings
+    from store import queries
+    from store.prices import load_prices, load_thresholds, subscription_lifecycles
+
+    sid = queries.resolve_snapshot(store)
+    started = str(queries.snapshot_info(store, sid)["started_at"])
+    seats = seat_table(queries.sku_counts(store, sid))
+    terms = subscription_terms(
+        queries.subscriptions(store, sid), subscription_lifecycles(store), now=pd.Timestamp(started)
+    )
+    window = downscale_window(terms, seats, load_prices(store), within_days=DOWNSCALE_DAYS)
+    findings = check_findings(
+        seats,
+        load_thresholds(store),
+        queries.group_errors(store, sid),
+        terms,
+        window,
+        expiring_days=EXPIRING_DAYS,
+    )
+    return sid, started, findings

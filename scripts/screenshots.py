@@ -1,0 +1,140 @@
+"""Regenerate docs/screenshots/*.png: every dashboard page, rendered by a real browser.
+
+Usage (from the repository root):
+
+    .venv/bin/python -m licensedesk demo --build-only --store /tmp/demo.sqlite
+    .venv/bin/python scripts/screenshots.py --store /tmp/demo.sqlite
+
+Needs Debian's Chromium (``apt-get install chromium``) and ``pip install playwright``; never run
+``playwright install`` (it downloads browsers). The dashboard is started headless on a free port
+of 127.0.0.1 and stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/lib/chromium/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# (navigation title, file stem, whether the page draws a plotly chart)
+PAGES = [
+    ("Overview", "overview", True),
+    ("SKU detail", "sku_detail", True),
+    ("Users", "users", False),
+    ("Group errors", "group_errors", False),
+    ("Trends", "trends", True),
+    ("Data", "data", False),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def dashboard(store: str, port: int, timeout: float = 60.0) -> Iterator[str]:
+    """Serve the dashboard on ``store``; yields its URL once /_stcore/health answers 'ok'."""
+    env = {
+        **os.environ,
+        "LICENSE_DESK_STORE": store,
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "PYTHONPATH": str(REPO),
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
+        "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
+        "--server.fileWatcherType=none", "--client.toolbarMode=viewer",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                raise RuntimeError(f"the dashboard did not start:\n{output}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_rendered(page: object, title: str, has_chart: bool) -> None:
+    """Wait until a page shows its own title, Streamlit has finished running it, and its chart is drawn.
+
+    Page titles are unique, so the heading proves the new page's run has started; the app's
+    ``data-test-script-state`` then says when that run has finished.
+    """
+    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    # Widgets are drawn as skeletons first; wait until every one is real.
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000)  # type: ignore[attr-defined]
+    if has_chart:
+        # plotly draws after the element appears: wait for a drawn mark, not the empty frame.
+        page.locator(".js-plotly-plot g.trace path").first.wait_for(state="attached", timeout=60_000)  # type: ignore[attr-defined]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default=str(REPO / "data" / "demo.sqlite"), help="the store to show")
+    parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"), help="where the PNGs go")
+    parser.add_argument("--width", type=int, default=1400)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with dashboard(args.store, free_port()) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": args.width, "height": 900})
+        page.goto(url, wait_until="domcontentloaded")
+        for title, stem, has_chart in PAGES:
+            link = page.get_by_role("link", name=title, exact=True)
+            if link.get_attribute("aria-current") != "page":  # the page shown: a click only reruns it
+                link.click()
+            wait_rendered(page, title, has_chart)
+            # Streamlit scrolls inside its main block, so a full-page screenshot only sees the
+            # viewport: grow the viewport to the content's height instead.
+            height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+            page.set_viewport_size({"width": args.width, "height": max(900, int(height))})
+            wait_rendered(page, title, has_chart)
+            target = out / f"{stem}.png"
+            page.screenshot(path=str(target), full_page=True)
+            page.set_viewport_size({"width": args.width, "height": 900})
+            print(target)
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
