@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import data
+
 st.set_page_config(page_title="License Desk", layout="wide")
 
 pages = [
@@ -17,4 +19,9 @@ pages = [
     st.Page("app_pages/trends.py", title="Trends"),
     st.Page("app_pages/data.py", title="Data"),
 ]
+settings, _problem = data.settings()
+# The action page exists only when writes are enabled: no button can reach a tenant otherwise.
+if settings is not None and settings.allow_writes:
+    pages.append(st.Page("app_pages/fix.py", title="Assign & fix"))
+pages.append(st.Page("app_pages/audit.py", title="Audit"))
 st.navigation(pages).run()

@@ -16,15 +16,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from actions.apply import ApplyResult, ChangeResult, apply_plan
+from actions.plan import Plan
 from analysis.group_errors import explain_errors
 from analysis.inactive import reclaimable_seats, user_activity
 from analysis.labels import sku_names
 from analysis.seats import seat_table
 from analysis.users import user_table
+from collectors.graph import GraphClient
 from licensedesk.config import DEFAULT_STORE, Settings, load_settings
 from licensedesk.errors import ConfigError
 from licensedesk.runner import run_collection
 from store import catalog, history, queries
+from store.audit import audit_entries
 from store.db import open_store
 from store.snapshots import SnapshotSummary
 
@@ -218,3 +222,28 @@ def collect(settings_: Settings, progress: Callable[[Any], None]) -> SnapshotSum
         return run_collection(settings_, progress=progress)
     finally:
         clear_caches()
+
+
+def audit_log(path: str) -> pd.DataFrame:
+    """The audit log, newest first (uncached: it changes with every applied plan)."""
+    if not os.path.exists(path):
+        return pd.DataFrame(columns=["status", "action", "actor"])
+    return _read(path, audit_entries)
+
+
+def apply(
+    plan: Plan, settings_: Settings, *, actor: str, on_result: Callable[[ChangeResult], None]
+) -> ApplyResult:
+    """Apply a plan (audited per change), then take a fresh snapshot and clear the caches.
+
+    Raises:
+        licensedesk.errors.LicenseDeskError: refused before sending (writes off, live seats short).
+    """
+    with open_store(settings_.store) as store:
+        result = apply_plan(plan, settings=settings_, client=GraphClient(settings_), store=store, actor=actor,
+                            on_result=on_result)  # fmt: skip
+    try:
+        run_collection(settings_)
+    finally:
+        clear_caches()
+    return result

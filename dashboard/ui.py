@@ -199,3 +199,22 @@ COLLECTION_STEPS = ("subscribed SKUs", "subscriptions", "users", "licensed group
 def collection_progress(step: str) -> float:
     """How far a collection is (0..1) once it has reached ``step`` (``collectors.snapshot.Progress``)."""
     return (COLLECTION_STEPS.index(step) + 1) / len(COLLECTION_STEPS) if step in COLLECTION_STEPS else 0.0
+
+
+def actor() -> str:
+    """Who is applying a plan: the signed-in user's e-mail when sign-in is configured."""
+    user = st.user.to_dict() if hasattr(st.user, "to_dict") else dict(st.user)
+    if user.get("is_logged_in") and user.get("email"):
+        return f"dashboard:{user['email']}"
+    return "dashboard:local"
+
+
+def result_row(result: Any) -> dict[str, object]:
+    """One applied change as a row of the results table."""
+    return {
+        "change": result.change.describe(),
+        "status": result.status,
+        "http_status": result.http_status,
+        "request_id": result.request_id,
+        "error": result.error,
+    }

@@ -18,6 +18,13 @@ from graphsim.tenant import Tenant, build_tenant
 from licensedesk.config import Settings
 from licensedesk.runner import run_collection
 
+DEMO_PERMISSIONS = frozenset(
+    {
+        "Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All",
+        "LicenseAssignment.ReadWrite.All", "User.ReadWrite.All",
+    }
+)  # fmt: skip
+
 
 def _start(days: int) -> datetime:
     today = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
@@ -100,7 +107,11 @@ def serve_demo_simulator(*, users: int, days: int, seed: int) -> Iterator[dict[s
     for _ in range(days):
         tenant.advance_day()
     with GraphSimulator(tenant) as sim:
+        # Only here, on a simulated tenant, are writes switched on by default: the demo shows
+        # the Assign & fix page working end to end. A real tenant always needs explicit opt-in.
+        sim.set_permissions(DEMO_PERMISSIONS)
         yield {
+            "LICENSE_DESK_ALLOW_WRITES": "true",
             "LICENSE_DESK_TENANT_ID": sim.tenant_id,
             "LICENSE_DESK_CLIENT_ID": sim.client_id,
             "LICENSE_DESK_CLIENT_SECRET": sim.client_secret,

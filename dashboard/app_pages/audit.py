@@ -1,0 +1,47 @@
+"""Audit: every change License Desk sent to the tenant (or refused to send), with its outcome."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, ui
+
+st.title("Audit")
+path = data.store_path()
+log = data.audit_log(path)
+if log.empty:
+    st.info("No change has been sent from License Desk yet.")
+    st.stop()
+
+left, middle, right = st.columns(3)
+statuses = left.multiselect("Status", sorted(log["status"].unique()), key="audit_status")
+actions = middle.multiselect("Action", sorted(log["action"].unique()), key="audit_action")
+actors = right.multiselect("Who", sorted(log["actor"].unique()), key="audit_actor")
+shown = log
+if statuses:
+    shown = shown[shown["status"].isin(statuses)]
+if actions:
+    shown = shown[shown["action"].isin(actions)]
+if actors:
+    shown = shown[shown["actor"].isin(actors)]
+cols = st.columns(4)
+cols[0].metric("Changes", len(shown))
+cols[1].metric("Succeeded", int((shown["status"] == "succeeded").sum()))
+cols[2].metric("Failed", int((shown["status"] == "failed").sum()))
+cols[3].metric("Refused or not sent", int(shown["status"].isin(["refused", "not_sent"]).sum()))
+view = shown[
+    [
+        "created_at",
+        "actor",
+        "action",
+        "user_principal_name",
+        "sku_part_number",
+        "status",
+        "http_status",
+        "request_id",
+        "error",
+        "plan_id",
+    ]
+]
+st.dataframe(view, hide_index=True, width="stretch", key="audit_table")
+ui.downloads(view, "audit-log", key="audit")

@@ -1,0 +1,109 @@
+"""Assign & fix: build a plan from a gap, preview it, confirm, apply, see per-item results.
+
+Shown only when writes are enabled (LICENSE_DESK_ALLOW_WRITES=true). Planning is pure
+(actions.plan); applying goes through actions.apply, which re-checks live seats and writes
+the audit log before and after each change.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from actions.plan import parse_user_list, plan_assign, plan_reprocess, plan_tables
+from dashboard import data, ui
+
+path, snapshot_id = ui.start_page("Assign & fix")
+settings, problem = data.settings()
+if settings is None:
+    st.error(problem)
+    st.stop()
+if not settings.allow_writes:
+    st.info(
+        "Writes are disabled. Set LICENSE_DESK_ALLOW_WRITES=true and restart the dashboard to fix from here."
+    )
+    st.stop()
+ui.snapshot_caption(data.snapshot_info(path, snapshot_id))
+seats = data.seats(path, snapshot_id)
+users = data.users(path, snapshot_id)
+licenses = data.user_licenses(path, snapshot_id)
+errors = data.group_errors(path, snapshot_id)
+
+source = st.radio(
+    "Start from", ["Group members in error", "A list of users"], key="fix_source", horizontal=True
+)
+if source == "Group members in error":
+    if errors.empty:
+        st.success("No group has members in error in this snapshot.")
+        st.stop()
+    per_group = errors.groupby(["group_id", "group_name"]).size().reset_index(name="members")
+    labels = {r.group_id: f"{r.group_name} ({r.members} in error)" for r in per_group.itertuples()}
+    group_id = st.selectbox("Group", list(labels), format_func=labels.__getitem__, key="fix_group")
+    st.caption(
+        "Reprocessing asks Entra to apply the group's licences again: members waiting for a seat "
+        "(CountViolation) get one if the SKU has free seats now; fix other causes first."
+    )
+    plan = plan_reprocess(group_id=group_id, skus=seats, users=users, licenses=licenses)
+else:
+    names = dict(zip(seats["sku_part_number"], seats["name"], strict=True))
+    sku = st.selectbox("SKU", list(names), format_func=lambda p: f"{names[p]} ({p})", key="fix_sku")
+    pasted = st.text_area(
+        "Users: one user principal name per line, or a CSV with a userPrincipalName column", key="fix_users"
+    )
+    uploaded = st.file_uploader("…or upload a CSV of users", type=["csv", "txt"], key="fix_file")
+    location = st.text_input(
+        "Usage location to set for users who have none (two letters, optional)", key="fix_loc"
+    )
+    text = uploaded.getvalue().decode("utf-8-sig", errors="replace") if uploaded is not None else pasted
+    targets = parse_user_list(text or "")
+    if not targets:
+        st.info("Name at least one user to build a plan.")
+        st.stop()
+    plan = plan_assign(
+        sku, targets, skus=seats, users=users, licenses=licenses,
+        usage_location=location.strip().upper() or None,
+    )  # fmt: skip
+
+st.subheader("Preview")
+changes, seat_table = plan_tables(plan)
+for refusal in plan.refused:
+    st.error(refusal.reason)
+for skipped in plan.skipped:
+    st.caption(f"Skipped: {skipped.reason}")
+if changes.empty:
+    st.info("This plan has no changes to send.")
+    st.stop()
+st.dataframe(changes, hide_index=True, width="stretch", key="fix_changes")
+st.dataframe(seat_table, hide_index=True, width="stretch", key="fix_seats")
+if not plan.ok:
+    st.warning("The plan is refused: nothing can be sent until the problems above are solved.")
+    st.stop()
+
+confirmed = st.checkbox(
+    f"Send these {len(changes)} change(s) to tenant {settings.tenant_id}", key="fix_confirm"
+)
+if st.button("Apply", type="primary", disabled=not confirmed, key="fix_apply"):
+    progress = st.progress(0.0, text="Sending changes…")
+    total = len(changes)
+    done: list[dict[str, object]] = []
+
+    def show(result: object) -> None:
+        done.append(ui.result_row(result))
+        progress.progress(min(len(done) / total, 1.0), text=f"{len(done)} of {total} sent")
+
+    try:
+        outcome = data.apply(plan, settings, actor=ui.actor(), on_result=show)
+    except Exception as exc:  # noqa: BLE001 - LicenseDeskError and transport errors alike: one sentence
+        st.error(str(exc))
+        st.stop()
+    st.session_state["fix_results"] = pd.DataFrame(done)
+    st.session_state["fix_summary"] = (
+        f"Plan {outcome.plan_id}: {outcome.succeeded} succeeded, {outcome.failed} failed. "
+        "A fresh snapshot was taken; every page now shows the result."
+    )
+
+if "fix_results" in st.session_state:
+    summary = st.session_state["fix_summary"]
+    results = st.session_state["fix_results"]
+    (st.success if (results["status"] == "succeeded").all() else st.warning)(summary)
+    st.dataframe(results, hide_index=True, width="stretch", key="fix_result_table")
