@@ -36,7 +36,11 @@ if source == "Group members in error":
     if errors.empty:
         st.success("No group has members in error in this snapshot.")
         st.stop()
-    per_group = errors.groupby(["group_id", "group_name"]).size().reset_index(name="members")
+    # Worst first: the group with the most members in error is the likeliest reason to be here.
+    per_group = (
+        errors.groupby(["group_id", "group_name"])["user_id"].nunique().reset_index(name="members")
+        .sort_values(["members", "group_name"], ascending=[False, True])
+    )  # fmt: skip
     labels = {r.group_id: f"{r.group_name} ({r.members} in error)" for r in per_group.itertuples()}
     group_id = st.selectbox("Group", list(labels), format_func=labels.__getitem__, key="fix_group")
     st.caption(
