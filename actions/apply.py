@@ -5,7 +5,8 @@ Order of safety checks, each of which sends nothing when it fails:
 2. the plan itself has no refusal;
 3. live seat counts (a fresh ``/subscribedSkus``) still cover the plan — another operator may
    have used seats since the snapshot the plan was built from.
-Then each change is recorded as 'pending', sent once, and recorded with Graph's answer. A
+Then each change is recorded as 'pending', sent once (in ``$batch`` calls of 20; only an item
+Graph answered 429, i.e. did not process, is resent), and recorded with Graph's answer. A
 failed change does not stop the others, except a 403 (the rest would fail the same way) and a
 user whose usage location could not be set (their assignment would fail).
 """
@@ -22,7 +23,7 @@ from actions.plan import Change, ChangeKind, Plan, api_calls
 from collectors.graph import GraphClient
 from collectors.skus import fetch_skus, sku_rows
 from licensedesk.config import Settings
-from licensedesk.errors import ActionRefused, GraphError, GraphPermissionError
+from licensedesk.errors import ActionRefused
 from store.audit import record_intent, record_outcome
 from store.db import Store
 
@@ -98,73 +99,78 @@ def apply_plan(
         )
         raise ActionRefused(f"Nothing was sent: {shortfall}")
 
+    # Usage locations first, in their own batches: an assignment for a user whose location
+    # could not be set would fail at Graph, so it is not sent.
+    calls = api_calls(plan)
+    phases = [
+        [c for c in calls if c.kind is ChangeKind.SET_USAGE_LOCATION],
+        [c for c in calls if c.kind is not ChangeKind.SET_USAGE_LOCATION],
+    ]
     results: list[ChangeResult] = []
     failed_users: set[str] = set()
     stop_reason: str | None = None
-    for change in api_calls(plan):
-        audit_id = record_intent(
-            store,
-            plan_id=plan_id,
-            actor=actor,
-            tenant_id=tenant,
-            action=change.kind.value,
-            user_id=change.user_id,
-            user_principal_name=change.user_principal_name,
-            sku_id=change.sku_id,
-            sku_part_number=change.sku_part_number,
-            detail={"disabled_plans": list(change.disabled_plans), "usage_location": change.usage_location,
-                    "reason": change.reason},
-        )  # fmt: skip
-        if stop_reason or change.user_id in failed_users:
-            why = stop_reason or "not sent because an earlier change for this user failed"
-            result = ChangeResult(change, "not_sent", None, None, why, audit_id)
-        else:
-            result = _send(change, client, audit_id)
-            if result.status != "succeeded":
+    for phase in phases:
+        audit_ids = [_intent(store, plan_id, actor, tenant, change) for change in phase]
+        to_send = [
+            (change, audit_id)
+            for change, audit_id in zip(phase, audit_ids, strict=True)
+            if not stop_reason and change.user_id not in failed_users
+        ]
+        outcomes = client.batch_write([_request_for(change) for change, _ in to_send]) if to_send else []
+        answered = {audit_id: outcome for (_c, audit_id), outcome in zip(to_send, outcomes, strict=True)}
+        for change, audit_id in zip(phase, audit_ids, strict=True):
+            outcome = answered.get(audit_id)
+            if outcome is None:
+                why = stop_reason or "not sent because an earlier change for this user failed"
+                result = ChangeResult(change, "not_sent", None, None, why, audit_id)
+            elif outcome.ok:
+                result = ChangeResult(change, "succeeded", outcome.status, outcome.request_id, None, audit_id)
+            else:
+                error = _write_permission_message(change) if outcome.status == 403 else outcome.error
+                result = ChangeResult(change, "failed", outcome.status, outcome.request_id, error, audit_id)
                 failed_users.add(change.user_id)
-                if result.http_status == 403:
-                    stop_reason = (
-                        f"not sent: an earlier change was refused for lack of permission ({result.error})"
-                    )
-        record_outcome(
-            store, audit_id, status=result.status, http_status=result.http_status,
-            request_id=result.request_id, error=result.error,
-        )  # fmt: skip
-        results.append(result)
-        if on_result:
-            on_result(result)
+                if outcome.status == 403:
+                    stop_reason = f"not sent: an earlier change was refused for lack of permission ({error})"
+            record_outcome(
+                store, audit_id, status=result.status, http_status=result.http_status,
+                request_id=result.request_id, error=result.error,
+            )  # fmt: skip
+            results.append(result)
+            if on_result:
+                on_result(result)
     return ApplyResult(plan_id, tuple(results))
 
 
-def _send(change: Change, client: GraphClient, audit_id: int) -> ChangeResult:
-    path, method, body = _request_for(change)
-    try:
-        if method == "PATCH":
-            status, _body, request_id = client.patch_json(path, body)
-        else:
-            status, _body, request_id = client.post_json(path, body)
-    except GraphPermissionError as exc:
-        return ChangeResult(
-            change, "failed", 403, exc.request_id, _write_permission_message(change), audit_id
-        )
-    except GraphError as exc:
-        return ChangeResult(change, "failed", exc.status, exc.request_id, str(exc), audit_id)
-    return ChangeResult(change, "succeeded", status, request_id, None, audit_id)
+def _intent(store: Store, plan_id: str, actor: str, tenant: str | None, change: Change) -> int:
+    return record_intent(
+        store,
+        plan_id=plan_id,
+        actor=actor,
+        tenant_id=tenant,
+        action=change.kind.value,
+        user_id=change.user_id,
+        user_principal_name=change.user_principal_name,
+        sku_id=change.sku_id,
+        sku_part_number=change.sku_part_number,
+        detail={"disabled_plans": list(change.disabled_plans), "usage_location": change.usage_location,
+                "reason": change.reason},
+    )  # fmt: skip
 
 
-def _request_for(change: Change) -> tuple[str, str, dict[str, Any]]:
+def _request_for(change: Change) -> tuple[str, str, dict[str, Any] | None]:
+    """(method, path, body) of the Graph call for one change."""
     user = f"/users/{change.user_id}"
     if change.kind is ChangeKind.ASSIGN:
         body = {
             "addLicenses": [{"skuId": change.sku_id, "disabledPlans": list(change.disabled_plans)}],
             "removeLicenses": [],
         }
-        return f"{user}/assignLicense", "POST", body
+        return "POST", f"{user}/assignLicense", body
     if change.kind is ChangeKind.REMOVE:
-        return f"{user}/assignLicense", "POST", {"addLicenses": [], "removeLicenses": [change.sku_id]}
+        return "POST", f"{user}/assignLicense", {"addLicenses": [], "removeLicenses": [change.sku_id]}
     if change.kind is ChangeKind.SET_USAGE_LOCATION:
-        return user, "PATCH", {"usageLocation": change.usage_location}
-    return f"{user}/reprocessLicenseAssignment", "POST", {}
+        return "PATCH", user, {"usageLocation": change.usage_location}
+    return "POST", f"{user}/reprocessLicenseAssignment", None
 
 
 def _write_permission_message(change: Change) -> str:

@@ -59,6 +59,20 @@ class RetryPolicy:
     base_backoff: float = 0.5
 
 
+@dataclass(frozen=True)
+class WriteOutcome:
+    """Graph's answer to one write: status (None when unknown), body, request id, error sentence."""
+
+    status: int | None
+    body: dict[str, Any] | None
+    request_id: str | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
 @dataclass
 class RequestStats:
     """What a client did, for the snapshot's record."""
@@ -209,6 +223,66 @@ class GraphClient:
         return [r if r is not None else {} for r in results]
 
     # -- writes (never retried) ---------------------------------------------------------------
+    def batch_write(self, items: Sequence[tuple[str, str, Mapping[str, Any] | None]]) -> list[WriteOutcome]:
+        """Send writes (method, relative path, body) through ``$batch``, 20 per call.
+
+        An item answered 429 was not processed, so it alone is resent after the longest
+        Retry-After of its batch (bounded by the retry policy); every other answer is final.
+        If the batch call itself is lost in transit, its items' outcome is unknown: they are
+        reported failed as such and never resent.
+        """
+        outcomes: list[WriteOutcome | None] = [None] * len(items)
+        for start in range(0, len(items), MAX_BATCH):
+            pending = {i: items[i] for i in range(start, min(start + MAX_BATCH, len(items)))}
+            for attempt in range(1, self.retry.max_attempts + 1):
+                requests_ = []
+                for i, (method, path, body) in pending.items():
+                    entry: dict[str, Any] = {"id": str(i), "method": method, "url": "/" + path.lstrip("/")}
+                    if body is not None:
+                        entry["body"] = body
+                        entry["headers"] = {"Content-Type": "application/json"}
+                    requests_.append(entry)
+                try:
+                    _status, answer, batch_rid = self._write("POST", "$batch", {"requests": requests_})
+                except GraphError as exc:
+                    for i in pending:
+                        outcomes[i] = WriteOutcome(exc.status, None, None, str(exc))
+                    pending = {}
+                    break
+                wait = 0.0
+                for item in answer.get("responses", []):
+                    i = int(item["id"])
+                    status = int(item.get("status", 0))
+                    headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
+                    if status == 429 and attempt < self.retry.max_attempts:
+                        self.stats.throttled += 1
+                        delay = parse_retry_after(headers.get("retry-after"))
+                        wait = max(wait, delay if delay is not None else self._backoff(attempt))
+                        continue
+                    body = item.get("body")
+                    error = None
+                    if status >= 400:
+                        error = str(
+                            _graph_error(
+                                status, body, f"{items[i][0]} {items[i][1]}", headers.get("request-id")
+                            )
+                        )
+                    # Items rarely carry their own request-id; the batch's id is what support can trace.
+                    rid = headers.get("request-id") or batch_rid
+                    outcomes[i] = WriteOutcome(status, body if isinstance(body, dict) else None, rid, error)
+                    pending.pop(i, None)
+                if not pending:
+                    break
+                self.stats.retries += 1
+                self._pause(min(wait, self.retry.max_single_wait))
+            for i in pending:
+                outcomes[i] = WriteOutcome(
+                    429, None, None, "Graph kept throttling this change; it was not applied."
+                )
+        return [
+            o if o is not None else WriteOutcome(None, None, None, "no answer in the batch") for o in outcomes
+        ]
+
     def post_json(self, path: str, body: Mapping[str, Any]) -> tuple[int, dict[str, Any], str | None]:
         """POST once; returns (status, body, request id). Raises GraphError on a non-2xx answer."""
         return self._write("POST", path, body)

@@ -182,10 +182,11 @@ def test_missing_write_permission_stops_and_names_it(tenant: Any) -> None:
         )  # fmt: skip
     with open_store(settings.store) as store:
         result = apply_plan(plan, settings=settings, client=GraphClient(settings), store=store, actor="test")
+    # The first batch (up to 20 changes) is refused as a whole; nothing after it is sent.
     statuses = [r.status for r in result.results]
-    assert statuses[0] == "failed" and set(statuses[1:]) <= {"not_sent"}
-    assert "User.ReadWrite.All" in (result.results[0].error or "")
-    assert len(sim.write_requests()) == 1
+    assert set(statuses) == {"failed"} and len(statuses) <= 20
+    assert all("User.ReadWrite.All" in (r.error or "") for r in result.results)
+    assert len(sim.write_requests()) == len(statuses)
 
 
 def test_writes_disabled_no_code_path_sends_a_write(tenant: Any) -> None:
@@ -204,3 +205,31 @@ def test_writes_disabled_no_code_path_sends_a_write(tenant: Any) -> None:
         apply_plan(plan_reprocess(waiting, skus=skus, users=users, licenses=licenses), settings=off,
                    client=GraphClient(off), store=store, actor="test")  # fmt: skip
     assert sim.write_requests() == []
+
+
+def test_changes_go_in_batches_of_20_and_throttled_items_alone_are_resent(tenant: Any) -> None:
+    sim, settings = tenant
+    sim.tenant.buy_seats("VISIOCLIENT", 40, process=False)
+    run_collection(settings)
+    skus, users, licenses = _inputs(settings.store)
+    holders = set(licenses[licenses["sku_id"] == sim.tenant.sku_id("VISIOCLIENT")]["user_id"])
+    targets = users[
+        (~users["user_id"].isin(holders)) & users["usage_location"].notna() & (users["account_enabled"] == 1)
+    ]["user_principal_name"].tolist()[:25]
+    assert len(targets) == 25
+    plan = plan_assign("VISIOCLIENT", targets, skus=skus, users=users, licenses=licenses)
+    sim.clear_log()
+    sim.faults.add("throttle", path_prefix="/v1.0/users/", first=3, retry_after=0.05)
+    with open_store(settings.store) as store:
+        result = apply_plan(plan, settings=settings, client=GraphClient(settings), store=store, actor="test")
+        log = audit_entries(store)
+    assert [r.status for r in result.results] == ["succeeded"] * 25, [
+        r.error for r in result.results if r.error
+    ]
+    batches = [r for r in sim.requests if r.path == "/v1.0/$batch"]
+    assert len(batches) == 3  # 20 + 5, then the 3 throttled items resent on their own
+    item_statuses = sorted(w.status for w in sim.write_requests())
+    assert item_statuses == [200] * 25 + [429] * 3
+    assert len(log) == 25 and set(log["status"]) == {"succeeded"}
+    assert log["request_id"].notna().all()
+    assert all(sim.tenant.sku_id("VISIOCLIENT") in sim.tenant.user(upn).direct for upn in targets)
