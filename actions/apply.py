@@ -148,8 +148,9 @@ def _intent(store: Store, plan_id: str, actor: str, tenant: str | None, change: 
         actor=actor,
         tenant_id=tenant,
         action=change.kind.value,
-        user_id=change.user_id,
+        user_id=change.user_id or None,
         user_principal_name=change.user_principal_name,
+        group_id=change.group_id,
         sku_id=change.sku_id,
         sku_part_number=change.sku_part_number,
         detail={"disabled_plans": list(change.disabled_plans), "usage_location": change.usage_location,
@@ -170,6 +171,12 @@ def _request_for(change: Change) -> tuple[str, str, dict[str, Any] | None]:
         return "POST", f"{user}/assignLicense", {"addLicenses": [], "removeLicenses": [change.sku_id]}
     if change.kind is ChangeKind.SET_USAGE_LOCATION:
         return "PATCH", user, {"usageLocation": change.usage_location}
+    if change.kind is ChangeKind.GROUP_ASSIGN:
+        body = {
+            "addLicenses": [{"skuId": change.sku_id, "disabledPlans": list(change.disabled_plans)}],
+            "removeLicenses": [],
+        }
+        return "POST", f"/groups/{change.group_id}/assignLicense", body
     return "POST", f"{user}/reprocessLicenseAssignment", None
 
 
@@ -177,6 +184,7 @@ def _write_permission_message(change: Change) -> str:
     needed = {
         ChangeKind.SET_USAGE_LOCATION: "User.ReadWrite.All",
         ChangeKind.REPROCESS_USER: "User.ReadWrite.All",
+        ChangeKind.GROUP_ASSIGN: "LicenseAssignment.ReadWrite.All (or Group.ReadWrite.All)",
     }.get(change.kind, "LicenseAssignment.ReadWrite.All")
     return f"Graph refused the write (403): the app needs the application permission {needed}."
 

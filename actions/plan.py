@@ -13,7 +13,7 @@ Input frames (as ``store.queries`` returns them):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -29,6 +29,7 @@ class ChangeKind(StrEnum):
     REMOVE = "remove"
     SET_USAGE_LOCATION = "set_usage_location"
     REPROCESS_USER = "reprocess_user"
+    GROUP_ASSIGN = "group_assign"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Change:
     usage_location: str | None = None
     seats: int = 0
     reason: str = ""
+    group_id: str | None = None
 
     def describe(self) -> str:
         """A line for previews and the audit log."""
@@ -53,6 +55,8 @@ class Change:
             return f"remove {self.sku_part_number} from {self.user_principal_name}"
         if self.kind is ChangeKind.SET_USAGE_LOCATION:
             return f"set usage location of {self.user_principal_name} to {self.usage_location}"
+        if self.kind is ChangeKind.GROUP_ASSIGN:
+            return f"add {self.sku_part_number} to group {self.user_principal_name} ({self.reason})"
         return f"reprocess group licences of {self.user_principal_name}"
 
 
@@ -235,6 +239,22 @@ def plan_remove(
     return _finish(changes, refused, skipped, skus)
 
 
+def plan_remove_many(
+    targets: Mapping[str, Iterable[str]], *, skus: pd.DataFrame, users: pd.DataFrame, licenses: pd.DataFrame
+) -> Plan:
+    """One plan removing several SKUs' direct assignments: ``targets`` maps a SKU to the users to
+    remove it from (e.g. ``analysis.reclaim.removal_targets``); each SKU as ``plan_remove``."""
+    changes: list[Change] = []
+    refused: list[Refusal] = []
+    skipped: list[Refusal] = []
+    for sku, users_ in targets.items():
+        part = plan_remove(sku, users_, skus=skus, users=users, licenses=licenses)
+        changes.extend(part.changes)
+        refused.extend(part.refused)
+        skipped.extend(part.skipped)
+    return _finish(changes, refused, skipped, skus)
+
+
 def plan_reprocess(
     targets: Iterable[str] | None = None,
     *,
@@ -276,6 +296,45 @@ def plan_reprocess(
             )  # fmt: skip
     # One reprocess call per user, whatever the number of SKUs it unblocks.
     return _finish(changes, refused, skipped, skus)
+
+
+def plan_group_assign(
+    sku: str,
+    group_id: str,
+    group_name: str,
+    members: Sequence[str],
+    *,
+    skus: pd.DataFrame,
+    licenses: pd.DataFrame,
+    disabled_plans: Sequence[str] = (),
+) -> Plan:
+    """Add ``sku`` to a group: every member who does not already hold it takes a seat.
+
+    Refused when the members who would need a seat outnumber the free seats: Entra would
+    assign up to capacity and leave the rest in CountViolation, which is the gap this tool
+    exists to close, not to create.
+    """
+    row = find_sku(skus, sku)
+    if row is None:
+        return Plan((), (Refusal(sku, f"There is no SKU {sku!r} in the latest snapshot."),), ())
+    if not members:
+        return Plan(
+            (), (), (), (Refusal(group_name, f"Group {group_name} has no members; nothing would change."),)
+        )
+    held = _holders(licenses, str(row["sku_id"]))
+    needing = [m for m in {m.lower() for m in members} if m not in held]
+    change = Change(
+        ChangeKind.GROUP_ASSIGN,
+        "",
+        group_name,
+        sku_id=str(row["sku_id"]),
+        sku_part_number=str(row["sku_part_number"]),
+        disabled_plans=tuple(p.lower() for p in disabled_plans),
+        seats=len(needing),
+        reason=f"{len(members)} member(s), {len(needing)} without it",
+        group_id=group_id,
+    )
+    return _finish([change], [], [], skus)
 
 
 def api_calls(plan: Plan) -> list[Change]:

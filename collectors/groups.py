@@ -99,3 +99,14 @@ def _ids(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
     return [uid for uid in (guid(v.get("id")) for v in value if isinstance(v, dict)) if uid]
+
+
+def fetch_group_members(client: GraphClient, group_id: str) -> list[str]:
+    """Object ids of a group's direct members (group licensing does not follow nested groups)."""
+    params = {"$select": "id", "$top": str(PAGE_SIZE)}
+    pages = client.iter_pages(f"/groups/{group_id}/members", params)
+    return [
+        uid
+        for page in pages
+        for uid in _ids([m for m in page if "user" in str(m.get("@odata.type", "user"))])
+    ]

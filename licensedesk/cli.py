@@ -10,6 +10,7 @@ import importlib.resources
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -281,20 +282,39 @@ def _print_plan(plan: Any) -> None:
 @click.option(
     "--group-errors", "group", help="Assign to the members of this group (id or name) that are in error."
 )
+@click.option(
+    "--group", "to_group", help="Add the SKU to this group itself (id, or name of a licensed group)."
+)
 @click.option("--disable-plan", "disabled", multiple=True, help="Service plan id to disable (repeatable).")
 @click.option("--usage-location", help="Country code to set first for users who have none.")
 @click.option("--apply", is_flag=True, help="Send the changes (needs LICENSE_DESK_ALLOW_WRITES=true).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str | None, group: str | None,
-           disabled: tuple[str, ...], usage_location: str | None, apply: bool, fmt: str) -> None:  # fmt: skip
-    """Assign a SKU directly to users; preview by default."""
-    from actions.plan import plan_assign
+           to_group: str | None, disabled: tuple[str, ...], usage_location: str | None, apply: bool,
+           fmt: str) -> None:  # fmt: skip
+    """Assign a SKU to users directly, or to a group; preview by default."""
+    from actions.plan import plan_assign, plan_group_assign
 
-    sources = sum(bool(x) for x in (users, users_file, group))
+    sources = sum(bool(x) for x in (users, users_file, group, to_group))
     if sources != 1:
-        raise click.UsageError("Give exactly one of --user, --users-file or --group-errors.")
+        raise click.UsageError("Give exactly one of --user, --users-file, --group-errors or --group.")
     skus, user_frame, licenses = _plan_inputs(_settings(ctx))
+    if to_group:
+        from collectors.graph import GraphClient
+        from collectors.groups import fetch_group_members
+
+        settings = _settings(ctx)
+        settings.require_tenant()
+        gid = _group_id(to_group, allow_unlicensed=True)
+        members = fetch_group_members(
+            GraphClient(settings), gid
+        )  # live: the store knows only licensed groups
+        plan = plan_group_assign(
+            sku, gid, to_group, members, skus=skus, licenses=licenses, disabled_plans=disabled
+        )
+        _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
+        return
     targets = list(users) or (
         _read_users_file(users_file) if users_file else _group_error_members(group, licenses)
     )
@@ -315,8 +335,11 @@ def _group_error_members(group: str | None, licenses: Any) -> list[str]:
     return members
 
 
-def _group_id(group: str) -> str:
-    """A group id from an id or a display name, as of the latest snapshot."""
+def _group_id(group: str, *, allow_unlicensed: bool = False) -> str:
+    """A group id from an id or a display name, as of the latest snapshot.
+
+    With ``allow_unlicensed``, a GUID that is not among the licensed groups is taken as a group id.
+    """
     from licensedesk.errors import InputError
     from store import queries
     from store.db import open_store
@@ -327,6 +350,8 @@ def _group_id(group: str) -> str:
     key = group.strip().lower()
     match = groups[(groups["group_id"].str.lower() == key) | (groups["group_name"].str.lower() == key)]
     if match.empty:
+        if allow_unlicensed and re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", key):
+            return key
         raise InputError(f"There is no licensed group {group!r} in the latest snapshot.")
     return str(match.iloc[0]["group_id"])
 

@@ -233,3 +233,36 @@ def test_changes_go_in_batches_of_20_and_throttled_items_alone_are_resent(tenant
     assert len(log) == 25 and set(log["status"]) == {"succeeded"}
     assert log["request_id"].notna().all()
     assert all(sim.tenant.sku_id("VISIOCLIENT") in sim.tenant.user(upn).direct for upn in targets)
+
+
+def test_adding_a_sku_to_a_group_previews_seats_then_applies(tenant: Any) -> None:
+    sim, settings = tenant
+    group = next(g for g in sim.tenant.groups if not g.licenses and len(g.members) >= 3)
+    members = len(group.members)
+    preview = CliRunner().invoke(cli, ["assign", "--sku", "VISIOCLIENT", "--group", group.id, "--format", "json"],
+                                 env=_env(settings))  # fmt: skip
+    free = sim.tenant.free_seats(sim.tenant.sku_id("VISIOCLIENT"))
+    if members > free:
+        assert preview.exit_code == 1 and "free or buy" in preview.stderr
+        sim.tenant.buy_seats("VISIOCLIENT", members - free, process=False)
+        run_collection(settings)
+        preview = CliRunner().invoke(cli, ["assign", "--sku", "VISIOCLIENT", "--group", group.id, "--format", "json"],
+                                     env=_env(settings))  # fmt: skip
+    assert preview.exit_code == 0, preview.output
+    plan = json.loads(preview.stdout)
+    (change,) = plan["changes"]
+    assert change["kind"] == "group_assign" and change["seats"] <= members
+    assert sim.write_requests() == []
+    applied = CliRunner().invoke(
+        cli, ["assign", "--sku", "VISIOCLIENT", "--group", group.id, "--apply"], env=_env(settings)
+    )
+    assert applied.exit_code == 0, applied.output
+    (write,) = sim.write_requests()
+    assert write.path == f"/v1.0/groups/{group.id}/assignLicense" and write.status == 202
+    with open_store(settings.store) as store:
+        sid = queries.resolve_snapshot(store)
+        lic = queries.user_licenses(store, sid)
+        log = audit_entries(store)
+    from_group = lic[(lic["assigned_by_group"] == group.id.lower()) & (lic["state"] == "Active")]
+    assert len(from_group) == members
+    assert log.iloc[0]["action"] == "group_assign" and log.iloc[0]["group_id"] == group.id
