@@ -1,0 +1,61 @@
+"""A recognisable secret never reaches any output, log, store or exported file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from graphsim.server import GraphSimulator
+from licensedesk.demo import DEMO_PERMISSIONS
+
+SECRET = "S3CRET~canary.7f3a9e-DoNotLeak"
+
+
+def _run(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "licensedesk", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return done.stdout + done.stderr
+
+
+def test_secret_never_leaks(tmp_path: Path) -> None:
+    store = tmp_path / "store.sqlite"
+    with GraphSimulator(users=150, seed=6) as sim:
+        sim.set_permissions(DEMO_PERMISSIONS)
+        sim.client_secret = sim.idp.client_secret = SECRET  # the registered secret is now the canary
+        base = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
+        env = {
+            **base,
+            **{f"LICENSE_DESK_{k.upper()}": v for k, v in sim.ready_info().items()},
+            "LICENSE_DESK_STORE": str(store),
+            "LICENSE_DESK_ALLOW_WRITES": "true",
+        }
+        assert env["LICENSE_DESK_CLIENT_SECRET"] == SECRET
+        outputs = [
+            _run(["collect"], env),
+            _run(["--debug", "collect"], {**env, "LICENSE_DESK_GRAPH_URL": "https://127.0.0.1:1/v1.0"}),
+            _run(["report", "users", "--format", "json"], env),
+            _run(["report", "skus", "--format", "csv"], env),
+            _run(["reprocess", "--group", "Licensing - Power BI Pro", "--format", "json"], env),
+            _run(["assign", "--sku", "VISIOCLIENT", "--user", "nobody@contoso.com"], env),
+            _run(["audit", "--format", "json"], env),
+            _run(["prices", "export", str(tmp_path / "prices.csv")], env),
+        ]
+        sim.expire_secret()
+        outputs.append(_run(["--debug", "collect"], env))
+    assert outputs[0].startswith("Snapshot 1 complete")  # the flow really ran with the canary secret
+    assert "Traceback" in outputs[1] and '"user_principal_name"' in outputs[2]
+    assert "AADSTS7000222" in outputs[-1]  # the expired-secret path ran, traceback included
+    for text in outputs:
+        assert SECRET not in text
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert store in written
+    for path in written:
+        assert SECRET.encode() not in path.read_bytes(), path
