@@ -29,6 +29,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from analysis.costs import none_for_missing
+from analysis.exports import major_units
 from analysis.money import minor_digits, seats_cost, to_decimal
 
 VIEWS: dict[str, str] = {
@@ -118,6 +119,15 @@ def chargeback_totals(view: pd.DataFrame) -> pd.DataFrame:
     out["unpriced_seats"] = int(view["unpriced_seats"].sum())
     out["cost"] = out["cost"].astype("Int64")
     return out
+
+
+def chargeback_export(view: pd.DataFrame, *, basis: str = "month") -> pd.DataFrame:
+    """One view as its CSV download: the workbook sheet's columns (``cost per <basis>`` as exact
+    Decimals in major units), without the totals rows."""
+    out = major_units(view, ["cost"])
+    return out.rename(columns={"cost": f"cost per {basis}"})[
+        ["bucket", "currency", "users", "seats", f"cost per {basis}", "unpriced_seats"]
+    ]
 
 
 def chargeback_workbook(views: Mapping[str, pd.DataFrame], *, basis: str = "month") -> bytes:

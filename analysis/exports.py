@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.money import to_decimal
+
 MIME_CSV = "text/csv"
 MIME_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -56,3 +58,20 @@ def excel_bytes(frame: pd.DataFrame, title: str = "data") -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         export_frame(frame).to_excel(writer, sheet_name=sheet_name(title), index=False)
     return buffer.getvalue()
+
+
+def major_units(frame: pd.DataFrame, columns: list[str], *, currency: str = "currency") -> pd.DataFrame:
+    """The table with money ``columns`` (integer minor units, e.g. ``analysis.costs``) as exact
+    Decimals in major units of each row's currency (3600 USD -> 36.00), None where the amount or
+    the currency is missing: a CSV writes ``36.00`` and a workbook a number, never a float."""
+    out = frame.copy()
+    codes = out[currency].tolist()
+    for column in columns:
+        out[column] = [
+            None
+            if not isinstance(code, str) or value is None or pd.isna(value)
+            else to_decimal(int(value), code)
+            for value, code in zip(out[column].tolist(), codes, strict=True)
+        ]
+        out[column] = out[column].astype(object)
+    return out

@@ -97,7 +97,7 @@ def _show(value: object) -> str:
 def _check(cells: Mapping[str, object], skus: SkuIndex) -> tuple[PriceRow | None, list[str]]:
     """A row's PriceRow, or the phrases saying what is wrong with it."""
     problems: list[str] = []
-    raw = {name: ("" if cells.get(name) is None else str(cells.get(name)).strip()) for name in CSV_COLUMNS}
+    raw = {name: _cell_text(cells.get(name)) for name in CSV_COLUMNS}
     for name in CSV_COLUMNS:
         if not raw[name]:
             problems.append(f"{name} is empty")
@@ -122,6 +122,13 @@ def _check(cells: Mapping[str, object], skus: SkuIndex) -> tuple[PriceRow | None
         return None, problems
     row = PriceRow(resolved[0], resolved[1], minor, currency, period, raw["effective_from"])
     return row, []
+
+
+def _cell_text(value: object) -> str:
+    """A cell as stripped text; None and NaN (an editor's new, untouched cell) are empty."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()
 
 
 def _is_date(text: str) -> bool:
@@ -216,17 +223,16 @@ def parse_price_csv(
     return ([] if problems else rows), [sentence for _, sentence in problems]
 
 
-def price_book_csv(prices: pd.DataFrame, skus: SkuIndex) -> str:
-    """The price book as CSV text in the import format (a round trip imports the same rows).
+def price_book_frame(prices: pd.DataFrame, skus: SkuIndex) -> pd.DataFrame:
+    """The price book as the CSV writes it: the ``CSV_COLUMNS`` as text, then ``source``.
 
-    ``sku`` is the part number when it resolves back to the same skuId, else the skuId.
+    ``sku`` is the part number when it resolves back to the same skuId, else the skuId; the
+    dashboard's price editor starts from this table and validates it as a CSV.
 
     Args:
         prices: ``store.prices.load_prices`` rows.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows: list[dict[str, str]] = []
     ordered = prices.sort_values(
         ["sku_part_number", "sku_id", "currency", "effective_from"], na_position="last"
     )
@@ -234,9 +240,52 @@ def price_book_csv(prices: pd.DataFrame, skus: SkuIndex) -> str:
         sku_id = str(row["sku_id"])
         part = row.get("sku_part_number") or skus.by_id.get(sku_id)
         resolved = skus.resolve(part) if isinstance(part, str) and part else None
-        sku = part if isinstance(resolved, tuple) and resolved[0] == sku_id else sku_id
-        writer.writerow(
-            [sku, amount_text(int(row["unit_price_minor"]), str(row["currency"])), row["currency"], row["period"],
-             row["effective_from"]]
-        )  # fmt: skip
+        source = row.get("source")
+        rows.append({
+            "sku": part if isinstance(part, str) and isinstance(resolved, tuple) and resolved[0] == sku_id else sku_id,
+            "unit_price": amount_text(int(row["unit_price_minor"]), str(row["currency"])),
+            "currency": str(row["currency"]), "period": str(row["period"]),
+            "effective_from": str(row["effective_from"]), "source": source if isinstance(source, str) else "",
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=[*CSV_COLUMNS, "source"])
+
+
+def price_book_changes(
+    prices: pd.DataFrame, rows: Iterable[PriceRow]
+) -> tuple[list[PriceRow], list[tuple[str, str, str]]]:
+    """What saving an edited price book changes in the stored one.
+
+    Args:
+        prices: the stored book (``store.prices.load_prices``).
+        rows: the whole edited book, validated (``validate_price_records``).
+
+    Returns:
+        (to save, to delete): the rows that are new or whose price or period changed, and the
+        (sku_id, currency, effective_from) keys of stored rows the edited book no longer has.
+        Unchanged rows are in neither, so they keep their source (an import's file name).
+    """
+    stored = {
+        (str(r["sku_id"]), str(r["currency"]), str(r["effective_from"])): (int(r["unit_price_minor"]), str(r["period"]))
+        for r in prices.to_dict(orient="records")
+    }  # fmt: skip
+    save: list[PriceRow] = []
+    kept: set[tuple[str, str, str]] = set()
+    for row in rows:
+        key = (row.sku_id, row.currency, row.effective_from)
+        kept.add(key)
+        if stored.get(key) != (row.unit_price_minor, row.period):
+            save.append(row)
+    return save, sorted(set(stored) - kept)
+
+
+def price_book_csv(prices: pd.DataFrame, skus: SkuIndex) -> str:
+    """The price book as CSV text in the import format (a round trip imports the same rows).
+
+    Args:
+        prices: ``store.prices.load_prices`` rows.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(price_book_frame(prices, skus)[list(CSV_COLUMNS)].itertuples(index=False))
     return buffer.getvalue()

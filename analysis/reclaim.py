@@ -29,14 +29,16 @@ candidates; they never hide anything elsewhere. Rows are a gap source for ``acti
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from analysis.costs import none_for_missing
 from analysis.inactive import HELD_STATES, utc
 from analysis.labels import group_names as _group_names
 from analysis.money import seats_cost
+from analysis.users import matches
 
 REASONS: dict[str, str] = {
     "disabled": "disabled account",
@@ -380,9 +382,68 @@ def reclaim_savings(candidates: pd.DataFrame, costs: pd.DataFrame, *, basis: str
 def removal_targets(candidates: pd.DataFrame) -> dict[str, list[str]]:
     """skuId -> user ids whose *direct* assignment a plan may remove, for ``actions.plan.plan_remove``
     (``plan_remove(sku_id, users, ...)`` per SKU). Inherited-only licences are left out: they are
-    removed by changing group membership, which ``plan_remove`` refuses by design."""
+    removed by changing group membership, which ``plan_remove`` refuses by design. Exempt rows
+    (listed with ``include_exempt``) are never targets."""
     direct = candidates[candidates["direct"].astype(bool)]
+    if "exempt" in direct:
+        direct = direct[~direct["exempt"].astype(bool)]
     return {
         str(sku): sorted(set(rows["user_id"].astype(str)))
         for sku, rows in direct.groupby("sku_id", sort=True)
     }
+
+
+def filter_candidates(
+    candidates: pd.DataFrame,
+    users: pd.DataFrame,
+    *,
+    reasons: Sequence[str] = (),
+    sku_id: str | None = None,
+    departments: Sequence[str] = (),
+    include_exempt: bool = False,
+) -> pd.DataFrame:
+    """Candidates with some reasons, of one SKU and/or of some departments
+    (``analysis.users.NONE_LABEL`` = none); exempt rows only with ``include_exempt``.
+
+    Args:
+        candidates: ``reclaim_candidates`` output (with ``include_exempt=True`` to list exempt rows).
+        users: ``store.queries.users`` rows (for departments).
+    """
+    keep = pd.Series(True, index=candidates.index)
+    if not include_exempt:
+        keep &= ~candidates["exempt"].astype(bool)
+    if reasons:
+        keep &= candidates["reason"].isin(list(reasons))
+    if sku_id is not None:
+        keep &= candidates["sku_id"] == sku_id
+    if departments:
+        department = candidates["user_id"].map(dict(zip(users["user_id"], users["department"], strict=True)))
+        keep &= matches(department, departments)
+    return candidates[keep.astype(bool)].reset_index(drop=True)
+
+
+def reclaim_headline(candidates: pd.DataFrame) -> dict[str, int]:
+    """``candidates`` (rows), ``users`` (distinct), ``seats`` (distinct seats the actions would free)
+    and ``tidy_ups`` (rows that free no seat) of (non-exempt) candidates."""
+    return {
+        "candidates": len(candidates),
+        "users": int(candidates["user_id"].nunique()),
+        "seats": sum(seats_to_free(candidates).values()),
+        "tidy_ups": int((~candidates["frees_seat"].astype(bool)).sum()),
+    }
+
+
+def saving_totals(savings: pd.DataFrame) -> pd.DataFrame:
+    """Totals per currency of ``reclaim_savings``: ``currency``, ``seats``, ``saving`` (Int64); seats
+    of unpriced SKUs come last in one row with ``currency`` None and ``saving`` NA (unknown, not 0)."""
+    priced = savings[savings["currency"].notna()]
+    rows: list[dict[str, Any]] = [
+        {"currency": str(currency), "seats": int(part["seats"].sum()), "saving": int(part["saving"].sum())}
+        for currency, part in priced.groupby("currency", sort=True)
+    ]
+    unpriced = savings[savings["currency"].isna()]
+    if not unpriced.empty:
+        rows.append({"currency": None, "seats": int(unpriced["seats"].sum()), "saving": None})
+    out = none_for_missing(pd.DataFrame(rows, columns=["currency", "seats", "saving"]), "currency")
+    out["saving"] = out["saving"].astype("Int64")
+    return out

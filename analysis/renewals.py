@@ -233,3 +233,37 @@ def downscale_window(
     out = _none_for_missing(pd.DataFrame(rows, columns=columns), "currency")
     out["annual_saving"] = out["annual_saving"].astype("Int64")
     return out
+
+
+def calendar_totals(calendar: pd.DataFrame) -> pd.DataFrame:
+    """Per window of ``renewal_calendar`` (``30 days``, ``60 days``, ``90 days``: days 0-30, 31-60
+    and 61-90): ``window``, ``subscriptions``, ``seats`` and ``rollovers`` (monthly renewals, never
+    alerts); a subscription priced in several currencies counts once. Every window has a row."""
+    once = calendar.drop_duplicates("subscription_id")
+    rows = []
+    for horizon in HORIZONS:
+        part = once[once["window"] == f"{horizon} days"]
+        rows.append({"window": f"{horizon} days", "subscriptions": len(part), "seats": int(part["seats"].sum()),
+                     "rollovers": int(part["rollover"].astype(bool).sum())})  # fmt: skip
+    return pd.DataFrame(rows, columns=["window", "subscriptions", "seats", "rollovers"])
+
+
+def downscale_totals(window: pd.DataFrame) -> pd.DataFrame:
+    """Totals per currency of ``downscale_window``: ``currency``, ``subscriptions``,
+    ``droppable_seats``, ``annual_saving`` (Int64); unpriced lines come last in one row with
+    ``currency`` None and ``annual_saving`` NA (unknown, not 0)."""
+    rows: list[dict[str, Any]] = [
+        {"currency": str(currency), "subscriptions": int(part["subscription_id"].nunique()),
+         "droppable_seats": int(part["droppable_seats"].sum()), "annual_saving": int(part["annual_saving"].sum())}
+        for currency, part in window[window["currency"].notna()].groupby("currency", sort=True)
+    ]  # fmt: skip
+    unpriced = window[window["currency"].isna()]
+    if not unpriced.empty:
+        rows.append({"currency": None, "subscriptions": int(unpriced["subscription_id"].nunique()),
+                     "droppable_seats": int(unpriced["droppable_seats"].sum()), "annual_saving": None})  # fmt: skip
+    out = _none_for_missing(
+        pd.DataFrame(rows, columns=["currency", "subscriptions", "droppable_seats", "annual_saving"]),
+        "currency",
+    )
+    out["annual_saving"] = out["annual_saving"].astype("Int64")
+    return out

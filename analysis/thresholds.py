@@ -147,3 +147,53 @@ def check_findings(
         *expiry_findings(terms, expiring_days=expiring_days),
         *renewal_findings(window, expiring_days=expiring_days),
     ]
+
+
+THRESHOLD_TABLE_COLUMNS = [
+    "sku_id", "sku", "sku_part_number", "purchased", "consumed", "available", "utilization",
+    "min_free_seats", "max_utilization_percent",
+]  # fmt: skip
+_LIMITS = ("min_free_seats", "max_utilization_percent")
+
+
+def threshold_table(seats: pd.DataFrame, thresholds: pd.DataFrame) -> pd.DataFrame:
+    """Every SKU of a snapshot with its seats now and its thresholds (the dashboard's editor).
+
+    Args:
+        seats: ``analysis.seats.seat_table`` output.
+        thresholds: ``store.prices.load_thresholds`` rows.
+
+    Returns:
+        ``THRESHOLD_TABLE_COLUMNS``, one row per SKU sorted by name; the two limits are Int64
+        (NA = not checked).
+    """
+    limits = thresholds.set_index("sku_id")[list(_LIMITS)] if not thresholds.empty else None
+    out = seats.rename(columns={"name": "sku"})[THRESHOLD_TABLE_COLUMNS[:7]].copy()
+    for column in _LIMITS:
+        values = (
+            out["sku_id"].map(limits[column]) if limits is not None else pd.Series(pd.NA, index=out.index)
+        )
+        out[column] = values.astype("Int64")
+    order = out["sku"].str.lower()
+    return out.assign(_o=order).sort_values(["_o", "sku_id"]).drop(columns="_o").reset_index(drop=True)
+
+
+def _limit(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def threshold_changes(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str, Any]]:
+    """The SKUs whose limits differ between two ``threshold_table`` frames (before and after an edit).
+
+    Returns:
+        One mapping per changed SKU: ``sku_id``, ``sku_part_number``, ``min_free_seats`` and
+        ``max_utilization_percent`` (int, or None = not checked), for ``store.prices.save_thresholds``.
+    """
+    old = {str(r["sku_id"]): tuple(_limit(r[c]) for c in _LIMITS) for r in before.to_dict(orient="records")}
+    changes: list[dict[str, Any]] = []
+    for row in after.to_dict(orient="records"):
+        new = tuple(_limit(row[c]) for c in _LIMITS)
+        if old.get(str(row["sku_id"]), (None, None)) != new:
+            changes.append({"sku_id": str(row["sku_id"]), "sku_part_number": str(row["sku_part_number"]),
+                            "min_free_seats": new[0], "max_utilization_percent": new[1]})  # fmt: skip
+    return changes

@@ -163,3 +163,15 @@ def user_licenses_detail(
         }
     )
     return out.sort_values(["sku", "source"]).reset_index(drop=True)
+
+
+def find_user(users: pd.DataFrame, text: str) -> dict[str, object] | None:
+    """The user a UPN or user id names (any case, surrounding spaces ignored), as the row's
+    fields, or None when the snapshot has no such user."""
+    key = text.strip().lower()
+    if not key:
+        return None
+    hit = users[
+        users["user_principal_name"].fillna("").str.lower().eq(key) | users["user_id"].str.lower().eq(key)
+    ]
+    return None if hit.empty else {str(k): v for k, v in hit.iloc[0].to_dict().items()}

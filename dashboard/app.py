@@ -17,6 +17,9 @@ pages = [
     st.Page("app_pages/users.py", title="Users"),
     st.Page("app_pages/group_errors.py", title="Group errors"),
     st.Page("app_pages/trends.py", title="Trends"),
+    st.Page("app_pages/costs.py", title="Costs"),
+    st.Page("app_pages/reclaim.py", title="Reclaim"),
+    st.Page("app_pages/renewals.py", title="Renewals"),
     st.Page("app_pages/data.py", title="Data"),
 ]
 settings, _problem = data.settings()

@@ -5,12 +5,17 @@ snapshot is a new cache key and stale numbers cannot be served after a collectio
 ids themselves are read uncached: they are the keys. Caches are bounded (``ttl``, ``max_entries``)
 and cleared after "Collect now". Callers get their own copy of each cached frame (st.cache_data
 pickles), so nothing here is shared mutable state.
+
+The price book, thresholds and reclaim exemptions change without a new snapshot (edited here or
+by ``license-desk prices import``). They are small and read uncached; what is computed from them
+is cached under a ``version`` of their content, so an edit made anywhere is a new cache key, and
+the dashboard's own edits also clear those caches at once.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -18,16 +23,22 @@ import streamlit as st
 
 from actions.apply import ApplyResult, ChangeResult, apply_plan
 from actions.plan import Plan
+from analysis.chargeback import chargeback_views
+from analysis.costs import sku_costs, snapshot_date
 from analysis.group_errors import explain_errors
+from analysis.holders import seat_holders
 from analysis.inactive import reclaimable_seats, user_activity
 from analysis.labels import sku_names
+from analysis.pricebook import PriceRow, SkuIndex, price_book_changes
+from analysis.reclaim import reclaim_candidates
+from analysis.renewals import subscription_terms
 from analysis.seats import seat_table
 from analysis.users import user_table
 from collectors.graph import GraphClient
 from licensedesk.config import DEFAULT_STORE, Settings, load_settings
 from licensedesk.errors import ConfigError
 from licensedesk.runner import run_collection
-from store import catalog, history, queries
+from store import catalog, history, prices, queries
 from store.audit import audit_entries
 from store.db import open_store
 from store.snapshots import SnapshotSummary
@@ -205,6 +216,168 @@ def user_changes(path: str, before: int, after: int) -> pd.DataFrame:
 @st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def catalog_status(path: str, snapshot_id: int) -> dict[str, Any]:
     return dict(_read(path, catalog.catalog_status))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def holders(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
+    """``analysis.holders.seat_holders`` as of the snapshot's own time: every held seat and its holder."""
+    info = snapshot_info(path, snapshot_id)
+    return seat_holders(
+        users(path, snapshot_id),
+        user_licenses(path, snapshot_id),
+        now=pd.Timestamp(info["started_at"]),
+        inactive_days=days,
+        signin_available=bool(info["signin_available"]),
+    )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def terms(path: str, snapshot_id: int) -> pd.DataFrame:
+    """``analysis.renewals.subscription_terms`` of a snapshot (terms settled by the renewals seen so far)."""
+    info = snapshot_info(path, snapshot_id)
+    return subscription_terms(
+        subscriptions(path, snapshot_id),
+        _read(path, prices.subscription_lifecycles),
+        now=pd.Timestamp(info["started_at"]),
+    )
+
+
+def price_book(path: str) -> pd.DataFrame:
+    """The whole price book, every effective date (uncached: small, and edited without a new snapshot)."""
+    return pd.DataFrame(_read(path, prices.load_prices))
+
+
+def thresholds(path: str) -> pd.DataFrame:
+    """Per-SKU alert thresholds (uncached, as the price book)."""
+    return pd.DataFrame(_read(path, prices.load_thresholds))
+
+
+def exemptions(path: str) -> pd.DataFrame:
+    """Reclaim exemptions (uncached, as the price book)."""
+    return pd.DataFrame(_read(path, prices.load_exemptions))
+
+
+def sku_index(path: str) -> SkuIndex:
+    """What a price's ``sku`` cell may name: the latest snapshot's SKUs, the catalog's, the priced ones."""
+    index: SkuIndex = _read(path, prices.sku_index)
+    return index
+
+
+def version(frame: pd.DataFrame) -> str:
+    """A fingerprint of a small table's content: the cache key of what is computed from it."""
+    digest = pd.util.hash_pandas_object(frame.astype(str), index=False).sum() if len(frame) else 0
+    return f"{len(frame)}:{int(digest):x}"
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def costs(path: str, snapshot_id: int, days: int, basis: str, prices_version: str) -> pd.DataFrame:
+    """``analysis.costs.sku_costs`` of a snapshot per ``basis`` (``month``/``year``) at the prices
+    in force on its date; ``prices_version`` is ``version(price_book(path))``, the key."""
+    info = snapshot_info(path, snapshot_id)
+    return sku_costs(
+        seats(path, snapshot_id),
+        price_book(path),
+        holders(path, snapshot_id, days),
+        subscriptions(path, snapshot_id),
+        on=snapshot_date(str(info["started_at"])),
+        basis=basis,
+        signin_available=bool(info["signin_available"]),
+    )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def chargeback(
+    path: str, snapshot_id: int, days: int, basis: str, prices_version: str
+) -> dict[str, pd.DataFrame]:
+    """``analysis.chargeback.chargeback_views``: sheet title -> cost per department, company, usage location."""
+    return chargeback_views(
+        holders(path, snapshot_id, days), costs(path, snapshot_id, days, basis, prices_version), basis=basis
+    )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def candidates(path: str, snapshot_id: int, days: int, exemptions_version: str) -> pd.DataFrame:
+    """``analysis.reclaim.reclaim_candidates`` of a snapshot, exempt rows included (flagged);
+    ``exemptions_version`` is ``version(exemptions(path))``, the key."""
+    info = snapshot_info(path, snapshot_id)
+    return reclaim_candidates(
+        holders(path, snapshot_id, days),
+        user_licenses(path, snapshot_id),
+        seats(path, snapshot_id),
+        service_plans(path, snapshot_id),
+        exemptions(path),
+        licensed_groups(path, snapshot_id),
+        now=pd.Timestamp(info["started_at"]),
+        inactive_days=days,
+        include_exempt=True,
+    )
+
+
+def _write(path: str, writer: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    with open_store(path, create=False) as store:
+        return writer(store, *args, **kwargs)
+
+
+def _forget_finance() -> None:
+    # What the edited tables feed; snapshot loaders stay cached (a snapshot never changes).
+    for loader in (costs, chargeback, candidates):
+        loader.clear()
+
+
+def save_price_book(path: str, rows: Sequence[PriceRow]) -> tuple[int, int]:
+    """Make ``rows`` (the whole edited book, validated) the price book in one transaction: changed and
+    new rows are saved with source "dashboard", removed ones deleted, unchanged ones left alone.
+
+    Returns:
+        (rows written, rows removed).
+    """
+    save, delete = price_book_changes(price_book(path), rows)
+    try:
+        return (
+            (0, 0)
+            if not save and not delete
+            else _write(path, prices.edit_prices, save, delete, source="dashboard")
+        )
+    finally:
+        _forget_finance()
+
+
+def import_prices(path: str, rows: Sequence[PriceRow], *, replace: bool, source: str) -> tuple[int, int]:
+    """Write an imported price-book CSV's rows (validated) in one transaction; (written, removed)."""
+    try:
+        written, removed = _write(path, prices.save_prices, rows, replace=replace, source=source)
+    finally:
+        _forget_finance()
+    return int(written), int(removed)
+
+
+def save_thresholds(path: str, changes: Iterable[Mapping[str, Any]]) -> int:
+    """Set several SKUs' thresholds (all or none).
+
+    Raises:
+        licensedesk.errors.InputError: a bad value (one sentence each); nothing was written.
+    """
+    return int(_write(path, prices.save_thresholds, changes))
+
+
+def add_exemption(path: str, kind: str, target: str, *, note: str, label: str | None) -> None:
+    """Exempt a user or a SKU from reclaim.
+
+    Raises:
+        licensedesk.errors.InputError: no note, no target, or an unknown kind.
+    """
+    try:
+        _write(path, prices.add_exemption, kind, target, note=note, label=label)
+    finally:
+        _forget_finance()
+
+
+def remove_exemption(path: str, kind: str, target: str) -> bool:
+    """Remove one exemption; True when there was one."""
+    try:
+        return bool(_write(path, prices.remove_exemption, kind, target))
+    finally:
+        _forget_finance()
 
 
 def clear_caches() -> None:

@@ -1,5 +1,5 @@
 """Rendering helpers every page shares: the first-run page, the snapshot caption, table downloads,
-filters that carry over between pages, and number formatting.
+filters that carry over between pages, and number and money formatting.
 
 Filters that make sense across pages (SKU, department) are remembered under plain session keys
 (``SKU_KEY``, ``DEPARTMENTS_KEY``), not widget keys: Streamlit drops a widget's state when a page
@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.exports import MIME_CSV, MIME_XLSX, csv_bytes, excel_bytes
+from analysis.money import format_money
 from dashboard import data
 from licensedesk.errors import LicenseDeskError
 
@@ -24,6 +25,8 @@ SKU_KEY = "shared_sku"
 # "All SKUs" in a picker: a selectbox whose value is None shows a placeholder, so it needs a real value.
 ALL_SKUS = "*"
 DEPARTMENTS_KEY = "shared_departments"
+# Reclaim -> Assign & fix: {sku_id: [user_id]} whose direct assignments the admin chose to remove.
+RECLAIM_TARGETS_KEY = "reclaim_targets"
 FIRST_RUN = (
     "No snapshot yet in {path}. Run `license-desk collect` for your tenant, "
     "or `license-desk demo` for the simulated demo tenant."
@@ -174,6 +177,24 @@ def percent(value: float | None) -> str:
     return f"{value:.0%}"
 
 
+def money(minor: Any, currency: Any, missing: str = "—") -> str:
+    """'USD 1,234.50' from integer minor units; '0' for a free SKU's zero without a currency; or
+    ``missing`` when the amount is unknown (NA: no price, or no sign-in data), never a made-up 0."""
+    if minor is None or pd.isna(minor):
+        return missing
+    if not isinstance(currency, str):
+        return "0" if int(minor) == 0 else missing
+    return format_money(int(minor), currency)
+
+
+def money_table(frame: pd.DataFrame, columns: Sequence[str], *, currency: str = "currency") -> pd.DataFrame:
+    """A table with its money columns (minor units) as text in each row's currency, for showing."""
+    out = frame.copy()
+    for column in columns:
+        out[column] = [money(m, c) for m, c in zip(out[column], out[currency], strict=True)]
+    return out
+
+
 def when(value: Any) -> str:
     """A timestamp as 'YYYY-MM-DD HH:MM UTC', '—' when missing."""
     stamp = (
@@ -218,3 +239,14 @@ def result_row(result: Any) -> dict[str, object]:
         "request_id": result.request_id,
         "error": result.error,
     }
+
+
+def fix_button(label: str, *, key: str, state: dict[str, object]) -> None:
+    """A button that opens Assign & fix with its inputs filled in; absent unless writes are enabled."""
+    loaded, _problem = data.settings()
+    if loaded is None or not loaded.allow_writes:
+        return
+    if st.button(label, key=key):
+        for name, value in state.items():
+            st.session_state[name] = value
+        st.switch_page("app_pages/fix.py")

@@ -3,7 +3,7 @@
 Usage (from the repository root):
 
     .venv/bin/python -m licensedesk demo --build-only --store /tmp/demo.sqlite
-    .venv/bin/python scripts/screenshots.py --store /tmp/demo.sqlite
+    .venv/bin/python scripts/screenshots.py --store /tmp/demo.sqlite [--only costs reclaim renewals]
 
 Needs Debian's Chromium (``apt-get install chromium``) and ``pip install playwright``; never run
 ``playwright install`` (it downloads browsers). The dashboard is started headless on a free port
@@ -40,6 +40,9 @@ PAGES = [
     ("Users", "users", False),
     ("Group errors", "group_errors", False),
     ("Trends", "trends", True),
+    ("Costs", "costs", False),
+    ("Reclaim", "reclaim", False),
+    ("Renewals", "renewals", False),
     ("Data", "data", False),
 ]
 
@@ -109,6 +112,10 @@ def main() -> int:
     parser.add_argument("--store", default=str(REPO / "data" / "demo.sqlite"), help="the store to show")
     parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"), help="where the PNGs go")
     parser.add_argument("--width", type=int, default=1400)
+    parser.add_argument(
+        "--only", nargs="+", metavar="STEM", choices=[stem for _, stem, _ in PAGES],
+        help="only these pages (file stems, e.g. costs reclaim); default: every page",
+    )  # fmt: skip
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -119,6 +126,8 @@ def main() -> int:
         page = browser.new_page(viewport={"width": args.width, "height": 900})
         page.goto(url, wait_until="domcontentloaded")
         for title, stem, has_chart in PAGES:
+            if args.only and stem not in args.only:
+                continue
             link = page.get_by_role("link", name=title, exact=True)
             if link.get_attribute("aria-current") != "page":  # the page shown: a click only reruns it
                 link.click()

@@ -7,7 +7,7 @@ tables' CHECK constraints are the last line of defence. Imports no Streamlit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -38,6 +38,28 @@ def load_prices(store: Store) -> pd.DataFrame:
     )
 
 
+_UPSERT = """INSERT INTO prices (sku_id, sku_part_number, unit_price_minor, currency, period, effective_from,
+        source, note, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (sku_id, currency, effective_from) DO UPDATE SET
+        sku_part_number = excluded.sku_part_number, unit_price_minor = excluded.unit_price_minor,
+        period = excluded.period, source = excluded.source, note = excluded.note,
+        updated_at = excluded.updated_at"""
+_DELETE = "DELETE FROM prices WHERE sku_id = ? AND currency = ? AND effective_from = ?"
+
+
+def _upsert(tx: Any, rows: Sequence[PriceRow], source: str, note: str | None) -> None:
+    now = utcnow()
+    tx.executemany(
+        _UPSERT,
+        [
+            (r.sku_id, r.sku_part_number, r.unit_price_minor, r.currency, r.period, r.effective_from,
+             source, note, now)
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
 def save_prices(
     store: Store, rows: Sequence[PriceRow], *, replace: bool, source: str, note: str | None = None
 ) -> tuple[int, int]:
@@ -49,35 +71,27 @@ def save_prices(
         source: where the rows came from (a file name, "dashboard", "list prices ..."): shown
             beside each price so nobody mistakes an example for a negotiated price.
     """
-    now = utcnow()
     with store.atomic() as tx:
         removed = tx.execute("DELETE FROM prices").rowcount if replace else 0
-        tx.executemany(
-            """INSERT INTO prices (sku_id, sku_part_number, unit_price_minor, currency, period, effective_from,
-                   source, note, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (sku_id, currency, effective_from) DO UPDATE SET
-                   sku_part_number = excluded.sku_part_number, unit_price_minor = excluded.unit_price_minor,
-                   period = excluded.period, source = excluded.source, note = excluded.note,
-                   updated_at = excluded.updated_at""",
-            [
-                (r.sku_id, r.sku_part_number, r.unit_price_minor, r.currency, r.period, r.effective_from,
-                 source, note, now)
-                for r in rows
-            ],
-        )  # fmt: skip
+        _upsert(tx, rows, source, note)
     return len(rows), int(removed)
 
 
 def delete_prices(store: Store, keys: Iterable[tuple[str, str, str]]) -> int:
     """Remove price rows by (sku_id, currency, effective_from) in one transaction; returns how many."""
     with store.atomic() as tx:
-        return sum(
-            int(tx.execute(
-                "DELETE FROM prices WHERE sku_id = ? AND currency = ? AND effective_from = ?", key
-            ).rowcount)
-            for key in keys
-        )  # fmt: skip
+        return sum(int(tx.execute(_DELETE, key).rowcount) for key in keys)
+
+
+def edit_prices(
+    store: Store, save: Sequence[PriceRow], delete: Iterable[tuple[str, str, str]], *, source: str
+) -> tuple[int, int]:
+    """Save some rows and delete others in one transaction (an edited price book, see
+    ``analysis.pricebook.price_book_changes``); returns (rows written, rows removed)."""
+    with store.atomic() as tx:
+        removed = sum(int(tx.execute(_DELETE, key).rowcount) for key in delete)
+        _upsert(tx, save, source, None)
+    return len(save), removed
 
 
 def sku_index(store: Store) -> SkuIndex:
@@ -107,6 +121,33 @@ def load_thresholds(store: Store) -> pd.DataFrame:
     return frame
 
 
+def _threshold_problem(
+    part: str, min_free_seats: int | None, max_utilization_percent: int | None
+) -> str | None:
+    if min_free_seats is not None and min_free_seats < 0:
+        return f"The minimum free seats for {part} must be 0 or more, not {min_free_seats}."
+    if max_utilization_percent is not None and not 0 <= max_utilization_percent <= 100:
+        return f"The utilization limit for {part} must be a percentage from 0 to 100, not {max_utilization_percent}."
+    return None
+
+
+def _write_threshold(
+    tx: Any, sku_id: str, part: str, minimum: int | None, ceiling: int | None, note: str | None
+) -> None:
+    if minimum is None and ceiling is None:
+        tx.execute("DELETE FROM thresholds WHERE sku_id = ?", (sku_id,))
+        return
+    tx.execute(
+        """INSERT INTO thresholds (sku_id, sku_part_number, min_free_seats, max_utilization_percent, note, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (sku_id) DO UPDATE SET sku_part_number = excluded.sku_part_number,
+               min_free_seats = excluded.min_free_seats,
+               max_utilization_percent = excluded.max_utilization_percent, note = excluded.note,
+               updated_at = excluded.updated_at""",
+        (sku_id, part, minimum, ceiling, note, utcnow()),
+    )
+
+
 def save_threshold(
     store: Store,
     sku_id: str,
@@ -121,27 +162,36 @@ def save_threshold(
     Raises:
         InputError: a negative seat count or a percentage outside 0-100.
     """
-    if min_free_seats is not None and min_free_seats < 0:
-        raise InputError(
-            f"The minimum free seats for {sku_part_number} must be 0 or more, not {min_free_seats}."
-        )
-    if max_utilization_percent is not None and not 0 <= max_utilization_percent <= 100:
-        raise InputError(
-            f"The utilization limit for {sku_part_number} must be a percentage from 0 to 100, not {max_utilization_percent}."
-        )
+    problem = _threshold_problem(sku_part_number, min_free_seats, max_utilization_percent)
+    if problem:
+        raise InputError(problem)
     with store.atomic() as tx:
-        if min_free_seats is None and max_utilization_percent is None:
-            tx.execute("DELETE FROM thresholds WHERE sku_id = ?", (sku_id,))
-            return
-        tx.execute(
-            """INSERT INTO thresholds (sku_id, sku_part_number, min_free_seats, max_utilization_percent, note, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (sku_id) DO UPDATE SET sku_part_number = excluded.sku_part_number,
-                   min_free_seats = excluded.min_free_seats,
-                   max_utilization_percent = excluded.max_utilization_percent, note = excluded.note,
-                   updated_at = excluded.updated_at""",
-            (sku_id, sku_part_number, min_free_seats, max_utilization_percent, note, utcnow()),
-        )
+        _write_threshold(tx, sku_id, sku_part_number, min_free_seats, max_utilization_percent, note)
+
+
+def save_thresholds(store: Store, changes: Iterable[Mapping[str, Any]]) -> int:
+    """Set several SKUs' thresholds in one transaction (all or none); returns how many.
+
+    Args:
+        changes: mappings with ``sku_id``, ``sku_part_number``, ``min_free_seats`` and
+            ``max_utilization_percent`` (None = not checked; both None removes the SKU's row),
+            e.g. ``analysis.thresholds.threshold_changes``.
+
+    Raises:
+        InputError: one sentence per bad value, joined by newlines; nothing was written.
+    """
+    wanted = list(changes)
+    problems = [
+        p for c in wanted
+        if (p := _threshold_problem(str(c["sku_part_number"]), c["min_free_seats"], c["max_utilization_percent"]))
+    ]  # fmt: skip
+    if problems:
+        raise InputError("\n".join(problems))
+    with store.atomic() as tx:
+        for c in wanted:
+            _write_threshold(tx, str(c["sku_id"]), str(c["sku_part_number"]), c["min_free_seats"],
+                             c["max_utilization_percent"], None)  # fmt: skip
+    return len(wanted)
 
 
 # -- exemptions ------------------------------------------------------------------------------

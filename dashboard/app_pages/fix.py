@@ -1,5 +1,8 @@
 """Assign & fix: build a plan from a gap, preview it, confirm, apply, see per-item results.
 
+Gaps: group members in error, a list of users, or the reclaim candidates chosen on the Reclaim
+page (their direct assignments removed).
+
 Shown only when writes are enabled (LICENSE_DESK_ALLOW_WRITES=true). Planning is pure
 (actions.plan); applying goes through actions.apply, which re-checks live seats and writes
 the audit log before and after each change.
@@ -10,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from actions.plan import parse_user_list, plan_assign, plan_reprocess, plan_tables
+from actions.plan import parse_user_list, plan_assign, plan_remove_many, plan_reprocess, plan_tables
 from dashboard import data, ui
 
 path, snapshot_id = ui.start_page("Assign & fix")
@@ -29,10 +32,20 @@ users = data.users(path, snapshot_id)
 licenses = data.user_licenses(path, snapshot_id)
 errors = data.group_errors(path, snapshot_id)
 
-source = st.radio(
-    "Start from", ["Group members in error", "A list of users"], key="fix_source", horizontal=True
-)
-if source == "Group members in error":
+reclaim: dict[str, list[str]] = st.session_state.get(ui.RECLAIM_TARGETS_KEY) or {}
+sources = (["Reclaim candidates"] if reclaim else []) + ["Group members in error", "A list of users"]
+source = st.radio("Start from", sources, key="fix_source", horizontal=True)
+if source == "Reclaim candidates":
+    st.caption(
+        "Removes the direct assignments of the candidates chosen on the Reclaim page. A user who also gets the "
+        "SKU through a group keeps it (0 seats freed)."
+    )
+    if st.button("Forget these candidates", key="fix_forget"):
+        st.session_state.pop(ui.RECLAIM_TARGETS_KEY, None)
+        st.session_state.pop("fix_source", None)
+        st.rerun()
+    plan = plan_remove_many(reclaim, skus=seats, users=users, licenses=licenses)
+elif source == "Group members in error":
     if errors.empty:
         st.success("No group has members in error in this snapshot.")
         st.stop()

@@ -65,6 +65,18 @@ st.dataframe(
     shown_summary.drop(columns=["group_id", "sku_id"]), hide_index=True, width="stretch", key="errors_summary"
 )
 ui.downloads(shown_summary, "group-errors-summary", key="errors_summary")
+group_names = dict(zip(shown_summary["group_id"], shown_summary["group_name"], strict=True))
+if group_names:
+    fix_left, fix_right = st.columns([2, 1])
+    to_fix = fix_left.selectbox(
+        "Group to fix", list(group_names), format_func=group_names.__getitem__, key="errors_fix_group"
+    )
+    with fix_right:
+        ui.fix_button(
+            "Plan a fix for this group…",
+            key="errors_fix",
+            state={"fix_source": "Group members in error", "fix_group": to_fix},
+        )
 
 members = filter_errors(explained, users, sku_id=sku_id, departments=departments)
 st.subheader("Members in error")

@@ -60,6 +60,15 @@ event = st.dataframe(
     },
 )
 ui.downloads(shown, "users", key="users_table")
+if not shown.empty:
+    ui.fix_button(
+        f"Assign a licence to these {ui.count(len(shown))} users…",
+        key="users_fix",
+        state={
+            "fix_source": "A list of users",
+            "fix_users": "\n".join(shown["user_principal_name"].dropna()),
+        },
+    )
 
 st.subheader("One user's licences")
 picked = [row for row in event.selection.rows if row < len(shown)]

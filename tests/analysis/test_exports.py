@@ -95,3 +95,17 @@ def test_headline_numbers() -> None:
         "skus": 3, "purchased": 15, "assigned": 13, "available": 2, "unused": 4, "over_assigned_skus": 1,
         "users_in_error": 2, "reclaimable": 3, "reclaimable_disabled": 1, "reclaimable_inactive": 2,
     }  # fmt: skip
+
+
+def test_major_units_are_exact_decimals_in_each_currency() -> None:
+    from decimal import Decimal
+
+    from analysis.exports import major_units
+
+    frame = pd.DataFrame(
+        {"currency": ["USD", "JPY", None, "USD"], "cost": pd.array([3600, 1500, 0, None], dtype="Int64")}
+    )
+    out = major_units(frame, ["cost"])
+    assert out["cost"].tolist() == [Decimal("36.00"), Decimal("1500"), None, None]
+    assert csv_bytes(out).decode().splitlines() == ["currency,cost", "USD,36.00", "JPY,1500", ",", "USD,"]
+    assert frame["cost"].tolist()[0] == 3600  # the input is left alone

@@ -177,3 +177,93 @@ def test_candidates_are_a_gap_source_for_plan_remove(store_path: str) -> None:
     # ann keeps E3 through the group (0 seats), bob and dan free one each: 7 -> 5.
     assert [c.seats for c in plan.changes] == [0, -1, -1]
     assert (plan.seats[0].consumed_before, plan.seats[0].consumed_after) == (7, 5)
+
+
+def test_filters_by_reason_sku_and_department(store_path: str) -> None:
+    from analysis.reclaim import filter_candidates
+
+    found = _candidates(store_path)
+    with open_store(store_path) as store:
+        users = queries.users(store, 1)
+
+    def keys(**kw: object) -> list[tuple[str, str, str]]:
+        return sorted(_by_key(filter_candidates(found, users, **kw)))  # type: ignore[arg-type]
+
+    assert keys(reasons=["disabled"]) == [("bob", "SPE_E3", "disabled"), ("bob", "VISIOCLIENT", "disabled")]
+    assert keys(sku_id=t.VISIO) == [("bob", "VISIOCLIENT", "disabled"), ("gus", "VISIOCLIENT", "guest")]
+    assert keys(departments=["Finance"]) == [("cat", "SPE_E3", "inactive"), ("dan", "SPE_E3", "never")]
+    assert keys(departments=["(none)"]) == [("gus", "VISIOCLIENT", "guest")]  # gus has no department
+    assert keys(reasons=["never"], departments=["Sales"]) == []
+
+
+def test_exempt_rows_are_listed_only_on_request_and_never_targets(store_path: str) -> None:
+    from analysis.reclaim import filter_candidates
+
+    with open_store(store_path) as store:
+        add_exemption(store, "user", "bob@contoso.com", note="legal hold")
+        users = queries.users(store, 1)
+    everything = _candidates(store_path, include_exempt=True)
+    assert sorted(k for k in _by_key(filter_candidates(everything, users)) if k[0] == "bob") == []
+    shown = filter_candidates(everything, users, include_exempt=True)
+    assert sorted(k for k in _by_key(shown) if k[0] == "bob") == [
+        ("bob", "SPE_E3", "disabled"),
+        ("bob", "VISIOCLIENT", "disabled"),
+    ]
+    # bob holds E3 and Visio directly, but exempt rows never become removal targets.
+    assert removal_targets(shown) == {t.E3: ["ann", "dan"], t.AAD: ["fay"], t.VISIO: ["gus"]}
+
+
+def test_headline_and_saving_totals_per_currency(store_path: str) -> None:
+    import datetime as dt
+
+    from analysis.costs import sku_costs
+    from analysis.reclaim import reclaim_headline, reclaim_savings, saving_totals
+
+    found = _candidates(store_path)
+    # 8 rows; ann bob cat dan fay gus; E3 bob cat dan fay + AAD fay + Visio bob gus; ann's row frees nothing
+    assert reclaim_headline(found) == {"candidates": 8, "users": 6, "seats": 7, "tidy_ups": 1}
+    with open_store(store_path) as store:
+        inputs = load_finance_inputs(store, 1, Settings(store=store_path))
+    args = (inputs.seats, inputs.prices, inputs.holders, inputs.subscriptions)
+    monthly = saving_totals(reclaim_savings(found, sku_costs(*args, on=dt.date(2026, 3, 1))))
+    # USD: 4 x 36.00 + 6.00 = 150.00; EUR: 200.00 / 12 = 16.67
+    assert monthly.values.tolist() == [["EUR", 2, 1667], ["USD", 5, 15000]]
+    yearly = sku_costs(*args, on=dt.date(2026, 3, 1), basis="year")
+    assert saving_totals(reclaim_savings(found, yearly, basis="year")).values.tolist() == [
+        ["EUR", 2, 20000],
+        ["USD", 5, 180000],  # 4 x 432.00 + 72.00
+    ]
+
+
+def test_unpriced_seats_are_a_saving_of_unknown_size() -> None:
+    from analysis.reclaim import saving_totals
+
+    savings = pd.DataFrame(
+        {"sku_id": ["a", "b", "c"], "sku": ["A", "B", "C"], "currency": ["USD", None, "USD"],
+         "seats": [1, 2, 3], "saving": pd.array([100, None, 50], dtype="Int64")}
+    )  # fmt: skip
+    totals = saving_totals(savings)
+    assert totals["currency"].tolist() == ["USD", None]
+    assert totals["seats"].tolist() == [4, 2]
+    assert totals["saving"].iloc[0] == 150 and pd.isna(totals["saving"].iloc[1])
+
+
+def test_one_plan_removes_several_skus(store_path: str) -> None:
+    from actions.plan import plan_remove_many
+
+    targets = removal_targets(_candidates(store_path))
+    with open_store(store_path) as store:
+        inputs = load_finance_inputs(store, 1, Settings(store=store_path))
+        plan = plan_remove_many(targets, skus=inputs.seats, users=queries.users(store, 1),
+                                licenses=queries.user_licenses(store, 1))  # fmt: skip
+    assert plan.ok
+    assert [(c.user_id, c.sku_part_number, c.seats) for c in plan.changes] == [
+        ("ann", "SPE_E3", 0), ("bob", "SPE_E3", -1), ("dan", "SPE_E3", -1), ("fay", "AAD_PREMIUM", -1),
+        ("bob", "VISIOCLIENT", -1), ("gus", "VISIOCLIENT", -1),
+    ]  # fmt: skip
+    assert [(s.sku_part_number, s.consumed_before, s.consumed_after) for s in plan.seats] == [
+        ("SPE_E3", 7, 5), ("AAD_PREMIUM", 3, 2), ("VISIOCLIENT", 2, 0),
+    ]  # fmt: skip
+    nobody = plan_remove_many({"NOT_A_SKU": ["ann"]}, skus=inputs.seats, users=pd.DataFrame(),
+                              licenses=pd.DataFrame())  # fmt: skip
+    assert [r.reason for r in nobody.refused] == ["There is no SKU 'NOT_A_SKU' in the latest snapshot."]

@@ -172,3 +172,23 @@ def test_thresholds_are_validated(tmp_path: Path) -> None:
         save_threshold(store, t.E3, "SPE_E3", min_free_seats=1, max_utilization_percent=None)
         save_threshold(store, t.E3, "SPE_E3", min_free_seats=None, max_utilization_percent=None)
         assert load_thresholds(store).empty
+
+
+def test_calendar_totals_per_window(terms: pd.DataFrame, inputs: FinanceInputs) -> None:
+    from analysis.renewals import calendar_totals
+
+    totals = calendar_totals(renewal_calendar(terms, inputs.prices))
+    # 30 days: e5-trial 1, e3-b 4 (rollover), e5-paid 2, e5-grace 1, partner 2 (rollover); 60: e3-a 6, visio 4
+    assert totals.values.tolist() == [["30 days", 5, 10, 2], ["60 days", 2, 10, 0], ["90 days", 0, 0, 0]]
+
+
+def test_downscale_totals_per_currency(terms: pd.DataFrame, inputs: FinanceInputs) -> None:
+    from analysis.renewals import downscale_totals
+
+    window = downscale_window(terms, inputs.seats, inputs.prices)
+    # USD: E5 2 x 684.00 + E3 3 x 480.00 = 2,808.00; EUR: Visio 2 x 100.00
+    assert downscale_totals(window).values.tolist() == [["EUR", 1, 2, 20000], ["USD", 2, 5, 280800]]
+    unpriced = downscale_totals(downscale_window(terms, inputs.seats, inputs.prices.iloc[0:0]))
+    assert unpriced["currency"].tolist() == [None]
+    assert unpriced[["subscriptions", "droppable_seats"]].values.tolist() == [[3, 7]]
+    assert pd.isna(unpriced["annual_saving"].iloc[0])

@@ -155,3 +155,21 @@ def test_subscriptions_and_holders() -> None:
         ["ann@x.com", "via Sales", "Error (CountViolation)", False],
         ["cy@ext.com", "Direct", "Active", True],
     ]
+
+
+def test_find_user_by_upn_or_id_in_any_case() -> None:
+    from analysis.users import find_user
+
+    users = pd.DataFrame(
+        {
+            "user_id": ["u-1", "u-2"],
+            "user_principal_name": ["Ann@Contoso.com", None],
+            "display_name": ["Ann", "X"],
+        }
+    )
+    assert find_user(users, " ann@contoso.COM ") == {
+        "user_id": "u-1", "user_principal_name": "Ann@Contoso.com", "display_name": "Ann",
+    }  # fmt: skip
+    assert find_user(users, "U-2")["display_name"] == "X"  # type: ignore[index]
+    assert find_user(users, "nobody@contoso.com") is None
+    assert find_user(users, "  ") is None

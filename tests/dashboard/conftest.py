@@ -1,4 +1,4 @@
-"""Dashboard fixtures: the hand-written tenant's store, fresh Streamlit caches, and AppTest helpers."""
+"""Dashboard fixtures: the hand-written tenants' stores, fresh Streamlit caches, and AppTest helpers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.analysis import finance_tenant
 from tests.dashboard.tenant import build_single, build_store
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -37,6 +38,30 @@ def no_signin_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 def single_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Only the latest snapshot of the tenant: no history."""
     return build_single(str(tmp_path_factory.mktemp("single") / "store.sqlite"))
+
+
+@pytest.fixture(scope="session")
+def finance_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The finance tenant (tests/analysis/finance_tenant.py) with its price book; read-only, shared."""
+    path = str(tmp_path_factory.mktemp("finance") / "store.sqlite")
+    finance_tenant.build(path)
+    return path
+
+
+@pytest.fixture
+def finance_copy(tmp_path: Path) -> str:
+    """The finance tenant in a store of its own, for tests that edit the price book or exemptions."""
+    path = str(tmp_path / "finance.sqlite")
+    finance_tenant.build(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def unpriced_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The finance tenant without a price book."""
+    path = str(tmp_path_factory.mktemp("unpriced") / "store.sqlite")
+    finance_tenant.build(path, prices=False)
+    return path
 
 
 def open_app(monkeypatch: pytest.MonkeyPatch, store: str, page: str | None = None) -> AppTest:
@@ -72,3 +97,14 @@ def texts(at: AppTest) -> list[str]:
     for kind in (at.markdown, at.caption, at.info, at.warning, at.error, at.success):
         out.extend(str(e.value) for e in kind)
     return out
+
+
+def metric_list(at: AppTest) -> list[tuple[str, str]]:
+    """Every metric shown as (label, value), in page order (labels repeat across currencies)."""
+    return [(m.label, m.value) for m in at.metric]
+
+
+def rows(frame: pd.DataFrame, *columns: str) -> list[list[object]]:
+    """Some columns of a shown table as lists, missing values as None."""
+    part = frame[list(columns)]
+    return part.astype(object).where(part.notna(), None).values.tolist()  # type: ignore[no-any-return]

@@ -38,6 +38,9 @@ PAGES = [  # (navigation title, draws a plotly chart)
     ("Users", False),
     ("Group errors", False),
     ("Trends", True),
+    ("Costs", False),
+    ("Reclaim", False),
+    ("Renewals", False),
     ("Data", False),
 ]
 SKU_HEADER = (
@@ -176,3 +179,15 @@ def test_csv_and_excel_downloads_arrive(page: Any, tmp_path: Path) -> None:
     rows = list(book.active.iter_rows(values_only=True))
     assert ",".join(rows[0]) == SKU_HEADER
     assert len(rows) == 9
+
+
+def test_chargeback_workbook_download_has_a_sheet_per_view(page: Any) -> None:
+    import openpyxl
+
+    _open(page, "Costs", False)
+    workbook = _download(page, "Download chargeback workbook (Excel, one sheet per view)")
+    assert workbook.suggested_filename == "chargeback-per-month.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(Path(workbook.path()).read_bytes()))
+    assert book.sheetnames == ["Department", "Company", "Usage location"]
+    header = ("bucket", "currency", "users", "seats", "cost per month", "unpriced_seats")
+    assert [next(sheet.iter_rows(values_only=True)) for sheet in book.worksheets] == [header] * 3

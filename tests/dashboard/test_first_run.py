@@ -8,7 +8,7 @@ import pytest
 
 from tests.dashboard.conftest import open_app, texts
 
-PAGES = ["overview", "sku_detail", "users", "group_errors", "trends", "data"]
+PAGES = ["overview", "sku_detail", "users", "group_errors", "trends", "costs", "reclaim", "renewals", "data"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -136,3 +136,34 @@ def test_assign_from_a_pasted_list(tenant: Any, monkeypatch: pytest.MonkeyPatch)
     results = at.dataframe[-1].value
     assert results["status"].tolist() == ["succeeded"]
     assert sim.tenant.user(names[0]).direct.keys() >= {sim.tenant.sku_id("SPE_E5")}
+
+
+def test_users_and_group_errors_pages_open_a_filled_in_plan(
+    tenant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim, store_path = tenant
+    monkeypatch.setenv("LICENSE_DESK_ALLOW_WRITES", "true")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/users.py").run()
+    at.text_input(key="users_search").input("an").run()
+    shown = at.dataframe[0].value
+    at.button(key="users_fix").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text_area(key="fix_users").value.splitlines() == shown["user_principal_name"].tolist()
+    assert sim.write_requests() == []
+
+    gid, _part, _waiting = _short_group(store_path)
+    at.switch_page("app_pages/group_errors.py").run()
+    at.selectbox(key="errors_fix_group").set_value(gid).run()
+    at.button(key="errors_fix").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="fix_source").value == "Group members in error"
+    assert at.selectbox(key="fix_group").value == gid
+
+
+def test_without_writes_no_page_offers_a_fix(tenant: Any) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/users.py").run()
+    assert not [b for b in at.button if b.key == "users_fix"]
+    at.switch_page("app_pages/group_errors.py").run()
+    assert not [b for b in at.button if b.key == "errors_fix"]

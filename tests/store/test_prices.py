@@ -7,17 +7,26 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from analysis.pricebook import PriceRow, price_book_csv
+from analysis.pricebook import (
+    PriceRow,
+    price_book_changes,
+    price_book_csv,
+    price_book_frame,
+    validate_price_records,
+)
 from licensedesk.cli_finance import import_price_text
 from licensedesk.errors import InputError
 from store.db import open_store
 from store.prices import (
     add_exemption,
     delete_prices,
+    edit_prices,
     load_exemptions,
     load_prices,
+    load_thresholds,
     remove_exemption,
     save_prices,
+    save_thresholds,
     sku_index,
     subscription_lifecycles,
 )
@@ -195,3 +204,77 @@ def test_subscription_lifecycles_keep_each_distinct_date(priced: str) -> None:
     assert len(frame) == 10
     assert isinstance(frame, pd.DataFrame)
     assert frame.set_index("subscription_id").loc["sub-e3-a", "next_lifecycle_at"] == "2026-04-10T00:00:00Z"
+
+
+def test_the_editor_table_is_the_csv_with_its_source(priced: str) -> None:
+    with open_store(priced) as store:
+        frame = price_book_frame(load_prices(store), sku_index(store))
+    assert list(frame.columns) == ["sku", "unit_price", "currency", "period", "effective_from", "source"]
+    assert frame.values.tolist()[:4] == [
+        ["AAD_PREMIUM", "6.00", "USD", "month", "2025-01-01", "finance_tenant"],
+        ["SHAREPOINTSTORAGE", "0.20", "USD", "month", "2025-01-01", "finance_tenant"],
+        ["SPE_E3", "30.00", "USD", "month", "2025-01-01", "finance_tenant"],
+        ["SPE_E3", "36.00", "USD", "month", "2026-01-01", "finance_tenant"],
+    ]
+    assert frame.values.tolist()[5] == ["SPE_E5", "684.00", "USD", "year", "2025-01-01", "finance_tenant"]
+
+
+def test_an_edited_book_saves_only_what_changed_in_one_transaction(priced: str) -> None:
+    with open_store(priced) as store:
+        index = sku_index(store)
+        records = price_book_frame(load_prices(store), index).to_dict(orient="records")
+    records[3]["unit_price"] = "40"  # E3 from 2026-01-01: 36.00 -> 40.00
+    del records[1]  # storage
+    records.append({"sku": "spe_e5", "unit_price": "60", "currency": "usd", "period": "month",
+                    "effective_from": "2027-01-01", "source": None})  # fmt: skip
+    rows, problems = validate_price_records(records, index, first_row=1)
+    assert problems == []
+    with open_store(priced) as store:
+        save, delete = price_book_changes(load_prices(store), rows)
+        assert [(r.sku_part_number, r.unit_price_minor, r.effective_from) for r in save] == [
+            ("SPE_E3", 4000, "2026-01-01"),
+            ("SPE_E5", 6000, "2027-01-01"),
+        ]
+        assert delete == [(t.STORAGE, "USD", "2025-01-01")]
+        assert edit_prices(store, save, delete, source="dashboard") == (2, 1)
+    book = {(r[1], r[3], r[5]): (r[2], r[6]) for r in _book(priced)}
+    assert book[("SPE_E3", "USD", "2026-01-01")] == (4000, "dashboard")
+    assert book[("SPE_E3", "USD", "2025-01-01")] == (3000, "finance_tenant")  # untouched: keeps its source
+    assert ("SHAREPOINTSTORAGE", "USD", "2025-01-01") not in book
+    assert len(book) == 7
+
+
+def test_a_failing_edit_leaves_the_book_as_it_was(priced: str) -> None:
+    before = _book(priced)
+    bad = PriceRow(t.E5, "SPE_E5", -1, "USD", "month", "2030-01-01")
+    with open_store(priced) as store, pytest.raises(sqlite3.IntegrityError):
+        edit_prices(store, [bad], [(t.E3, "USD", "2026-04-01")], source="dashboard")
+    assert _book(priced) == before
+
+
+def test_editor_cells_left_empty_are_named_as_empty(priced: str) -> None:
+    with open_store(priced) as store:
+        index = sku_index(store)
+    record = {"sku": "SPE_E3", "unit_price": float("nan"), "currency": "USD", "period": None,
+              "effective_from": "2026-01-01"}  # fmt: skip
+    assert validate_price_records([record], index, first_row=1) == (
+        [],
+        ["Row 1: unit_price is empty and period is empty."],
+    )
+
+
+def test_thresholds_are_saved_all_or_none(priced: str) -> None:
+    good = {"sku_id": t.E3, "sku_part_number": "SPE_E3", "min_free_seats": 5, "max_utilization_percent": None}
+    bad = {"sku_id": t.E5, "sku_part_number": "SPE_E5", "min_free_seats": -1, "max_utilization_percent": 120}
+    with open_store(priced) as store:
+        with pytest.raises(InputError) as err:
+            save_thresholds(store, [good, bad])
+        assert str(err.value).splitlines() == ["The minimum free seats for SPE_E5 must be 0 or more, not -1."]
+        assert load_thresholds(store).empty
+        assert save_thresholds(store, [good]) == 1
+        assert load_thresholds(store)[["sku_part_number", "min_free_seats"]].values.tolist() == [
+            ["SPE_E3", 5]
+        ]
+        cleared = {**good, "min_free_seats": None}
+        assert save_thresholds(store, [cleared]) == 1
+        assert load_thresholds(store).empty
