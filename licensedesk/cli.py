@@ -6,7 +6,6 @@ adds the traceback. Nothing here computes a number: reports come from ``analysis
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 import math
 import os
@@ -496,17 +495,11 @@ def dashboard(ctx: click.Context, port: int, no_browser: bool) -> None:
 
 
 def _run_dashboard(env: dict[str, str], *, port: int, browser: bool) -> None:
-    # Located, not imported: the CLI and the dashboard are sibling interfaces.
-    app = Path(str(importlib.resources.files("dashboard") / "app.py"))
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        f"--server.port={port}", "--server.address=127.0.0.1",
-        f"--server.headless={'false' if browser else 'true'}", "--browser.gatherUsageStats=false",
-    ]  # fmt: skip
+    from licensedesk.serve import dashboard_command
+
     click.echo(f"Dashboard: http://127.0.0.1:{port}  (Ctrl+C to stop)", err=True)
-    child_env = {**os.environ, **env}
     try:
-        subprocess.run(command, env=child_env, check=False)  # noqa: S603 - our own interpreter and app
+        subprocess.run(dashboard_command(port, headless=not browser), env={**os.environ, **env}, check=False)  # noqa: S603
     except KeyboardInterrupt:
         pass
 

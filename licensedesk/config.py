@@ -70,6 +70,17 @@ class Settings:
         """The secret values, for redaction."""
         return tuple(s for s in (self.client_secret, self.client_certificate_password) if s)
 
+    def environ(self) -> dict[str, str]:
+        """These settings as ``LICENSE_DESK_*`` variables, for a child process (secrets included:
+        never log the result)."""
+        out: dict[str, str] = {}
+        for key in _KEYS:
+            value = getattr(self, key)
+            if value is None:
+                continue
+            out[ENV_PREFIX + key.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+        return out
+
     def require_tenant(self) -> None:
         """Raise ConfigError naming what is missing to reach a tenant."""
         missing = [

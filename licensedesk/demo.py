@@ -110,15 +110,9 @@ def serve_demo_simulator(*, users: int, days: int, seed: int) -> Iterator[dict[s
         # Only here, on a simulated tenant, are writes switched on by default: the demo shows
         # the Assign & fix page working end to end. A real tenant always needs explicit opt-in.
         sim.set_permissions(DEMO_PERMISSIONS)
-        yield {
-            "LICENSE_DESK_ALLOW_WRITES": "true",
-            "LICENSE_DESK_TENANT_ID": sim.tenant_id,
-            "LICENSE_DESK_CLIENT_ID": sim.client_id,
-            "LICENSE_DESK_CLIENT_SECRET": sim.client_secret,
-            "LICENSE_DESK_GRAPH_URL": sim.graph_url,
-            "LICENSE_DESK_AUTHORITY_URL": sim.authority_url,
-            "LICENSE_DESK_CA_BUNDLE": sim.ca_bundle,
-        }
+        env = simulator_settings(sim, "").environ()
+        env.pop("LICENSE_DESK_STORE")
+        yield {**env, "LICENSE_DESK_ALLOW_WRITES": "true"}
 
 
 def _iso(tenant: Tenant) -> str:

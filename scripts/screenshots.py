@@ -13,15 +13,11 @@ of 127.0.0.1 and stopped afterwards.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from licensedesk.serve import serving_dashboard
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/lib/chromium/chromium"
@@ -47,49 +43,13 @@ PAGES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
-def dashboard(store: str, port: int, timeout: float = 60.0) -> Iterator[str]:
-    """Serve the dashboard on ``store``; yields its URL once /_stcore/health answers 'ok'."""
-    env = {
-        **os.environ,
-        "LICENSE_DESK_STORE": store,
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-        "PYTHONPATH": str(REPO),
-    }
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
-        "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-        "--server.fileWatcherType=none", "--client.toolbarMode=viewer",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-                raise RuntimeError(f"the dashboard did not start:\n{output}")
-            time.sleep(0.2)
+def dashboard(store: str, timeout: float = 60.0) -> Iterator[str]:
+    """Serve the dashboard on ``store`` (toolbar hidden for clean pictures); yields its URL."""
+    with serving_dashboard(
+        {"LICENSE_DESK_STORE": store}, timeout=timeout, extra=("--client.toolbarMode=viewer",)
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def wait_rendered(page: object, title: str, has_chart: bool) -> None:
@@ -121,7 +81,7 @@ def main() -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with dashboard(args.store, free_port()) as url, sync_playwright() as p:
+    with dashboard(args.store) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         page = browser.new_page(viewport={"width": args.width, "height": 900})
         page.goto(url, wait_until="domcontentloaded")

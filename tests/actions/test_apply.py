@@ -40,16 +40,7 @@ def _inputs(store_path: str) -> tuple[Any, Any, Any]:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {
-        "LICENSE_DESK_STORE": settings.store,
-        "LICENSE_DESK_TENANT_ID": settings.tenant_id or "",
-        "LICENSE_DESK_CLIENT_ID": settings.client_id or "",
-        "LICENSE_DESK_CLIENT_SECRET": settings.client_secret or "",
-        "LICENSE_DESK_GRAPH_URL": settings.graph_url,
-        "LICENSE_DESK_AUTHORITY_URL": settings.authority_url,
-        "LICENSE_DESK_CA_BUNDLE": settings.ca_bundle or "",
-        "LICENSE_DESK_ALLOW_WRITES": "true" if settings.allow_writes else "false",
-    }
+    return settings.environ()
 
 
 def _over_capacity(store_path: str) -> tuple[str, str, str, list[str]]:

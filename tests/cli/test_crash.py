@@ -17,17 +17,10 @@ from store.db import open_store
 
 
 def _env(settings: Any) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
-    env.update(
-        LICENSE_DESK_STORE=settings.store,
-        LICENSE_DESK_TENANT_ID=settings.tenant_id,
-        LICENSE_DESK_CLIENT_ID=settings.client_id,
-        LICENSE_DESK_CLIENT_SECRET=settings.client_secret,
-        LICENSE_DESK_GRAPH_URL=settings.graph_url,
-        LICENSE_DESK_AUTHORITY_URL=settings.authority_url,
-        LICENSE_DESK_CA_BUNDLE=settings.ca_bundle,
-    )
-    return env
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")},
+        **settings.environ(),
+    }
 
 
 def test_sigkill_halfway_keeps_previous_snapshot_and_next_collection_succeeds(store_path: str) -> None:

@@ -51,15 +51,7 @@ def test_token_is_renewed_when_it_expires(sim: Any, store_path: str) -> None:
 
 
 def _collect_cli(settings: Any) -> Any:
-    env = {
-        "LICENSE_DESK_STORE": settings.store,
-        "LICENSE_DESK_TENANT_ID": settings.tenant_id,
-        "LICENSE_DESK_CLIENT_ID": settings.client_id,
-        "LICENSE_DESK_CLIENT_SECRET": settings.client_secret or "",
-        "LICENSE_DESK_GRAPH_URL": settings.graph_url,
-        "LICENSE_DESK_AUTHORITY_URL": settings.authority_url,
-        "LICENSE_DESK_CA_BUNDLE": settings.ca_bundle,
-    }
+    env = settings.environ()
     return CliRunner().invoke(cli, ["collect"], env=env)
 
 

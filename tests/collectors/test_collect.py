@@ -25,15 +25,7 @@ FAST = RetryPolicy(max_attempts=8, max_total_wait=30.0, max_single_wait=2.0, bas
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {
-        "LICENSE_DESK_STORE": settings.store,
-        "LICENSE_DESK_TENANT_ID": settings.tenant_id or "",
-        "LICENSE_DESK_CLIENT_ID": settings.client_id or "",
-        "LICENSE_DESK_CLIENT_SECRET": settings.client_secret or "",
-        "LICENSE_DESK_GRAPH_URL": settings.graph_url,
-        "LICENSE_DESK_AUTHORITY_URL": settings.authority_url,
-        "LICENSE_DESK_CA_BUNDLE": settings.ca_bundle or "",
-    }
+    return settings.environ()
 
 
 def _cli(settings: Settings, *args: str) -> Any:

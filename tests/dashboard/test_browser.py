@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from licensedesk.serve import serving_dashboard
 from tests.dashboard.tenant import build_store
 
 CHROMIUM = "/usr/lib/chromium/chromium"
@@ -59,50 +55,12 @@ sync_api = pytest.importorskip(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = build_store(str(tmp_path_factory.mktemp("browser") / "store.sqlite"))
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")},
-        "LICENSE_DESK_STORE": store,
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-        "PYTHONPATH": str(REPO),
-    }
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.headless=true",
-        f"--server.port={port}", "--server.address=127.0.0.1", "--server.fileWatcherType=none",
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, "the dashboard exited while starting"
-            assert time.monotonic() < deadline, "the dashboard did not answer /_stcore/health within 60 s"
-            time.sleep(0.2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
+    with serving_dashboard({**env, "LICENSE_DESK_STORE": store}) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +12,10 @@ import pytest
 from graphsim.server import GraphSimulator
 from licensedesk.demo import DEMO_PERMISSIONS, simulator_settings
 from licensedesk.runner import run_collection
+from licensedesk.serve import serving_dashboard
 from store import queries
 from store.db import open_store
-from tests.dashboard.test_browser import CHROMIUM, LAUNCH_ARGS, REPO, _free_port, _open
+from tests.dashboard.test_browser import CHROMIUM, LAUNCH_ARGS, _open
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,38 +43,11 @@ def writable(tmp_path: Path) -> Iterator[tuple[Any, str, str, str]]:
         for part, members in short.groupby("sku_part_number")["user_id"].nunique().items():
             sim.tenant.buy_seats(str(part), int(members) + 2, process=False)  # the admin bought seats
         run_collection(settings)
-        port = _free_port()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")},
-            **{f"LICENSE_DESK_{k.upper()}": v for k, v in sim.ready_info().items()},
-            "LICENSE_DESK_STORE": store,
-            "LICENSE_DESK_ALLOW_WRITES": "true",
-            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-            "PYTHONPATH": str(REPO),
-        }
-        command = [
-            sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.headless=true",
-            f"--server.port={port}", "--server.address=127.0.0.1", "--server.fileWatcherType=none",
-        ]  # fmt: skip
-        process = subprocess.Popen(
-            command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.read().decode().strip() == "ok":
-                            break
-                except OSError:
-                    pass
-                assert process.poll() is None and time.monotonic() < deadline, "the dashboard did not start"
-                time.sleep(0.2)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
+        env.update(settings.environ())
+        env["LICENSE_DESK_ALLOW_WRITES"] = "true"
+        with serving_dashboard(env) as url:
             yield sim, store, url, str(worst)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 def test_one_full_apply_in_the_browser(writable: tuple[Any, str, str, str]) -> None:
