@@ -257,3 +257,58 @@ def test_adding_a_sku_to_a_group_previews_seats_then_applies(tenant: Any) -> Non
     from_group = lic[(lic["assigned_by_group"] == group.id.lower()) & (lic["state"] == "Active")]
     assert len(from_group) == members
     assert log.iloc[0]["action"] == "group_assign" and log.iloc[0]["group_id"] == group.id
+
+
+def test_two_operators_at_the_same_moment_cannot_overdraw(tenant: Any) -> None:
+    import threading
+
+    sim, settings = tenant
+    skus, users, licenses = _inputs(settings.store)
+    sku_id = sim.tenant.sku_id("VISIOCLIENT")
+    free = sim.tenant.free_seats(sku_id)
+    if free < 3:
+        sim.tenant.buy_seats("VISIOCLIENT", 3 - free, process=False)
+        run_collection(settings)
+        skus, users, licenses = _inputs(settings.store)
+        free = 3
+    holders = set(licenses[licenses["sku_id"] == sku_id]["user_id"])
+    pool = users[
+        (~users["user_id"].isin(holders)) & users["usage_location"].notna() & (users["account_enabled"] == 1)
+    ]
+    names = pool["user_principal_name"].tolist()
+    # Each plan alone fits the free seats; together they need 2 more than exist.
+    half = (free + 2 + 1) // 2
+    plans = [
+        plan_assign("VISIOCLIENT", names[:half], skus=skus, users=users, licenses=licenses),
+        plan_assign("VISIOCLIENT", names[half : free + 2], skus=skus, users=users, licenses=licenses),
+    ]
+    assert all(p.ok for p in plans)
+    barrier = threading.Barrier(2)
+    results: dict[str, Any] = {}
+
+    def operator(name: str, plan: Any) -> None:
+        barrier.wait()
+        with open_store(settings.store) as store:
+            try:
+                results[name] = apply_plan(
+                    plan, settings=settings, client=GraphClient(settings), store=store, actor=name
+                )
+            except ActionRefused as exc:  # the live check saw the other operator's seats first
+                results[name] = exc
+
+    threads = [threading.Thread(target=operator, args=(f"op{i}", p)) for i, p in enumerate(plans)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    counts = sim.tenant.seat_counts()[sku_id]
+    assert counts.consumed <= counts.enabled + counts.warning  # never overdrawn
+    succeeded = sum(r.succeeded for r in results.values() if not isinstance(r, ActionRefused))
+    assert succeeded == free
+    with open_store(settings.store) as store:
+        log = audit_entries(store)
+    assert (log["status"] == "succeeded").sum() == free
+    # Whatever did not fit is on record, either refused before sending or failed at Graph.
+    assert ((log["status"] == "failed") | (log["status"] == "refused")).any()
+    for failure in log[log["status"] == "failed"]["error"]:
+        assert "does not have any available licenses" in failure
