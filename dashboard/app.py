@@ -1,30 +1,60 @@
-"""License Desk dashboard entry point: navigation only; each page lives in app_pages/.
+"""License Desk dashboard entry point: sign-in, role-based navigation; each page lives in app_pages/.
 
-Pages are files (not callables) so AppTest's ``switch_page`` can reach each one.
+Pages are files (not callables) so AppTest's ``switch_page`` can reach each one. Who may see
+which page is decided by ``dashboard.access`` (pure, unit-tested); restricted pages check again.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, ui
+from dashboard.access import describe, may_open
 
 st.set_page_config(page_title="License Desk", layout="wide")
 
-pages = [
-    st.Page("app_pages/overview.py", title="Overview", default=True),
-    st.Page("app_pages/sku_detail.py", title="SKU detail"),
-    st.Page("app_pages/users.py", title="Users"),
-    st.Page("app_pages/group_errors.py", title="Group errors"),
-    st.Page("app_pages/trends.py", title="Trends"),
-    st.Page("app_pages/costs.py", title="Costs"),
-    st.Page("app_pages/reclaim.py", title="Reclaim"),
-    st.Page("app_pages/renewals.py", title="Renewals"),
-    st.Page("app_pages/data.py", title="Data"),
+config, person, roles = ui.access_state()
+if config.sign_in and not person.get("is_logged_in"):
+    st.title("License Desk")
+    st.write("Sign in with your Microsoft account to see your organisation's licences.")
+    st.button(
+        "Sign in with Microsoft",
+        key="login",
+        on_click=st.login,
+        args=(config.provider,) if config.provider else (),
+    )
+    st.stop()
+if not roles:
+    st.title("License Desk")
+    st.error(
+        f"{describe(person, config, roles)} You have no License Desk role; ask an administrator to add you."
+    )
+    st.button("Sign out", key="logout", on_click=st.logout)
+    st.stop()
+
+candidates = [
+    ("overview", "Overview"),
+    ("sku_detail", "SKU detail"),
+    ("users", "Users"),
+    ("group_errors", "Group errors"),
+    ("trends", "Trends"),
+    ("costs", "Costs"),
+    ("reclaim", "Reclaim"),
+    ("renewals", "Renewals"),
+    ("data", "Data"),
 ]
 settings, _problem = data.settings()
 # The action page exists only when writes are enabled: no button can reach a tenant otherwise.
 if settings is not None and settings.allow_writes:
-    pages.append(st.Page("app_pages/fix.py", title="Assign & fix"))
-pages.append(st.Page("app_pages/audit.py", title="Audit"))
+    candidates.append(("fix", "Assign & fix"))
+candidates.append(("audit", "Audit"))
+pages = [
+    st.Page(f"app_pages/{stem}.py", title=title, default=stem == "overview")
+    for stem, title in candidates
+    if may_open(stem, roles)
+]
+with st.sidebar:
+    st.caption(describe(person, config, roles))
+    if config.sign_in:
+        st.button("Sign out", key="logout", on_click=st.logout)
 st.navigation(pages).run()

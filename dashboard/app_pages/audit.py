@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import data, ui
 
+ui.require("audit")
 st.title("Audit")
 path = data.store_path()
 log = data.audit_log(path)

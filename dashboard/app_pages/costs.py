@@ -38,6 +38,7 @@ COST_VIEW = [
     "never_signed_in_cost", "guest_cost", "counts_as_waste", "sku_id",
 ]  # fmt: skip
 
+ui.require("costs")
 path, snapshot_id = ui.start_page("Costs")
 info = data.snapshot_info(path, snapshot_id)
 ui.snapshot_caption(info)

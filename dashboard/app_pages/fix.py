@@ -16,6 +16,7 @@ import streamlit as st
 from actions.plan import parse_user_list, plan_assign, plan_remove_many, plan_reprocess, plan_tables
 from dashboard import data, ui
 
+ui.require("fix")
 path, snapshot_id = ui.start_page("Assign & fix")
 settings, problem = data.settings()
 if settings is None:

@@ -29,6 +29,7 @@ VIEW = [
     "created_at", "exempt", "exemption_note",
 ]  # fmt: skip
 
+ui.require("reclaim")
 path, snapshot_id = ui.start_page("Reclaim")
 info = data.snapshot_info(path, snapshot_id)
 ui.snapshot_caption(info)

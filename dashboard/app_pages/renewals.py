@@ -23,6 +23,7 @@ TERMS_VIEW = [
 ]  # fmt: skip
 DATE = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
 
+ui.require("renewals")
 path, snapshot_id = ui.start_page("Renewals")
 ui.snapshot_caption(data.snapshot_info(path, snapshot_id))
 terms = data.terms(path, snapshot_id)
