@@ -444,7 +444,7 @@ def plan_tables(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Returns:
         changes: ``change``, ``user_principal_name``, ``sku_part_number``, ``seats``, ``reason``
-        seats: ``sku_part_number``, ``purchased``, ``assigned_before``, ``assigned_after``,
+        seats: ``sku_part_number``, ``sku_id``, ``purchased``, ``assigned_before``, ``assigned_after``,
         ``available_before``, ``available_after``
     """
     changes = pd.DataFrame(
@@ -464,6 +464,7 @@ def plan_tables(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
         [
             {
                 "sku_part_number": s.sku_part_number,
+                "sku_id": s.sku_id,
                 "purchased": s.purchased,
                 "assigned_before": s.consumed_before,
                 "assigned_after": s.consumed_after,
@@ -474,6 +475,7 @@ def plan_tables(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
         ],
         columns=[
             "sku_part_number",
+            "sku_id",
             "purchased",
             "assigned_before",
             "assigned_after",

@@ -278,3 +278,39 @@ def unpriced_skus(costs: pd.DataFrame) -> pd.DataFrame:
         .sort_values(["paid_seats", "name"], ascending=[False, True])
         .reset_index(drop=True)
     )
+
+
+def seat_change_cost(
+    seats: pd.DataFrame, prices: pd.DataFrame, *, on: dt.date, basis: str = "month"
+) -> pd.DataFrame:
+    """What a plan's seat changes are worth: the cost of the seats it puts into (or out of) use.
+
+    Assigning seats that are already paid for does not change the bill; it moves their cost from
+    "unassigned" (waste) to "assigned". Removing licences does the reverse, and the freed seats can
+    be dropped at renewal. So the difference is reported both ways, per SKU and currency.
+
+    Args:
+        seats: a plan's seat table: ``sku_id``, ``sku_part_number``, ``assigned_before``, ``assigned_after``.
+        prices: the price book (``store.prices.load_prices``); the price in force on ``on`` is used.
+
+    Returns:
+        ``sku_part_number``, ``currency``, ``seats_into_use`` (negative = freed),
+        ``assigned_cost_change`` and ``unassigned_cost_change`` (minor units per ``basis``);
+        SKUs without a price are left out (the caller says so).
+    """
+    columns = [
+        "sku_part_number",
+        "currency",
+        "seats_into_use",
+        "assigned_cost_change",
+        "unassigned_cost_change",
+    ]
+    rows = []
+    current = prices_in_force(prices, on)
+    for seat in seats.itertuples(index=False):
+        delta = int(seat.assigned_after) - int(seat.assigned_before)
+        for price in current[current["sku_id"] == seat.sku_id].itertuples(index=False):
+            change = seats_cost(int(price.unit_price_minor), str(price.period), abs(delta), basis)
+            signed = change if delta >= 0 else -change
+            rows.append((seat.sku_part_number, price.currency, delta, signed, -signed))
+    return pd.DataFrame(rows, columns=columns)

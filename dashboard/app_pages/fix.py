@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from actions.plan import parse_user_list, plan_assign, plan_remove_many, plan_reprocess, plan_tables
+from analysis.costs import seat_change_cost, snapshot_date
 from dashboard import data, ui
 
 ui.require("fix")
@@ -92,7 +93,22 @@ if changes.empty:
     st.info("This plan has no changes to send.")
     st.stop()
 st.dataframe(changes, hide_index=True, width="stretch", key="fix_changes")
-st.dataframe(seat_table, hide_index=True, width="stretch", key="fix_seats")
+st.dataframe(seat_table.drop(columns=["sku_id"]), hide_index=True, width="stretch", key="fix_seats")
+price_book = data.price_book(path)
+if not price_book.empty and not seat_table.empty:
+    money = seat_change_cost(
+        seat_table, price_book, on=snapshot_date(data.snapshot_info(path, snapshot_id)["started_at"])
+    )
+    if not money.empty:
+        st.caption(
+            "Cost difference per month: assigning seats already paid for does not change the bill; it moves "
+            "their cost from unassigned (waste) to assigned. Freed seats can be dropped at renewal."
+        )
+        shown = ui.money_table(money, ["assigned_cost_change", "unassigned_cost_change"])
+        st.dataframe(shown, hide_index=True, width="stretch", key="fix_costs")
+    unpriced = sorted(set(seat_table["sku_part_number"]) - set(money["sku_part_number"]))
+    if unpriced:
+        st.caption(f"No price for {', '.join(unpriced)}: its cost difference is unknown (see Costs).")
 if not plan.ok:
     st.warning("The plan is refused: nothing can be sent until the problems above are solved.")
     st.stop()

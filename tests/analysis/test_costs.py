@@ -202,3 +202,31 @@ def test_money_formatting_and_rounding() -> None:
     # half-to-even on the line: 3 seats at 0.02/year -> 0.06/12 = 0.005 -> 0.00; 9 -> 0.015 -> 0.02
     assert (seats_cost(2, "year", 3, "month"), seats_cost(2, "year", 9, "month")) == (0, 2)
     assert seats_cost(3600, "month", 10, "year") == 432000
+
+
+def test_seat_change_cost_prices_the_seats_a_plan_moves() -> None:
+    import datetime as dt
+
+    import pandas as pd
+
+    from analysis.costs import seat_change_cost
+
+    seats = pd.DataFrame(
+        [("SPE_E3", "e3", 10, 13), ("VISIOCLIENT", "visio", 5, 3), ("NOPRICE", "np", 1, 2)],
+        columns=["sku_part_number", "sku_id", "assigned_before", "assigned_after"],
+    )
+    prices = pd.DataFrame(
+        [
+            ("e3", "USD", 3600, "month", "2024-01-01"),  # USD 36.00 a month
+            ("e3", "USD", 3900, "month", "2027-01-01"),  # not yet in force
+            ("visio", "EUR", 18000, "year", "2024-01-01"),  # EUR 180.00 a year = 15.00 a month
+        ],
+        columns=["sku_id", "currency", "unit_price_minor", "period", "effective_from"],
+    )
+    got = seat_change_cost(seats, prices, on=dt.date(2026, 11, 24))
+    # 3 E3 seats into use: 3 x 36.00 = 108.00 moves from unassigned to assigned;
+    # 2 Visio seats freed: 2 x 15.00 = 30.00 moves the other way; NOPRICE is left out.
+    assert got.values.tolist() == [
+        ["SPE_E3", "USD", 3, 10800, -10800],
+        ["VISIOCLIENT", "EUR", -2, -3000, 3000],
+    ]

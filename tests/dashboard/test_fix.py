@@ -167,3 +167,37 @@ def test_without_writes_no_page_offers_a_fix(tenant: Any) -> None:
     assert not [b for b in at.button if b.key == "users_fix"]
     at.switch_page("app_pages/group_errors.py").run()
     assert not [b for b in at.button if b.key == "errors_fix"]
+
+
+def test_preview_shows_the_cost_difference_when_prices_exist(
+    tenant: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from click.testing import CliRunner
+
+    from licensedesk.cli import cli
+
+    sim, store_path = tenant
+    monkeypatch.setenv("LICENSE_DESK_ALLOW_WRITES", "true")
+    prices = tmp_path / "prices.csv"
+    prices.write_text("sku,unit_price,currency,period,effective_from\nSPE_E5,57.00,USD,month,2024-01-01\n")
+    imported = CliRunner().invoke(
+        cli, ["prices", "import", str(prices)], env={"LICENSE_DESK_STORE": store_path}
+    )
+    assert imported.exit_code == 0, imported.output
+    with open_store(store_path) as store:
+        sid = queries.resolve_snapshot(store)
+        users = queries.users(store, sid)
+        held = set(
+            queries.user_licenses(store, sid).query("sku_id == @sim.tenant.sku_id('SPE_E5')")["user_id"]
+        )
+    names = [u.user_principal_name for u in users.itertuples()
+             if u.user_id not in held and u.usage_location and u.account_enabled == 1][:2]  # fmt: skip
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/fix.py").run()
+    at.radio(key="fix_source").set_value("A list of users").run()
+    at.selectbox(key="fix_sku").set_value("SPE_E5").run()
+    at.text_area(key="fix_users").input("\n".join(names)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    costs = at.dataframe[2].value  # changes, seats, then the cost difference
+    # 2 seats into use at USD 57.00 a month: 114.00 moves from unassigned to assigned.
+    assert costs.values.tolist() == [["SPE_E5", "USD", 2, "USD 114.00", "USD -114.00"]]
