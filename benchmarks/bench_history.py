@@ -96,6 +96,25 @@ def main() -> None:
                 ]
                 w.stage("stage_licenses", lic_rows)
                 w.stage("stage_assigned", sorted({(r[0], r[1]) for r in lic_rows if r[3] == "Active"}))
+            # What the pages need beside the user rows: SKU counts, licensed groups, subscriptions.
+            held: dict[str, int] = {}
+            for i in ids:
+                for sku in {s for (s, _g), (state, _e) in licences[i].items() if state == "Active"}:
+                    held[sku] = held.get(sku, 0) + 1
+            w.stage("stage_skus", [
+                (sku, f"SKU_{n:02d}", "User", "Enabled", int(held.get(sku, 0) * 1.04) + 5, 0, 0, 0, held.get(sku, 0))
+                for n, sku in enumerate(SKUS)
+            ])  # fmt: skip
+            w.stage(
+                "stage_groups",
+                [(g, f"Licensing group {n}", "ProcessingComplete", 1) for n, g in enumerate(GROUPS)],
+            )
+            w.stage("stage_group_licenses", [(g, SKUS[n % len(SKUS)], "") for n, g in enumerate(GROUPS)])
+            w.stage("stage_subscriptions", [
+                (f"sub-{n}", f"commerce-{n}", sku, f"SKU_{n:02d}", "Enabled", int(held.get(sku, 0) * 1.04) + 5, 0,
+                 "2025-01-01T00:00:00Z", f"2027-{1 + n % 12:02d}-01T00:00:00Z")
+                for n, sku in enumerate(SKUS)
+            ])  # fmt: skip
             t = time.perf_counter()
             summary = w.complete()
             publish.append(time.perf_counter() - t)

@@ -222,4 +222,14 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        4,
+        "interval_end_indexes",
+        """
+        -- The change ledger reads rows that opened OR closed between two snapshots; without an
+        -- index on valid_to that OR scans the whole history (seen in bench_dashboard.py's plans).
+        CREATE INDEX user_licenses_closed ON user_licenses (valid_to);
+        CREATE INDEX users_closed ON users (valid_to);
+        """,
+    ),
 )
