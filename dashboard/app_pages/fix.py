@@ -34,6 +34,14 @@ users = data.users(path, snapshot_id)
 licenses = data.user_licenses(path, snapshot_id)
 errors = data.group_errors(path, snapshot_id)
 
+# The last apply's results come first: after it the plan is rebuilt from the fresh snapshot and
+# usually has nothing left to do, which must not hide what was just done.
+if "fix_results" in st.session_state:
+    summary = st.session_state["fix_summary"]
+    results = st.session_state["fix_results"]
+    (st.success if (results["status"] == "succeeded").all() else st.warning)(summary)
+    st.dataframe(results, hide_index=True, width="stretch", key="fix_result_table")
+
 reclaim: dict[str, list[str]] = st.session_state.get(ui.RECLAIM_TARGETS_KEY) or {}
 sources = (["Reclaim candidates"] if reclaim else []) + ["Group members in error", "A list of users"]
 source = st.radio("Start from", sources, key="fix_source", horizontal=True)
@@ -135,9 +143,4 @@ if st.button("Apply", type="primary", disabled=not confirmed, key="fix_apply"):
         f"Plan {outcome.plan_id}: {outcome.succeeded} succeeded, {outcome.failed} failed. "
         "A fresh snapshot was taken; every page now shows the result."
     )
-
-if "fix_results" in st.session_state:
-    summary = st.session_state["fix_summary"]
-    results = st.session_state["fix_results"]
-    (st.success if (results["status"] == "succeeded").all() else st.warning)(summary)
-    st.dataframe(results, hide_index=True, width="stretch", key="fix_result_table")
+    st.rerun()

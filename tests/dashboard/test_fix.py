@@ -79,7 +79,7 @@ def test_preview_confirm_apply_results_and_audit(tenant: Any, monkeypatch: pytes
     at.checkbox(key="fix_confirm").check().run()
     at.button(key="fix_apply").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    results = at.dataframe[-1].value
+    results = at.dataframe[0].value  # the results come first after an apply
     assert len(results) == len(changes.drop_duplicates("user_principal_name"))
     assert set(results["status"]) == {"succeeded"}
     assert results["request_id"].notna().all()
@@ -133,7 +133,7 @@ def test_assign_from_a_pasted_list(tenant: Any, monkeypatch: pytest.MonkeyPatch)
     assert not at.error
     at.checkbox(key="fix_confirm").check().run()
     at.button(key="fix_apply").click().run()
-    results = at.dataframe[-1].value
+    results = at.dataframe[0].value  # the results come first after an apply
     assert results["status"].tolist() == ["succeeded"]
     assert sim.tenant.user(names[0]).direct.keys() >= {sim.tenant.sku_id("SPE_E5")}
 
