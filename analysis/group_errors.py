@@ -364,3 +364,14 @@ def filter_errors(
         department = explained["user_id"].map(dict(zip(users["user_id"], users["department"], strict=True)))
         keep &= matches(department, departments)
     return explained[keep.astype(bool)].reset_index(drop=True)
+
+
+def groups_in_error(errors: pd.DataFrame) -> pd.DataFrame:
+    """Groups with members in error, worst first: ``group_id``, ``group_name``, ``members``
+    (distinct users in error). Ties are ordered by name.
+
+    Args:
+        errors: ``store.queries.group_errors`` rows (``group_id``, ``group_name``, ``user_id``).
+    """
+    counted = errors.groupby(["group_id", "group_name"])["user_id"].nunique().reset_index(name="members")
+    return counted.sort_values(["members", "group_name"], ascending=[False, True]).reset_index(drop=True)

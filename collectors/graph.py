@@ -10,7 +10,6 @@ caller can decide whether repeating one is safe (and must audit it). Imports no 
 from __future__ import annotations
 
 import email.utils
-import json
 import random
 import time
 import uuid
@@ -283,14 +282,6 @@ class GraphClient:
             o if o is not None else WriteOutcome(None, None, None, "no answer in the batch") for o in outcomes
         ]
 
-    def post_json(self, path: str, body: Mapping[str, Any]) -> tuple[int, dict[str, Any], str | None]:
-        """POST once; returns (status, body, request id). Raises GraphError on a non-2xx answer."""
-        return self._write("POST", path, body)
-
-    def patch_json(self, path: str, body: Mapping[str, Any]) -> tuple[int, dict[str, Any], str | None]:
-        """PATCH once; returns (status, body, request id). Raises GraphError on a non-2xx answer."""
-        return self._write("PATCH", path, body)
-
     def _write(
         self, method: str, path: str, body: Mapping[str, Any]
     ) -> tuple[int, dict[str, Any], str | None]:
@@ -483,8 +474,3 @@ def _describe(url: str) -> str:
     if "signInActivity" in url or "signinactivity" in url.lower():
         select = " with signInActivity"
     return f"{path}{select}" if path else url
-
-
-def dumps(obj: Any) -> str:
-    """Compact JSON, for logs and the store."""
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True)

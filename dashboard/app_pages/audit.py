@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.audit import audit_counts, filter_audit
 from dashboard import data, ui
 
 ui.require("audit")
@@ -18,18 +19,13 @@ left, middle, right = st.columns(3)
 statuses = left.multiselect("Status", sorted(log["status"].unique()), key="audit_status")
 actions = middle.multiselect("Action", sorted(log["action"].unique()), key="audit_action")
 actors = right.multiselect("Who", sorted(log["actor"].unique()), key="audit_actor")
-shown = log
-if statuses:
-    shown = shown[shown["status"].isin(statuses)]
-if actions:
-    shown = shown[shown["action"].isin(actions)]
-if actors:
-    shown = shown[shown["actor"].isin(actors)]
+shown = filter_audit(log, statuses=statuses, actions=actions, actors=actors)
+counts = audit_counts(shown)
 cols = st.columns(4)
-cols[0].metric("Changes", len(shown))
-cols[1].metric("Succeeded", int((shown["status"] == "succeeded").sum()))
-cols[2].metric("Failed", int((shown["status"] == "failed").sum()))
-cols[3].metric("Refused or not sent", int(shown["status"].isin(["refused", "not_sent"]).sum()))
+cols[0].metric("Changes", counts["changes"])
+cols[1].metric("Succeeded", counts["succeeded"])
+cols[2].metric("Failed", counts["failed"])
+cols[3].metric("Refused or not sent", counts["not_applied"])
 view = shown[
     [
         "created_at",

@@ -15,6 +15,7 @@ import streamlit as st
 
 from actions.plan import parse_user_list, plan_assign, plan_remove_many, plan_reprocess, plan_tables
 from analysis.costs import seat_change_cost, snapshot_date
+from analysis.group_errors import groups_in_error
 from dashboard import data, ui
 
 ui.require("fix")
@@ -59,11 +60,7 @@ elif source == "Group members in error":
     if errors.empty:
         st.success("No group has members in error in this snapshot.")
         st.stop()
-    # Worst first: the group with the most members in error is the likeliest reason to be here.
-    per_group = (
-        errors.groupby(["group_id", "group_name"])["user_id"].nunique().reset_index(name="members")
-        .sort_values(["members", "group_name"], ascending=[False, True])
-    )  # fmt: skip
+    per_group = groups_in_error(errors)  # worst first: likeliest reason to be here
     labels = {r.group_id: f"{r.group_name} ({r.members} in error)" for r in per_group.itertuples()}
     group_id = st.selectbox("Group", list(labels), format_func=labels.__getitem__, key="fix_group")
     st.caption(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -10,16 +9,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from collectors.auth import TokenProvider, VerifyingSession
 from licensedesk.cli import cli
 from licensedesk.demo import simulator_settings
 from licensedesk.errors import AuthError, ConfigError
 from licensedesk.runner import run_collection
+from tests.certs import self_signed
 
 SECRET = "Wr0ng~Secret.Value-4242"
 
@@ -87,26 +83,9 @@ def test_untrusted_certificate_is_explained(sim: Any, store_path: str) -> None:
 
 
 def _key_and_cert(tmp_path: Path) -> Path:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "license-desk-test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
+    key_pem, cert_pem, _thumbprint = self_signed()
     path = tmp_path / "app.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        + cert.public_bytes(serialization.Encoding.PEM)
-    )
+    path.write_text(key_pem + cert_pem)
     return path
 
 

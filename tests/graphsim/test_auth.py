@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import msal
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from graphsim.server import GraphSimulator
+from tests.certs import self_signed
 from tests.graphsim.conftest import Graph, fetch_token, https_session
 
 SCOPES = ["https://graph.microsoft.com/.default"]
@@ -27,31 +23,6 @@ def _app(
         client_credential=credential,
         instance_discovery=False,
         http_client=https_session(sim),
-    )
-
-
-def _certificate() -> tuple[str, str, str]:
-    """(private key PEM, certificate PEM, SHA-1 thumbprint) of a fresh self-signed certificate."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "license-desk-test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return (
-        key_pem,
-        cert.public_bytes(serialization.Encoding.PEM).decode(),
-        cert.fingerprint(hashes.SHA1()).hex(),
     )
 
 
@@ -117,7 +88,7 @@ def test_openid_configuration_has_what_msal_needs(sim: GraphSimulator) -> None:
 
 
 def test_certificate_assertion(sim: GraphSimulator) -> None:
-    key_pem, cert_pem, thumbprint = _certificate()
+    key_pem, cert_pem, thumbprint = self_signed()
     credential = {"private_key": key_pem, "thumbprint": thumbprint}
     refused = _app(sim, credential).acquire_token_for_client(scopes=SCOPES)
     assert refused["error"] == "invalid_client" and "AADSTS700027" in refused["error_description"]
