@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-.PHONY: install demo test lint typecheck layers pytest browser
+.PHONY: install demo test lint typecheck layers pytest browser postgres
 install: $(STAMP)
 
 # The browser tests use Debian's Chromium (browser downloads are impossible here). Installed when
@@ -23,6 +23,16 @@ browser:
 			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 				|| echo "note: could not install Chromium; browser tests will be skipped"; \
 		else echo "note: Chromium is not installed; browser tests will be skipped (apt-get install chromium)"; fi; \
+	fi
+
+# The store tests also run on PostgreSQL: Debian's server package, started by the tests themselves
+# on a private data directory (tests/pgserver.py). Installed when missing and we are root.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+				|| echo "note: could not install PostgreSQL; its half of the store tests will be skipped"; \
+		else echo "note: PostgreSQL is not installed; its half of the store tests will be skipped (apt-get install postgresql)"; fi; \
 	fi
 
 demo: $(STAMP)
@@ -38,7 +48,7 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser postgres
 	$(BIN)/pytest
 
 test: lint typecheck layers pytest

@@ -40,7 +40,7 @@ from licensedesk.errors import ConfigError
 from licensedesk.runner import run_collection
 from store import catalog, history, prices, queries
 from store.audit import audit_entries
-from store.db import open_store
+from store.db import open_store, store_exists
 from store.snapshots import SnapshotSummary
 
 _TTL = 3600
@@ -68,7 +68,7 @@ def inactive_days() -> int:
 
 def snapshot_ids(path: str) -> list[int]:
     """Complete snapshot ids, oldest first; [] when there is no store yet (uncached: cache keys)."""
-    if not os.path.exists(path):
+    if not store_exists(path):
         return []
     with open_store(path, create=False) as store:
         return queries.complete_snapshot_ids(store)
@@ -82,7 +82,7 @@ def latest_snapshot(path: str) -> int | None:
 
 def latest_attempt(path: str) -> int | None:
     """The newest snapshot attempt of any status (the key of the snapshot list)."""
-    if not os.path.exists(path):
+    if not store_exists(path):
         return None
     with open_store(path, create=False) as store:
         return history.latest_attempt(store)
@@ -399,7 +399,7 @@ def collect(settings_: Settings, progress: Callable[[Any], None]) -> SnapshotSum
 
 def audit_log(path: str) -> pd.DataFrame:
     """The audit log, newest first (uncached: it changes with every applied plan)."""
-    if not os.path.exists(path):
+    if not store_exists(path):
         return pd.DataFrame(columns=["status", "action", "actor"])
     return _read(path, audit_entries)
 

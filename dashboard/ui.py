@@ -22,6 +22,7 @@ from analysis.money import format_money
 from dashboard import data
 from dashboard.access import PAGE_ROLES, AccessConfig, Role, access_config, may_open, roles_for
 from licensedesk.errors import LicenseDeskError
+from store.db import describe
 
 SKU_KEY = "shared_sku"
 # "All SKUs" in a picker: a selectbox whose value is None shows a placeholder, so it needs a real value.
@@ -58,7 +59,7 @@ def start_page(title: str) -> tuple[str, int]:
 
 def first_run(path: str) -> None:
     """What to do when the store holds no snapshot yet."""
-    st.info(FIRST_RUN.format(path=path))
+    st.info(FIRST_RUN.format(path=describe(path)))
     st.markdown(
         "The **Data** page can take the first snapshot once a tenant is configured. " + HOW_TO_CONFIGURE
     )

@@ -403,7 +403,7 @@ def catalog_import(ctx: click.Context, file: str) -> None:
     """Load Microsoft's "Product names and service plan identifiers for licensing" CSV."""
     from collectors.catalog import load_common_skus, parse_microsoft_catalog
     from store.catalog import ensure_builtin_catalog, import_catalog
-    from store.db import open_store
+    from store.db import describe, open_store
 
     parsed = parse_microsoft_catalog(file)
     settings = _settings(ctx)
@@ -412,7 +412,9 @@ def catalog_import(ctx: click.Context, file: str) -> None:
         products, plans = import_catalog(store, parsed.products, parsed.plans)
     for warning in parsed.warnings:
         click.echo(f"license-desk: warning: {warning}", err=True)
-    click.echo(f"Imported {products:,} products and {plans:,} service plan rows into {settings.store}.")
+    click.echo(
+        f"Imported {products:,} products and {plans:,} service plan rows into {describe(settings.store)}."
+    )
 
 
 # -- simulator, demo, dashboard ---------------------------------------------------------------

@@ -48,7 +48,8 @@ class Settings:
     Secrets are excluded from ``repr`` so a logged Settings never leaks them.
     """
 
-    store: str = DEFAULT_STORE
+    # repr=False: a PostgreSQL URL may carry a password (see store.db.describe).
+    store: str = field(default=DEFAULT_STORE, repr=False)
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
@@ -68,7 +69,8 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """The secret values, for redaction."""
-        return tuple(s for s in (self.client_secret, self.client_certificate_password) if s)
+        store_password = urlsplit(self.store).password if "://" in self.store else None
+        return tuple(s for s in (self.client_secret, self.client_certificate_password, store_password) if s)
 
     def environ(self) -> dict[str, str]:
         """These settings as ``LICENSE_DESK_*`` variables, for a child process (secrets included:
@@ -188,6 +190,14 @@ def _coerce(key: str, value: object) -> object:
 
 
 def _validate(settings: Settings) -> None:
+    scheme = settings.store.split("://", 1)[0] if "://" in settings.store else None
+    if scheme is not None and scheme not in ("sqlite", "postgresql", "postgres"):
+        raise ConfigError(
+            f"{ENV_PREFIX}STORE must be a file path, sqlite:///PATH or postgresql://HOST/DATABASE, "
+            f"not a {scheme}:// URL."
+        )
+    if scheme == "sqlite" and not settings.store.startswith("sqlite:///"):
+        raise ConfigError(f"{ENV_PREFIX}STORE must spell an SQLite store as sqlite:///PATH (three slashes).")
     for key in ("graph_url", "authority_url"):
         url = getattr(settings, key)
         parts = urlsplit(url)

@@ -16,7 +16,9 @@ from pathlib import Path
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant, build_tenant
 from licensedesk.config import Settings
+from licensedesk.errors import ConfigError
 from licensedesk.runner import run_collection
+from store.db import describe
 
 DEMO_PERMISSIONS = frozenset(
     {
@@ -55,8 +57,16 @@ def build_demo_store(
     """Build a fresh demo store at ``path`` with one snapshot per simulated day (days + 1 in all).
 
     The store is built beside the target and moved into place at the end, so an interrupted
-    build never leaves a half-built demo behind.
+    build never leaves a half-built demo behind. The demo is always an SQLite file: it is rebuilt
+    from scratch each time, which a shared PostgreSQL store must never be.
+
+    Raises:
+        ConfigError: ``path`` is a database URL.
     """
+    if "://" in str(path):
+        raise ConfigError(
+            f"The demo store is an SQLite file that is rebuilt each time: give --store a file path, not {describe(str(path))}."
+        )
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     building = target.with_name(target.name + ".building")

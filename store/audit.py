@@ -33,14 +33,14 @@ def record_intent(
         cur = tx.execute(
             """INSERT INTO audit_log (plan_id, created_at, finished_at, actor, tenant_id, action, user_id,
                    user_principal_name, group_id, sku_id, sku_part_number, detail, status, error)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
             (
                 plan_id, utcnow(), None if status == "pending" else utcnow(), actor, tenant_id, action, user_id,
                 user_principal_name, group_id, sku_id, sku_part_number, json.dumps(detail or {}, sort_keys=True),
                 status, error,
             ),
         )  # fmt: skip
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
 
 def record_outcome(
@@ -62,9 +62,8 @@ def record_outcome(
 
 def audit_entries(store: Store) -> pd.DataFrame:
     """The audit log, newest first."""
-    return pd.read_sql_query(
+    return store.frame(
         """SELECT id, plan_id, created_at, finished_at, actor, tenant_id, action, user_principal_name, user_id,
                   group_id, sku_part_number, sku_id, status, http_status, request_id, error, detail
-           FROM audit_log ORDER BY id DESC""",
-        store.conn,
+           FROM audit_log ORDER BY id DESC"""
     )

@@ -1,22 +1,37 @@
-"""Opening the store: one SQLite file in WAL mode, migrated on open.
+"""Opening the store: an SQLite file (the default) or a PostgreSQL database, migrated on open.
 
-WAL lets the dashboard read while a collection writes. ``atomic()`` is the only way code
-writes: it commits on success and rolls back on any exception, so no caller can leave a
-half-written change behind.
+The location is what ``LICENSE_DESK_STORE`` holds: a file path (or ``sqlite:///path``) for
+SQLite, a ``postgresql://`` URL for a store shared by a scheduled collector and a dashboard on
+different machines. Store modules write one SQL for both: ``?`` placeholders (``:name`` for
+``frame``), portable functions only, and the few differences (temporary tables, NULL-safe
+equality) taken from ``store.dialect``.
+
+``atomic()`` is the only way code writes: it commits on success and rolls back on any
+exception, so no caller can leave a half-written change behind. It also serialises writers on
+both engines, so two collections or two operators queue instead of interleaving.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import pandas as pd
 
 from licensedesk.errors import StoreError
 from store.migrations import MIGRATIONS
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite:///"
+
+Params = Sequence[Any] | Mapping[str, Any]
 
 
 def utcnow() -> str:
@@ -24,12 +39,84 @@ def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+    @property
+    def description(self) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """What store modules may call: the part of sqlite3.Connection that store.postgres also offers."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few places where SQLite and PostgreSQL need different SQL."""
+
+    name: str
+    temp: str  # prefix that names a connection-private temporary table
+    same: str  # NULL-safe equality: NULL compared with NULL is "the same"
+    begin: tuple[str, ...]  # statements that open a write transaction holding the writer lock
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    temp="temp.",
+    same="IS",
+    # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of failing
+    # half-way with SQLITE_BUSY on upgrade.
+    begin=("BEGIN IMMEDIATE",),
+)
+POSTGRES = Dialect(
+    name="postgresql",
+    temp="pg_temp.",
+    same="IS NOT DISTINCT FROM",
+    # A transaction-scoped advisory lock gives PostgreSQL SQLite's one-writer-at-a-time rule,
+    # which the snapshot publish and the migrations rely on; readers are never blocked.
+    begin=("BEGIN", "SELECT pg_advisory_xact_lock(4242)"),
+)
+
+
+def is_postgres(location: str | Path) -> bool:
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def sqlite_path(location: str | Path) -> Path:
+    text = str(location)
+    return Path(text[len(SQLITE_SCHEME) :] if text.startswith(SQLITE_SCHEME) else text)
+
+
+def describe(location: str | Path) -> str:
+    """The location as it may be shown or logged: a URL loses its password."""
+    text = str(location)
+    if not is_postgres(text):
+        return str(sqlite_path(text))
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 class Store:
     """A connection to the store and the helpers every store module uses."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+    def __init__(self, conn: Connection, path: str, dialect: Dialect = SQLITE) -> None:
         self.conn = conn
-        self.path = path
+        self.path = path  # for messages: never holds a password
+        self.dialect = dialect
 
     def close(self) -> None:
         self.conn.close()
@@ -41,12 +128,12 @@ class Store:
         self.close()
 
     @contextmanager
-    def atomic(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: BEGIN IMMEDIATE takes the write lock up front, so two writers
-        queue instead of failing half-way with SQLITE_BUSY on upgrade."""
+    def atomic(self) -> Iterator[Connection]:
+        """One write transaction, holding the writer lock until it ends."""
         if self.conn.in_transaction:
             raise StoreError("Internal error: nested write transaction on the store.")
-        self.conn.execute("BEGIN IMMEDIATE")
+        for statement in self.dialect.begin:
+            self.conn.execute(statement)
         try:
             yield self.conn
         except BaseException:
@@ -55,22 +142,56 @@ class Store:
         else:
             self.conn.commit()
 
+    def frame(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """A query's rows as a DataFrame; ``:name`` placeholders."""
+        if isinstance(self.conn, sqlite3.Connection):
+            return pd.read_sql_query(sql, self.conn, params=params or {})
+        cur = self.conn.execute(sql, dict(params or {}))
+        columns = [d[0] for d in cur.description]
+        return pd.DataFrame.from_records(cur.fetchall(), columns=columns, coerce_float=True)
+
     def schema_version(self) -> int:
         row = self.conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
 
-def open_store(path: str | Path, *, create: bool = True) -> Store:
-    """Open (and upgrade) the store at ``path``.
+def store_exists(location: str | Path) -> bool:
+    """Whether a store has been created at ``location`` (without creating one).
 
     Raises:
-        StoreError: not a database, a newer schema than this code knows, or not creatable.
+        StoreError: a PostgreSQL server that cannot be reached.
     """
-    location = Path(path)
+    if not is_postgres(location):
+        return sqlite_path(location).exists()
+    from store import postgres
+
+    conn = postgres.connect(str(location))
+    try:
+        return postgres.has_table(conn, "schema_migrations")
+    finally:
+        conn.close()
+
+
+def open_store(location: str | Path, *, create: bool = True) -> Store:
+    """Open (and upgrade) the store at ``location``: a path, ``sqlite:///path`` or ``postgresql://``.
+
+    Raises:
+        StoreError: unreachable, not a store, a newer schema than this code knows, or not creatable.
+    """
+    if is_postgres(location):
+        return _open_postgres(str(location), create=create)
+    return _open_sqlite(sqlite_path(location), create=create)
+
+
+def _missing(label: str) -> StoreError:
+    return StoreError(
+        f"There is no store at {label}; run `license-desk collect` or `license-desk demo` first."
+    )
+
+
+def _open_sqlite(location: Path, *, create: bool) -> Store:
     if not create and not location.exists():
-        raise StoreError(
-            f"There is no store at {location}; run `license-desk collect` or `license-desk demo` first."
-        )
+        raise _missing(str(location))
     try:
         location.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves (see Store.atomic).
@@ -81,7 +202,7 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        store = Store(conn, str(location))
+        store = Store(conn, str(location), SQLITE)
         _migrate(store)
     except sqlite3.DatabaseError as exc:
         conn.close()
@@ -89,6 +210,25 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
             raise StoreError(f"{location} is not a License Desk store (not an SQLite database).") from None
         raise StoreError(f"Cannot open the store at {location} ({exc}).") from None
     except StoreError:
+        conn.close()
+        raise
+    return store
+
+
+def _open_postgres(url: str, *, create: bool) -> Store:
+    from store import postgres
+
+    label = describe(url)
+    conn = postgres.connect(url)
+    try:
+        if not create and not postgres.has_table(conn, "schema_migrations"):
+            raise _missing(label)
+        store = Store(conn, label, POSTGRES)
+        _migrate(store)
+    except postgres.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"Cannot open the store at {label} ({postgres.first_line(exc)}).") from None
+    except BaseException:
         conn.close()
         raise
     return store
@@ -109,12 +249,24 @@ def _migrate(store: Store) -> None:
         if version <= current:
             continue
         with store.atomic() as tx:
+            # Another process may have applied it while we waited for the writer lock.
+            if store.schema_version() >= version:
+                continue
             for statement in _statements(sql):
-                tx.execute(statement)
+                tx.execute(_ddl(statement, store.dialect))
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, utcnow()),
             )
+
+
+def _ddl(statement: str, dialect: Dialect) -> str:
+    """The two column types whose spelling differs: an auto-numbered id, and a double."""
+    if dialect is not POSTGRES:
+        return statement
+    return statement.replace(
+        "id INTEGER PRIMARY KEY", "id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+    ).replace(" REAL", " DOUBLE PRECISION")
 
 
 def _statements(sql: str) -> list[str]:

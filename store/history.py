@@ -18,7 +18,7 @@ _VALID = "{t}.valid_from <= :{s} AND ({t}.valid_to IS NULL OR {t}.valid_to > :{s
 
 
 def _frame(store: Store, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    return pd.read_sql_query(sql, store.conn, params=params or {})
+    return store.frame(sql, params)
 
 
 def _ordered(before: int, after: int) -> dict[str, int]:

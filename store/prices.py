@@ -24,7 +24,7 @@ EXEMPTION_KINDS = ("user", "sku")
 
 
 def _frame(store: Store, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    return pd.read_sql_query(sql, store.conn, params=params or {})
+    return store.frame(sql, params)
 
 
 # -- prices ----------------------------------------------------------------------------------

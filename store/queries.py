@@ -19,7 +19,7 @@ _AS_OF = "{t}.valid_from <= :sid AND ({t}.valid_to IS NULL OR {t}.valid_to > :si
 
 
 def _frame(store: Store, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    return pd.read_sql_query(sql, store.conn, params=params or {})
+    return store.frame(sql, params)
 
 
 def snapshots(store: Store) -> pd.DataFrame:

@@ -1,21 +1,29 @@
-"""Shared fixtures: a clean environment, the Graph simulator over real HTTPS, real SQLite stores.
+"""Shared fixtures: a clean environment, the Graph simulator over real HTTPS, real stores.
 
 Nothing here patches project code. The only stand-in is the simulator, for the Microsoft cloud.
+A test that asks for ``store_url`` runs twice: on an SQLite file and on a PostgreSQL schema of
+a real server started for the session (``tests/pgserver.py``). Without PostgreSQL installed the
+second run skips, unless ``LICENSE_DESK_TEST_POSTGRES=required`` (CI) makes that a failure.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pgserver import PostgresServer, bindir
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference"
 
 # Variables that could point a test at a real tenant, a proxy, or another CA.
 _LEAKY_PREFIXES = ("LICENSE_DESK_", "AZURE_", "MSAL_")
+# Read once, before clean_environ strips LICENSE_DESK_* from every test's environment.
+POSTGRES_REQUIRED = os.environ.get("LICENSE_DESK_TEST_POSTGRES") == "required"
 _LEAKY_NAMES = (
     "HTTP_PROXY",
     "HTTPS_PROXY",
@@ -38,7 +46,42 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def store_path(tmp_path: Path) -> str:
+    """An SQLite store, for tests about the file itself (kill points, corrupt files, WAL)."""
     return str(tmp_path / "store.sqlite")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_url" in metafunc.fixturenames:
+        metafunc.parametrize("store_url", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server for the whole session: its superuser URL."""
+    if bindir() is None:
+        message = "PostgreSQL is not installed (apt-get install postgresql)"
+        if POSTGRES_REQUIRED:
+            pytest.fail(message + " and LICENSE_DESK_TEST_POSTGRES=required")
+        pytest.skip(message)
+    with PostgresServer() as server:
+        yield server.url
+
+
+@pytest.fixture
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store location for each engine: an SQLite path, or a URL to a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "store.sqlite")
+        return
+    import psycopg
+
+    base = request.getfixturevalue("postgres_server")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{base}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def settings_for(sim: object, store: str, **overrides: object) -> object:

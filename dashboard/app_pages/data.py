@@ -7,6 +7,7 @@ import streamlit as st
 from analysis.collection import log_counts, snapshot_log, unknown_skus
 from dashboard import data, ui
 from licensedesk.errors import LicenseDeskError
+from store.db import describe
 
 FLASH = "collect_message"
 
@@ -30,7 +31,7 @@ elif settings is None or not settings.tenant_configured:
     st.info("No tenant is configured, so the dashboard cannot collect. " + ui.HOW_TO_CONFIGURE)
 else:
     st.caption(
-        f"Collects tenant {settings.tenant_id} into {settings.store} (read-only calls to Microsoft Graph)."
+        f"Collects tenant {settings.tenant_id} into {describe(settings.store)} (read-only calls to Microsoft Graph)."
     )
     if st.button("Collect now", type="primary", key="collect_now"):
         with st.status("Collecting…", expanded=True) as status:

@@ -29,8 +29,8 @@ WRITE = {
 }  # fmt: skip
 
 
-def _inputs(store_path: str) -> tuple[Any, Any, Any]:
-    with open_store(store_path) as store:
+def _inputs(store_url: str) -> tuple[Any, Any, Any]:
+    with open_store(store_url) as store:
         sid = queries.resolve_snapshot(store)
         return (
             seat_table(queries.sku_counts(store, sid)),
@@ -43,9 +43,9 @@ def _env(settings: Settings) -> dict[str, str]:
     return settings.environ()
 
 
-def _over_capacity(store_path: str) -> tuple[str, str, str, list[str]]:
+def _over_capacity(store_url: str) -> tuple[str, str, str, list[str]]:
     """(group id, group name, sku part number, users in CountViolation) of the most short group."""
-    with open_store(store_path) as store:
+    with open_store(store_url) as store:
         errors = queries.group_errors(store, queries.resolve_snapshot(store))
     count = errors[errors["error"] == "CountViolation"]
     top = count.groupby(["group_id", "group_name", "sku_part_number"]).size().sort_values(ascending=False)
@@ -55,10 +55,10 @@ def _over_capacity(store_path: str) -> tuple[str, str, str, list[str]]:
 
 
 @pytest.fixture
-def tenant(store_path: str) -> Any:
+def tenant(store_url: str) -> Any:
     with GraphSimulator(users=300, seed=4) as simulator:
         simulator.set_permissions(WRITE)
-        settings = replace(simulator_settings(simulator, store_path), allow_writes=True)
+        settings = replace(simulator_settings(simulator, store_url), allow_writes=True)
         run_collection(settings)
         yield simulator, settings
 
@@ -296,18 +296,31 @@ def test_two_operators_at_the_same_moment_cannot_overdraw(tenant: Any) -> None:
             except ActionRefused as exc:  # the live check saw the other operator's seats first
                 results[name] = exc
 
+    consumed_before = sim.tenant.seat_counts()[sku_id].consumed
     threads = [threading.Thread(target=operator, args=(f"op{i}", p)) for i, p in enumerate(plans)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
+    assert len(results) == 2, results  # neither operator died of anything but a refusal
     counts = sim.tenant.seat_counts()[sku_id]
     assert counts.consumed <= counts.enabled + counts.warning  # never overdrawn
     succeeded = sum(r.succeeded for r in results.values() if not isinstance(r, ActionRefused))
-    assert succeeded == free
+    assert counts.consumed == consumed_before + succeeded  # what we report is what Graph did
+    refused = [name for name, r in results.items() if isinstance(r, ActionRefused)]
+    if refused:
+        # One live check ran after the other operator's writes: it saw too few seats and sent
+        # nothing, and the other plan went through whole.
+        (loser,) = refused
+        assert "Nothing was sent" in str(results[loser])
+        (winner,) = set(results) - {loser}
+        assert succeeded == len(plans[int(winner[-1])].changes) <= free
+    else:
+        # Both live checks passed before either wrote: Graph refused what did not fit.
+        assert succeeded == free
     with open_store(settings.store) as store:
         log = audit_entries(store)
-    assert (log["status"] == "succeeded").sum() == free
+    assert (log["status"] == "succeeded").sum() == succeeded
     # Whatever did not fit is on record, either refused before sending or failed at Graph.
     assert ((log["status"] == "failed") | (log["status"] == "refused")).any()
     for failure in log[log["status"] == "failed"]["error"]:

@@ -43,13 +43,13 @@ def simulator_process() -> Iterator[dict[str, Any]]:
             proc.stdout.close()
 
 
-def test_simulator_collect_report_as_processes(simulator_process: dict[str, Any], tmp_path: Path) -> None:
+def test_simulator_collect_report_as_processes(simulator_process: dict[str, Any], store_url: str) -> None:
     info = simulator_process
     assert set(info) == READY_KEYS
     assert info["graph_url"].startswith("https://127.0.0.1:") and info["graph_url"].endswith("/v1.0")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
     env.update({f"LICENSE_DESK_{k.upper()}": v for k, v in info.items()})
-    env["LICENSE_DESK_STORE"] = str(tmp_path / "s.sqlite")
+    env["LICENSE_DESK_STORE"] = store_url
 
     collected = _run("collect", env=env)
     assert collected.returncode == 0, collected.stderr

@@ -59,3 +59,41 @@ def test_secret_never_leaks(tmp_path: Path) -> None:
     assert store in written
     for path in written:
         assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_the_store_password_never_leaks(postgres_server: str, tmp_path: Path) -> None:
+    """A PostgreSQL URL's password: in no output, no error and no row. The test server trusts
+    127.0.0.1, so the canary password is carried everywhere but never needed."""
+    import psycopg
+
+    schema = "secrets_canary"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    url = postgres_server.replace("postgres@", f"postgres:{SECRET}@") + f"?options=-csearch_path%3D{schema}"
+    unreachable = f"postgresql://ld:{SECRET}@127.0.0.1:1/licenses"
+    with GraphSimulator(users=60, seed=6) as sim:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
+        env = {
+            **base,
+            **{f"LICENSE_DESK_{k.upper()}": v for k, v in sim.ready_info().items()},
+            "LICENSE_DESK_STORE": url,
+        }
+        outputs = [
+            _run(["collect"], env),
+            _run(["report", "skus", "--format", "csv"], env),
+            _run(["catalog", "import", str(tmp_path / "missing.csv")], env),
+            _run(["--debug", "report", "skus"], {**env, "LICENSE_DESK_STORE": unreachable}),
+            _run(["collect"], {**env, "LICENSE_DESK_STORE": unreachable}),
+        ]
+    assert outputs[0].startswith("Snapshot 1 complete")
+    assert "Cannot connect to the PostgreSQL store at postgresql://ld:***@127.0.0.1:1/licenses" in outputs[3]
+    for text in outputs:
+        assert SECRET not in text
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        )]  # fmt: skip
+        assert "snapshots" in tables
+        for table in tables:
+            for (row,) in conn.execute(f"SELECT t::text FROM {schema}.{table} t"):
+                assert SECRET not in row, table

@@ -39,9 +39,9 @@ def _report(settings: Settings, what: str) -> Any:
 
 
 @pytest.mark.parametrize(("users", "seed"), [(150, 3), (400, 8), (3100, 5)])
-def test_report_skus_equals_the_simulators_own_counts(users: int, seed: int, store_path: str) -> None:
+def test_report_skus_equals_the_simulators_own_counts(users: int, seed: int, store_url: str) -> None:
     with GraphSimulator(users=users, seed=seed) as sim:
-        settings = simulator_settings(sim, store_path)
+        settings = simulator_settings(sim, store_url)
         result = _cli(settings, "collect")
         assert result.exit_code == 0, result.output
         expected = sim.tenant.seat_counts()
@@ -68,10 +68,10 @@ def test_report_skus_equals_the_simulators_own_counts(users: int, seed: int, sto
     assert len(_report(settings, "users")) == user_count
 
 
-def test_per_user_counts_equal_consumed_units(shared_sim: Any, store_path: str) -> None:
-    settings = simulator_settings(shared_sim, store_path)
+def test_per_user_counts_equal_consumed_units(shared_sim: Any, store_url: str) -> None:
+    settings = simulator_settings(shared_sim, store_url)
     summary = run_collection(settings)
-    with open_store(store_path) as store:
+    with open_store(store_url) as store:
         counts = queries.sku_counts(store, summary.snapshot_id)
     assert (counts["users_in_store"] == counts["consumed"]).all(), counts[
         ["sku_part_number", "consumed", "users_in_store"]
@@ -79,8 +79,8 @@ def test_per_user_counts_equal_consumed_units(shared_sim: Any, store_path: str) 
     assert not [w for w in summary.warnings if "consumed units" in w]
 
 
-def test_users_report_shape_guests_and_license_sources(shared_sim: Any, store_path: str) -> None:
-    settings = simulator_settings(shared_sim, store_path)
+def test_users_report_shape_guests_and_license_sources(shared_sim: Any, store_url: str) -> None:
+    settings = simulator_settings(shared_sim, store_url)
     run_collection(settings)
     users = _report(settings, "users")
     by_id = {u["id"]: u for u in users}
@@ -99,9 +99,9 @@ def test_users_report_shape_guests_and_license_sources(shared_sim: Any, store_pa
 
 
 def test_group_errors_cover_every_error_type_and_match_graphs_member_lists(
-    shared_sim: Any, store_path: str
+    shared_sim: Any, store_url: str
 ) -> None:
-    settings = simulator_settings(shared_sim, store_path)
+    settings = simulator_settings(shared_sim, store_url)
     summary = run_collection(settings)
     errors = _report(settings, "errors")
     kinds = {e["error"] for e in errors}
@@ -109,15 +109,15 @@ def test_group_errors_cover_every_error_type_and_match_graphs_member_lists(
             "ProhibitedInUsageLocationViolation"} <= kinds  # fmt: skip
     assert {"group_id", "group_name", "user_id", "user_principal_name", "sku_id", "error"} <= set(errors[0])
     assert all(e["group_name"] for e in errors)
-    with open_store(store_path) as store:
+    with open_store(store_url) as store:
         graph_lists = queries.group_error_members(store, summary.snapshot_id)
     ours = {(e["group_id"], e["user_id"]) for e in errors}
     theirs = set(map(tuple, graph_lists[["group_id", "user_id"]].values.tolist()))
     assert ours == theirs
 
 
-def test_unknown_sku_falls_back_to_part_number(shared_sim: Any, store_path: str) -> None:
-    settings = simulator_settings(shared_sim, store_path)
+def test_unknown_sku_falls_back_to_part_number(shared_sim: Any, store_url: str) -> None:
+    settings = simulator_settings(shared_sim, store_url)
     run_collection(settings)
     rows = _report(settings, "skus")
     unknown = [r for r in rows if not r["known"]]
@@ -160,9 +160,9 @@ def test_throttling_and_server_faults_give_the_same_snapshot_as_a_clean_run(tmp_
     assert _snapshot_view(settings) == expected
 
 
-def test_retry_after_is_honoured_including_fractions(sim: Any, store_path: str) -> None:
+def test_retry_after_is_honoured_including_fractions(sim: Any, store_url: str) -> None:
     sim.faults.add("throttle", path_prefix="/v1.0/users", first=2, retry_after="0.35")
-    settings = simulator_settings(sim, store_path)
+    settings = simulator_settings(sim, store_url)
     waits: list[float] = []
     client = GraphClient(settings, retry=FAST, sleep=lambda s: (waits.append(s), time.sleep(s)))
     started = time.monotonic()
@@ -175,9 +175,9 @@ def test_retry_after_is_honoured_including_fractions(sim: Any, store_path: str) 
 
 
 def test_persistent_throttling_gives_up_within_budget_and_keeps_the_previous_snapshot(
-    sim: Any, store_path: str
+    sim: Any, store_url: str
 ) -> None:
-    settings = simulator_settings(sim, store_path)
+    settings = simulator_settings(sim, store_url)
     first = run_collection(settings).snapshot_id
     sim.faults.add("throttle", path_prefix="/v1.0/users", retry_after=0.05)
     client = GraphClient(settings, retry=replace(FAST, max_attempts=4))
@@ -185,34 +185,34 @@ def test_persistent_throttling_gives_up_within_budget_and_keeps_the_previous_sna
         run_collection(settings, client=client)
     assert "kept throttling" in str(err.value) and "\n" not in str(err.value)
     assert [r.status for r in sim.requests if r.path == "/v1.0/users"][-4:] == [429] * 4
-    with open_store(store_path) as store:
+    with open_store(store_url) as store:
         assert queries.resolve_snapshot(store) == first
         assert queries.snapshots(store).iloc[0]["status"] == "failed"
 
 
-def test_sign_in_activity_refused_is_collected_without_and_recorded(sim: Any, store_path: str) -> None:
+def test_sign_in_activity_refused_is_collected_without_and_recorded(sim: Any, store_url: str) -> None:
     sim.set_permissions({"Organization.Read.All", "User.Read.All", "Group.Read.All"})
-    settings = simulator_settings(sim, store_path)
+    settings = simulator_settings(sim, store_url)
     summary = run_collection(settings)
     assert summary.users == len(sim.tenant.users)
     assert any("Sign-in activity is unavailable" in w for w in summary.warnings)
-    with open_store(store_path) as store:
+    with open_store(store_url) as store:
         info = queries.snapshot_info(store, summary.snapshot_id)
         assert info["signin_available"] == 0
         assert queries.users(store, summary.snapshot_id)["last_sign_in_at"].isna().all()
 
 
-def test_missing_user_permission_names_it_and_publishes_nothing(sim: Any, store_path: str) -> None:
+def test_missing_user_permission_names_it_and_publishes_nothing(sim: Any, store_url: str) -> None:
     sim.set_permissions({"Organization.Read.All", "Group.Read.All", "AuditLog.Read.All"})
-    settings = simulator_settings(sim, store_path)
+    settings = simulator_settings(sim, store_url)
     with pytest.raises(GraphPermissionError) as err:
         run_collection(settings)
     assert "User.Read.All" in str(err.value)
-    with open_store(store_path) as store:
+    with open_store(store_url) as store:
         assert queries.complete_snapshot_ids(store) == []
 
 
-def test_next_link_to_another_host_is_refused(sim: Any, store_path: str) -> None:
-    client = GraphClient(simulator_settings(sim, store_path))
+def test_next_link_to_another_host_is_refused(sim: Any, store_url: str) -> None:
+    client = GraphClient(simulator_settings(sim, store_url))
     with pytest.raises(GraphError, match="link to another host"):
         next(client.iter_pages("https://attacker.example/v1.0/users?$skiptoken=x"))

@@ -22,18 +22,18 @@ WRITE = {
 
 
 @pytest.fixture
-def tenant(store_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
+def tenant(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
     with GraphSimulator(users=250, seed=4) as sim:
         sim.set_permissions(WRITE)
-        run_collection(simulator_settings(sim, store_path))
+        run_collection(simulator_settings(sim, store_url))
         for key, value in sim.ready_info().items():
             monkeypatch.setenv(f"LICENSE_DESK_{key.upper()}", value)
-        monkeypatch.setenv("LICENSE_DESK_STORE", store_path)
-        yield sim, store_path
+        monkeypatch.setenv("LICENSE_DESK_STORE", store_url)
+        yield sim, store_url
 
 
-def _short_group(store_path: str) -> tuple[str, str, list[str]]:
-    with open_store(store_path) as store:
+def _short_group(store_url: str) -> tuple[str, str, list[str]]:
+    with open_store(store_url) as store:
         errors = queries.group_errors(store, queries.resolve_snapshot(store))
     count = errors[errors["error"] == "CountViolation"]
     (gid, part), _ = next(
@@ -56,11 +56,11 @@ def test_without_writes_the_page_is_not_offered_and_nothing_is_sent(tenant: Any)
 
 
 def test_preview_confirm_apply_results_and_audit(tenant: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    sim, store_path = tenant
+    sim, store_url = tenant
     monkeypatch.setenv("LICENSE_DESK_ALLOW_WRITES", "true")
-    gid, part, waiting = _short_group(store_path)
+    gid, part, waiting = _short_group(store_url)
     sim.tenant.buy_seats(part, len(waiting) + 5, process=False)
-    run_collection(simulator_settings(sim, store_path))  # the admin refreshed after buying
+    run_collection(simulator_settings(sim, store_url))  # the admin refreshed after buying
 
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/fix.py").run()
@@ -85,7 +85,7 @@ def test_preview_confirm_apply_results_and_audit(tenant: Any, monkeypatch: pytes
     assert results["request_id"].notna().all()
     assert "succeeded" in at.success[0].value
     assert len(sim.write_requests()) == len(results)
-    with open_store(store_path) as store:
+    with open_store(store_url) as store:
         errors = queries.group_errors(store, queries.resolve_snapshot(store))
     assert errors[(errors["group_id"] == gid) & (errors["error"] == "CountViolation")].empty
 
@@ -98,9 +98,9 @@ def test_preview_confirm_apply_results_and_audit(tenant: Any, monkeypatch: pytes
 
 
 def test_a_refused_plan_offers_no_apply_button(tenant: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    sim, store_path = tenant
+    sim, store_url = tenant
     monkeypatch.setenv("LICENSE_DESK_ALLOW_WRITES", "true")
-    gid, part, waiting = _short_group(store_path)
+    gid, part, waiting = _short_group(store_url)
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/fix.py").run()
     at.selectbox(key="fix_group").set_value(gid).run()
@@ -111,9 +111,9 @@ def test_a_refused_plan_offers_no_apply_button(tenant: Any, monkeypatch: pytest.
 
 
 def test_assign_from_a_pasted_list(tenant: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    sim, store_path = tenant
+    sim, store_url = tenant
     monkeypatch.setenv("LICENSE_DESK_ALLOW_WRITES", "true")
-    with open_store(store_path) as store:
+    with open_store(store_url) as store:
         sid = queries.resolve_snapshot(store)
         users = queries.users(store, sid)
         held = set(
@@ -141,7 +141,7 @@ def test_assign_from_a_pasted_list(tenant: Any, monkeypatch: pytest.MonkeyPatch)
 def test_users_and_group_errors_pages_open_a_filled_in_plan(
     tenant: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sim, store_path = tenant
+    sim, store_url = tenant
     monkeypatch.setenv("LICENSE_DESK_ALLOW_WRITES", "true")
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/users.py").run()
@@ -152,7 +152,7 @@ def test_users_and_group_errors_pages_open_a_filled_in_plan(
     assert at.text_area(key="fix_users").value.splitlines() == shown["user_principal_name"].tolist()
     assert sim.write_requests() == []
 
-    gid, _part, _waiting = _short_group(store_path)
+    gid, _part, _waiting = _short_group(store_url)
     at.switch_page("app_pages/group_errors.py").run()
     at.selectbox(key="errors_fix_group").set_value(gid).run()
     at.button(key="errors_fix").click().run()
@@ -176,15 +176,15 @@ def test_preview_shows_the_cost_difference_when_prices_exist(
 
     from licensedesk.cli import cli
 
-    sim, store_path = tenant
+    sim, store_url = tenant
     monkeypatch.setenv("LICENSE_DESK_ALLOW_WRITES", "true")
     prices = tmp_path / "prices.csv"
     prices.write_text("sku,unit_price,currency,period,effective_from\nSPE_E5,57.00,USD,month,2024-01-01\n")
     imported = CliRunner().invoke(
-        cli, ["prices", "import", str(prices)], env={"LICENSE_DESK_STORE": store_path}
+        cli, ["prices", "import", str(prices)], env={"LICENSE_DESK_STORE": store_url}
     )
     assert imported.exit_code == 0, imported.output
-    with open_store(store_path) as store:
+    with open_store(store_url) as store:
         sid = queries.resolve_snapshot(store)
         users = queries.users(store, sid)
         held = set(

@@ -112,7 +112,7 @@ def test_ids_used_by_the_tables_are_the_catalog_ids(
 
 
 def test_overview_of_a_tenant_collected_by_the_real_collectors(
-    shared_sim: Any, store_path: str, monkeypatch: pytest.MonkeyPatch
+    shared_sim: Any, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The same page on a store the collectors filled from the simulator over HTTPS: the metrics are
     # the seat totals of that snapshot, however the simulated tenant happens to look.
@@ -122,11 +122,11 @@ def test_overview_of_a_tenant_collected_by_the_real_collectors(
     from store import queries
     from store.db import open_store
 
-    summary = run_collection(simulator_settings(shared_sim, store_path))
-    with open_store(store_path) as store:
+    summary = run_collection(simulator_settings(shared_sim, store_url))
+    with open_store(store_url) as store:
         totals = seat_totals(seat_table(queries.sku_counts(store, summary.snapshot_id)))
         in_error = queries.group_errors(store, summary.snapshot_id)["user_id"].nunique()
-    at = open_app(monkeypatch, store_path)
+    at = open_app(monkeypatch, store_url)
     shown = metrics(at)
     assert shown["Purchased seats"] == f"{totals['purchased']:,}"
     assert shown["Assigned seats"] == f"{totals['consumed']:,}"

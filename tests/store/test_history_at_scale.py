@@ -42,10 +42,10 @@ def _served(tenant: Any) -> set[Row]:
 
 def test_every_snapshot_is_reproduced_exactly(tmp_path: Any) -> None:
     tenant = build_tenant(users=2500, seed=13, start=datetime(2026, 3, 1, 6, tzinfo=UTC))
-    store_path = str(tmp_path / "history.sqlite")
+    store_url = str(tmp_path / "history.sqlite")
     expected: dict[int, set[Row]] = {}
     with GraphSimulator(tenant) as sim:
-        settings = simulator_settings(sim, store_path)
+        settings = simulator_settings(sim, store_url)
         for day in range(8):
             if day:
                 for _ in range(3):  # several simulated days between collections: more change
@@ -54,7 +54,7 @@ def test_every_snapshot_is_reproduced_exactly(tmp_path: Any) -> None:
     assert len({frozenset(v) for v in expected.values()}) == len(expected), (
         "the tenant must change between snapshots"
     )
-    with open_store(store_path) as store:
+    with open_store(store_url) as store:
         for sid, rows in expected.items():
             got = queries.user_licenses(store, sid)
             stored = {

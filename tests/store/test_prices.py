@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pandas as pd
+import psycopg
 import pytest
 
 from analysis.pricebook import (
@@ -32,15 +33,18 @@ from store.prices import (
 )
 from tests.analysis import finance_tenant as t
 
+# A constraint the database enforces, on either engine.
+INTEGRITY = (sqlite3.IntegrityError, psycopg.IntegrityError)
+
 HEADER = "sku,unit_price,currency,period,effective_from\n"
 GOOD = "SPE_E3,36.00,USD,month,2026-01-01\n"
 
 
 @pytest.fixture
-def priced(store_path: str) -> str:
+def priced(store_url: str) -> str:
     """The finance tenant with its price book (7 rows)."""
-    t.build(store_path)
-    return store_path
+    t.build(store_url)
+    return store_url
 
 
 def _book(path: str) -> list[tuple[object, ...]]:
@@ -149,7 +153,7 @@ def test_a_failing_write_leaves_the_book_as_it_was(priced: str) -> None:
     before = _book(priced)
     bad = PriceRow(t.E3, "SPE_E3", -1, "USD", "month", "2030-01-01")  # the CHECK constraint refuses it
     good = PriceRow(t.E5, "SPE_E5", 1, "USD", "month", "2030-01-01")
-    with open_store(priced) as store, pytest.raises(sqlite3.IntegrityError):
+    with open_store(priced) as store, pytest.raises(INTEGRITY):
         save_prices(store, [good, bad], replace=True, source="test")
     assert _book(priced) == before
 
@@ -182,8 +186,8 @@ def test_sku_index_prefers_the_snapshot(priced: str) -> None:
     assert index.resolve("EMS")[0] == "efccb6f7-5641-4e0e-bd10-b4976e1bf68e"  # from the built-in catalog
 
 
-def test_exemptions(store_path: str) -> None:
-    with open_store(store_path) as store:
+def test_exemptions(store_url: str) -> None:
+    with open_store(store_url) as store:
         add_exemption(store, "user", "dan@contoso.com", note="parental leave", label="Dan")
         add_exemption(store, "user", "dan@contoso.com", note="back in June", label="Dan")
         with pytest.raises(InputError, match="the note is empty"):
@@ -247,7 +251,7 @@ def test_an_edited_book_saves_only_what_changed_in_one_transaction(priced: str) 
 def test_a_failing_edit_leaves_the_book_as_it_was(priced: str) -> None:
     before = _book(priced)
     bad = PriceRow(t.E5, "SPE_E5", -1, "USD", "month", "2030-01-01")
-    with open_store(priced) as store, pytest.raises(sqlite3.IntegrityError):
+    with open_store(priced) as store, pytest.raises(INTEGRITY):
         edit_prices(store, [bad], [(t.E3, "USD", "2026-04-01")], source="dashboard")
     assert _book(priced) == before
 
@@ -261,6 +265,10 @@ def test_editor_cells_left_empty_are_named_as_empty(priced: str) -> None:
         [],
         ["Row 1: unit_price is empty and period is empty."],
     )
+
+
+# A constraint the database enforces, on either engine.
+INTEGRITY = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
 def test_thresholds_are_saved_all_or_none(priced: str) -> None:
