@@ -25,9 +25,9 @@ def _graph_calls(sim: Any) -> int:
     return len([r for r in sim.requests if r.path.startswith("/v1.0/") and r.batch_item is None])
 
 
-def test_kill_at_every_request_boundary(store_path: str) -> None:
+def test_kill_at_every_request_boundary(store_url: str) -> None:
     with GraphSimulator(users=2200, seed=17) as sim:
-        settings = simulator_settings(sim, store_path)
+        settings = simulator_settings(sim, store_url)
         first = run_collection(settings)
         sim.clear_log()
         run_collection(settings)
@@ -40,7 +40,7 @@ def test_kill_at_every_request_boundary(store_path: str) -> None:
         outcomes: list[str] = []
         for point in range(1, total + 2):  # after each request, and once after the last one
             sim.clear_log()
-            with open_store(store_path) as store:
+            with open_store(store_url) as store:
                 before = queries.resolve_snapshot(store)
             proc = subprocess.Popen([sys.executable, "-m", "licensedesk", "collect"], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -53,12 +53,13 @@ def test_kill_at_every_request_boundary(store_path: str) -> None:
                 time.sleep(0.1)  # somewhere in the publishing, or just after it
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
-            with open_store(store_path) as store:
-                assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            with open_store(store_url) as store:
+                if store.dialect.name == "sqlite":
+                    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
                 latest = queries.resolve_snapshot(store)
                 status = queries.snapshot_info(store, latest)["status"]
             assert status == "complete"
-            assert latest in (before, max(queries_ids(store_path)))
+            assert latest in (before, max(queries_ids(store_url)))
             outcomes.append("kept previous" if latest == before else "completed")
         sim.faults.clear()
         final = run_collection(settings)
@@ -74,22 +75,28 @@ def queries_ids(path: str) -> list[int]:
         return queries.complete_snapshot_ids(store)
 
 
-def test_reads_continue_while_a_collection_holds_the_write_lock(store_path: str) -> None:
+def test_reads_continue_while_a_collection_holds_the_write_lock(store_url: str) -> None:
     with GraphSimulator(users=300, seed=3) as sim:
-        first = run_collection(simulator_settings(sim, store_path))
-    writer = open_store(store_path)
+        first = run_collection(simulator_settings(sim, store_url))
+    writer = open_store(store_url)
     try:
-        writer.conn.execute("BEGIN IMMEDIATE")  # what complete() holds while publishing
+        for statement in writer.dialect.begin:  # the writer lock complete() holds while publishing
+            writer.conn.execute(statement)
         writer.conn.execute("UPDATE snapshots SET warnings = warnings WHERE id = ?", (first.snapshot_id,))
         started = time.monotonic()
-        with open_store(store_path) as reader:  # the dashboard, meanwhile
+        with open_store(store_url) as reader:  # the dashboard, meanwhile
             assert queries.resolve_snapshot(reader) == first.snapshot_id
             assert len(queries.users(reader, first.snapshot_id)) == first.users
         assert time.monotonic() - started < 2.0, "a reader must not wait for the writer"
-        other = sqlite3.connect(store_path, timeout=0.2)
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            other.execute("BEGIN IMMEDIATE")  # a second writer queues instead (and times out here)
-        other.close()
+        # A second writer queues instead (and times out here).
+        if writer.dialect.name == "sqlite":
+            other = sqlite3.connect(store_url, timeout=0.2)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+        else:
+            with open_store(store_url) as other:
+                assert other.conn.execute("SELECT pg_try_advisory_lock(4242)").fetchone()[0] is False
     finally:
         writer.conn.rollback()
         writer.close()
