@@ -181,7 +181,7 @@ class SnapshotWriter:
         if dialect is not SQLITE:
             # Autovacuum never analyses temporary tables: without statistics the planner
             # guesses their size and picks nested loops over 100k-row joins.
-            for table in _STAGING:
+            for table in _BULK:
                 conn.execute(f"ANALYZE pg_temp.{table}")
         t = dialect.temp
         with self.store.atomic() as tx:

@@ -212,6 +212,12 @@ CONFIG: list[tuple[str, dict[str, str], str]] = [
         {"LICENSE_DESK_TENANT_ID": "contoso/evil"},
         "LICENSE_DESK_TENANT_ID must be a tenant id",
     ),
+    ("store URL of another database", {"LICENSE_DESK_STORE": "mysql://db/x"}, "not a mysql:// URL"),
+    (
+        "SQLite URL with two slashes",
+        {"LICENSE_DESK_STORE": "sqlite://x.sqlite"},
+        "sqlite:///PATH (three slashes)",
+    ),
 ]
 
 
@@ -319,13 +325,20 @@ def _newer(path: Path) -> None:
         ("random bytes", lambda p: p.write_bytes(bytes(range(256)) * 40), "is not a License Desk store"),
         ("newer schema", _newer, "newer than this License Desk understands"),
         ("a directory", lambda p: p.mkdir(), "Cannot open the store"),
+        ("a PostgreSQL server that is not there", None, "Cannot connect to the PostgreSQL store"),
     ],
 )
-def test_bad_store_files(case: str, prepare: Callable[[Path], Any], fragment: str, tmp_path: Path) -> None:
+def test_bad_store_files(
+    case: str, prepare: Callable[[Path], Any] | None, fragment: str, tmp_path: Path
+) -> None:
     path = tmp_path / "store.sqlite"
-    prepare(path)
+    location: str | Path = path
+    if prepare is None:
+        location = "postgresql://ld@127.0.0.1:1/licenses"  # nothing listens on port 1
+    else:
+        prepare(path)
     before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(StoreError) as err:
-        open_store(path)
+        open_store(location)
     assert fragment in str(err.value) and "\n" not in str(err.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written beside it
