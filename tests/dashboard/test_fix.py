@@ -50,6 +50,10 @@ def test_without_writes_the_page_is_not_offered_and_nothing_is_sent(tenant: Any)
     sim, _store = tenant
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
+    # Not in the navigation at all (with writes on, the same switch works: the tests below)...
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/fix.py")
+    # ...and the page itself, reached by its file, refuses too.
     fix = AppTest.from_file(APP.replace("app.py", "app_pages/fix.py"), default_timeout=60).run()
     assert "Writes are disabled" in fix.info[0].value
     assert sim.write_requests() == []
