@@ -109,7 +109,7 @@ def expiry_findings(terms: pd.DataFrame, *, expiring_days: int = 30) -> list[Fin
         }.get(str(sub["event"]), "next lifecycle date comes (term unknown)")
         part, days = str(sub["sku_part_number"]), int(sub["days_left"])
         findings.append(Finding("expiring", part,
-            f"A {part} subscription of {int(sub['total_licenses'])} seats: its {what} on {when} (in {days} days).",
+            f"A {part} subscription of {_seats(int(sub['total_licenses']))}: its {what} on {when} (in {days} days).",
             {"subscription_id": sub["subscription_id"], "sku_id": sub["sku_id"], "status": status, "is_trial": trial,
              "seats": int(sub["total_licenses"]), "next_lifecycle_at": when, "days_left": days}))  # fmt: skip
     return findings
@@ -122,8 +122,8 @@ def renewal_findings(window: pd.DataFrame, *, expiring_days: int = 30) -> list[F
     for sub in soon.to_dict(orient="records"):
         part, when = str(sub["sku_part_number"]), pd.Timestamp(sub["next_lifecycle_at"]).strftime("%Y-%m-%d")
         findings.append(Finding("renewal", part,
-            f"A {part} subscription of {int(sub['seats'])} seats renews on {when} (in {int(sub['days_left'])} days) "
-            f"while {int(sub['free_seats'])} seats are free: lower its quantity by up to {int(sub['droppable_seats'])} before then.",
+            f"A {part} subscription of {_seats(int(sub['seats']))} renews on {when} (in {int(sub['days_left'])} days) "
+            f"while {_seats(int(sub['free_seats']))} {'is' if int(sub['free_seats']) == 1 else 'are'} free: lower its quantity by up to {int(sub['droppable_seats'])} before then.",
             {"subscription_id": sub["subscription_id"], "sku_id": sub["sku_id"], "seats": int(sub["seats"]),
              "droppable_seats": int(sub["droppable_seats"]), "next_lifecycle_at": when,
              "days_left": int(sub["days_left"])}))  # fmt: skip
@@ -197,3 +197,7 @@ def threshold_changes(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[st
             changes.append({"sku_id": str(row["sku_id"]), "sku_part_number": str(row["sku_part_number"]),
                             "min_free_seats": new[0], "max_utilization_percent": new[1]})  # fmt: skip
     return changes
+
+
+def _seats(n: int) -> str:
+    return f"{n:,} seat" if n == 1 else f"{n:,} seats"

@@ -142,8 +142,8 @@ def test_check_findings(store_path: str, terms: pd.DataFrame, inputs: FinanceInp
         ("threshold", "SPE_E3 has 3 free seats, below the minimum of 5."),
         ("threshold", "SPE_E5 is 50.0% used (2 of 4), above the limit of 40%."),
         ("group_error", "Group 'E3 Staff': 1 member cannot get SPE_E3 (CountViolation)."),
-        ("expiring", "A SPE_E5 subscription of 1 seats: its trial ends on 2026-03-12 (in 10 days)."),
-        ("expiring", "A SPE_E5 subscription of 1 seats: its grace period ends and it is suspended on 2026-03-21 (in 19 days)."),
+        ("expiring", "A SPE_E5 subscription of 1 seat: its trial ends on 2026-03-12 (in 10 days)."),
+        ("expiring", "A SPE_E5 subscription of 1 seat: its grace period ends and it is suspended on 2026-03-21 (in 19 days)."),
         ("renewal", "A SPE_E5 subscription of 2 seats renews on 2026-03-20 (in 18 days) while 2 seats are free: "
                     "lower its quantity by up to 2 before then."),
     ]  # fmt: skip

@@ -24,8 +24,8 @@ from store.snapshots import SnapshotWriter
 from tests.dashboard.conftest import metric_list, open_app, rows, table, texts
 
 ALERTS = [
-    "A SPE_E5 subscription of 1 seats: its trial ends on 2026-03-12 (in 10 days).",
-    "A SPE_E5 subscription of 1 seats: its grace period ends and it is suspended on 2026-03-21 (in 19 days).",
+    "A SPE_E5 subscription of 1 seat: its trial ends on 2026-03-12 (in 10 days).",
+    "A SPE_E5 subscription of 1 seat: its grace period ends and it is suspended on 2026-03-21 (in 19 days).",
     "A SPE_E5 subscription of 2 seats renews on 2026-03-20 (in 18 days) while 2 seats are free: lower its "
     "quantity by up to 2 before then.",
     "A SPE_E3 subscription of 6 seats renews on 2026-04-10 (in 39 days) while 3 seats are free: lower its "
