@@ -150,8 +150,8 @@ def renewal_calendar(terms: pd.DataFrame, prices: pd.DataFrame, *, horizon_days:
         first horizon it falls within), ``next_lifecycle_at``, ``days_left``, ``event``,
         ``sku_part_number``, ``sku_id``, ``subscription_id``, ``status``, ``is_trial``, ``term``,
         ``seats`` (total licences), ``currency``, ``monthly_cost`` and ``term_cost`` (Int64 minor
-        units: one month of the seats, and one term for monthly/annual terms; NA when unpriced or
-        the term is unknown), ``rollover`` (a monthly renewal: shown, never an alert).
+        units: one month of the seats, and one term for monthly/annual terms; 0 for a trial, whose end
+        bills nothing; NA when unpriced or the term is unknown), ``rollover`` (a monthly renewal: shown, never an alert).
     """
     due = terms[terms["days_left"].notna() & (terms["days_left"] >= 0) & (terms["days_left"] <= horizon_days)]
     rows: list[dict[str, Any]] = []
@@ -167,7 +167,11 @@ def renewal_calendar(terms: pd.DataFrame, prices: pd.DataFrame, *, horizon_days:
         on = pd.Timestamp(sub["next_lifecycle_at"]).date()
         for price in _price_on(prices, str(sub["sku_id"]), on):
             row = dict(base, currency=None, monthly_cost=None, term_cost=None)
-            if price is not None:
+            if price is not None and bool(sub["is_trial"]):
+                # A trial's end bills nothing (its seats lapse unless bought): zero, not NA,
+                # which would read as "no price".
+                row.update(currency=price["currency"], monthly_cost=0, term_cost=0)
+            elif price is not None:
                 unit, period = int(price["unit_price_minor"]), str(price["period"])
                 row["currency"] = price["currency"]
                 row["monthly_cost"] = seats_cost(unit, period, base["seats"], "month")

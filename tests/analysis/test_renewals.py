@@ -96,7 +96,15 @@ def test_calendar_30_60_90_days_with_seats_and_cost(terms: pd.DataFrame, inputs:
         for r in cal.to_dict(orient="records")
     ]  # fmt: skip
     assert rows == [
-        ("sub-e5-trial", "30 days", 1, "USD", 5700, 5700, False),  # 684.00/year: 57.00 a month
+        (
+            "sub-e5-trial",
+            "30 days",
+            1,
+            "USD",
+            0,
+            0,
+            False,
+        ),  # a trial's end bills nothing (priced at 57.00 a month)
         ("sub-e3-b", "30 days", 4, "USD", 14400, 14400, True),  # 4 x 36.00, a monthly rollover
         ("sub-e5-paid", "30 days", 2, "USD", 11400, 136800, False),
         ("sub-e5-grace", "30 days", 1, "USD", 5700, None, False),

@@ -54,7 +54,7 @@ def test_calendar_with_seats_and_cost(finance_store: str, monkeypatch: pytest.Mo
     calendar = table(at, "window", "next_lifecycle_at", "days_left")
     assert rows(calendar, "window", "days_left", "event", "sku_part_number", "term", "seats", "monthly_cost",
                 "term_cost", "rollover") == [
-        ["30 days", 10, "trial ends", "SPE_E5", "monthly", 1, "USD 57.00", "USD 57.00", False],  # 684.00 / 12
+        ["30 days", 10, "trial ends", "SPE_E5", "monthly", 1, "USD 0.00", "USD 0.00", False],  # a trial: nothing billed
         ["30 days", 13, "renews", "SPE_E3", "monthly", 4, "USD 144.00", "USD 144.00", True],  # 4 x 36.00
         ["30 days", 18, "renews", "SPE_E5", "annual", 2, "USD 114.00", "USD 1,368.00", False],  # 2 x 684.00
         ["30 days", 19, "grace period ends", "SPE_E5", "unknown", 1, "USD 57.00", "—", False],
