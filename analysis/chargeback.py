@@ -113,12 +113,17 @@ def chargeback_views(
 
 
 def chargeback_totals(view: pd.DataFrame) -> pd.DataFrame:
-    """Totals per currency of one view: ``currency``, ``seats``, ``cost``, ``unpriced_seats``."""
+    """Totals per currency of one view: ``currency``, ``seats``, ``cost``. Seats of unpriced
+    SKUs belong to no currency: see ``unpriced_total``."""
     priced = view[view["currency"].notna()]
     out = priced.groupby("currency", sort=True)[["seats", "cost"]].sum().reset_index()
-    out["unpriced_seats"] = int(view["unpriced_seats"].sum())
     out["cost"] = out["cost"].astype("Int64")
     return out
+
+
+def unpriced_total(view: pd.DataFrame) -> int:
+    """Held seats of SKUs without a price in one view (not costed, in no currency's total)."""
+    return int(view["unpriced_seats"].sum())
 
 
 def chargeback_export(view: pd.DataFrame, *, basis: str = "month") -> pd.DataFrame:
@@ -133,7 +138,8 @@ def chargeback_export(view: pd.DataFrame, *, basis: str = "month") -> pd.DataFra
 def chargeback_workbook(views: Mapping[str, pd.DataFrame], *, basis: str = "month") -> bytes:
     """An .xlsx workbook: one sheet per view (``bucket``, ``currency``, ``users``, ``seats``,
     ``cost``, ``unpriced_seats``; cost in major units as an Excel number), then one bold
-    ``Total (CUR)`` row per currency. Never sums two currencies."""
+    ``Total (CUR)`` row per currency and one ``Total without a price`` row (the view's unpriced
+    seats, counted once). Never sums two currencies."""
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     header = ["bucket", "currency", "users", "seats", f"cost per {basis}", "unpriced_seats"]
@@ -151,10 +157,14 @@ def chargeback_workbook(views: Mapping[str, pd.DataFrame], *, basis: str = "mont
         for total in chargeback_totals(view).to_dict(orient="records"):
             currency = str(total["currency"])
             sheet.append([f"Total ({currency})", currency, None, int(total["seats"]),
-                          to_decimal(int(total["cost"]), currency), int(total["unpriced_seats"])])  # fmt: skip
+                          to_decimal(int(total["cost"]), currency), None])  # fmt: skip
             _money_format(sheet, currency)
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
+        # Once, not per currency: summing the column must not count these seats twice.
+        sheet.append(["Total without a price", None, None, None, None, unpriced_total(view)])
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
         sheet.column_dimensions["A"].width = 32
     buffer = io.BytesIO()
     book.save(buffer)

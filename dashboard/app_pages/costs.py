@@ -7,7 +7,7 @@ from functools import partial
 
 import streamlit as st
 
-from analysis.chargeback import chargeback_export, chargeback_totals, chargeback_workbook
+from analysis.chargeback import chargeback_export, chargeback_totals, chargeback_workbook, unpriced_total
 from analysis.costs import MONEY_COLUMNS, cost_totals, unpriced_skus
 from analysis.exports import MIME_CSV, MIME_XLSX, csv_bytes, major_units
 from analysis.pricebook import (
@@ -183,13 +183,12 @@ for tab, (title, view) in zip(st.tabs(list(views)), views.items(), strict=True):
         )
         totals = chargeback_totals(view).to_dict(orient="records")
         if totals:
-            # unpriced_seats is the whole view's count, repeated on each currency's total.
             st.caption(
                 "Totals: "
                 + " · ".join(
                     f"{ui.money(t['cost'], t['currency'])} for {ui.count(t['seats'])} seats" for t in totals
                 )
-                + f". {ui.count(totals[0]['unpriced_seats'])} held seat(s) of SKUs without a price are not costed."
+                + f". {ui.count(unpriced_total(view))} held seat(s) of SKUs without a price are not costed."
             )
         st.download_button(
             "Download CSV",

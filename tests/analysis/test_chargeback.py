@@ -108,13 +108,14 @@ def test_excel_workbook_has_one_sheet_per_view_headers_and_totals(
     assert rows[0] == ("bucket", "currency", "users", "seats", "cost per month", "unpriced_seats")
     assert rows[1] == ("Sales", "EUR", 1, 1, 8.33, 0)
     assert rows[2] == ("IT", "USD", 2, 5, 162, 1)
-    assert rows[-2:] == [
-        ("Total (EUR)", "EUR", None, 4, 33.33, 1),
-        ("Total (USD)", "USD", None, 68, 571, 1),
+    assert rows[-3:] == [
+        ("Total (EUR)", "EUR", None, 4, 33.33, None),
+        ("Total (USD)", "USD", None, 68, 571, None),
+        ("Total without a price", None, None, None, None, 1),  # once, not once per currency
     ]
     assert sheet.cell(row=2, column=5).number_format == "#,##0.00"
     assert sheet.cell(row=sheet.max_row, column=1).font.bold
-    assert Decimal(str(rows[-1][4])) == Decimal("571")
+    assert Decimal(str(rows[-2][4])) == Decimal("571")
 
 
 def test_csv_of_a_view_has_the_sheet_columns_in_major_units(
