@@ -15,7 +15,7 @@ from collectors.graph import GraphClient
 from collectors.groups import fetch_error_members, fetch_groups, fetch_groups_with_errors, group_rows
 from collectors.skus import fetch_skus, sku_rows
 from collectors.subscriptions import fetch_subscriptions, subscription_rows
-from collectors.users import UserSweep, fetch_user_pages, user_page_rows
+from collectors.users import UserSweep, fetch_user_pages, user_page_tuples
 from store.db import Store
 from store.snapshots import SnapshotSummary, SnapshotWriter
 
@@ -65,7 +65,7 @@ def collect_snapshot(
         seen = skipped = 0
         user_ids: set[str] = set()
         for page in fetch_user_pages(client, sweep):
-            rows = user_page_rows(page, with_signins=sweep.signin_available, seen=user_ids)
+            rows = user_page_tuples(page, with_signins=sweep.signin_available, seen=user_ids)
             writer.stage("stage_users", rows.users)
             writer.stage("stage_licenses", rows.licenses)
             writer.stage("stage_assigned", rows.assigned)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from collectors.graph import GraphClient
-from collectors.normalize import guid, license_error, plan_list, text, timestamp
+from collectors.normalize import NEVER_PREFIX, NO_ERROR, license_error, plan_list, text, timestamp
 from licensedesk.errors import GraphError, GraphPermissionError
 
 PAGE_SIZE = 999
@@ -72,6 +72,17 @@ class UserPage:
 
 
 @dataclass
+class UserTuples:
+    """A page's rows as plain tuples, in the order of the fields of the row types above."""
+
+    users: list[tuple[Any, ...]] = field(default_factory=list)
+    licenses: list[tuple[Any, ...]] = field(default_factory=list)
+    assigned: list[tuple[str, str]] = field(default_factory=list)
+    signins: list[tuple[Any, ...]] = field(default_factory=list)
+    skipped: int = 0  # entries without an id
+
+
+@dataclass
 class UserSweep:
     """The outcome of a sweep besides its rows."""
 
@@ -110,90 +121,154 @@ def fetch_user_pages(client: GraphClient, sweep: UserSweep) -> Iterator[list[dic
 def user_page_rows(
     page: list[dict[str, Any]], *, with_signins: bool, seen: set[str] | None = None
 ) -> UserPage:
-    """Turn one page of Graph users into rows (pure apart from ``seen``).
+    """Turn one page of Graph users into named rows (pure apart from ``seen``).
+
+    The collection itself calls :func:`user_page_tuples`; this is the same result with field
+    names, for callers that read rows rather than store them.
+    """
+    rows = user_page_tuples(page, with_signins=with_signins, seen=seen)
+    return UserPage(
+        [UserRow._make(r) for r in rows.users],
+        [LicenseRow._make(r) for r in rows.licenses],
+        [AssignedRow._make(r) for r in rows.assigned],
+        [SignInRow._make(r) for r in rows.signins],
+        rows.skipped,
+    )
+
+
+def user_page_tuples(
+    page: list[dict[str, Any]], *, with_signins: bool, seen: set[str] | None = None
+) -> UserTuples:
+    """Turn one page of Graph users into plain-tuple rows in the staging tables' column order.
 
     Args:
         seen: ids of users already taken from earlier pages; a user Graph repeats is counted
-            once (and added here). This loop runs once per user of the tenant, so it avoids
-            per-field helper calls where a plain check does.
+            once (and added here).
+
+    This loop runs once per user of the tenant and was most of the collector's own time, so it
+    is written for CPython rather than for symmetry: plain tuples (a NamedTuple costs a Python
+    call per row, and the store copies tuple subclasses into tuples), the common well-typed
+    case checked inline, SKU and group ids lower-cased once per page rather than once per
+    row, and the ``normalize`` helpers called only for values off that path. Every branch
+    gives exactly what those helpers give (tests/collectors/test_rows.py compares the two on
+    random odd payloads).
     """
-    out = UserPage()
-    users, licenses, assigned_rows, signins = out.users, out.licenses, out.assigned, out.signins
+    out = UserTuples()
+    add_user, add_licence = out.users.append, out.licenses.append
+    add_assigned, add_signin = out.assigned.append, out.signins.append
     seen_ids = seen if seen is not None else set()
+    # Graph's spelling -> ours, for SKU and group ids: a tenant has a few dozen, on every user.
+    ids: dict[str, str] = {}
     for item in page:
         if not isinstance(item, dict):
             out.skipped += 1
             continue
-        user_id = guid(item.get("id"))
-        if user_id is None:
+        get = item.get
+        user_id = get("id")
+        if isinstance(user_id, str) and (user_id := user_id.strip()):
+            user_id = user_id.lower()
+        else:
             out.skipped += 1
             continue
         if user_id in seen_ids:
             continue
         seen_ids.add(user_id)
-        enabled = item.get("accountEnabled")
-        users.append(
-            UserRow(
+        enabled = get("accountEnabled")
+        created = get("createdDateTime")
+        add_user(
+            (
                 user_id,
-                text(item.get("userPrincipalName")),
-                text(item.get("displayName")),
-                int(enabled) if isinstance(enabled, bool) else None,
-                text(item.get("userType")),
-                text(item.get("usageLocation")),
-                text(item.get("department")),
-                text(item.get("companyName")),
-                text(item.get("jobTitle")),
-                timestamp(item.get("createdDateTime")),
+                text(get("userPrincipalName")),
+                text(get("displayName")),
+                (1 if enabled else 0) if type(enabled) is bool else None,
+                text(get("userType")),
+                text(get("usageLocation")),
+                text(get("department")),
+                text(get("companyName")),
+                text(get("jobTitle")),
+                created
+                if isinstance(created, str) and created and not created.startswith(NEVER_PREFIX)
+                else None,
             )
         )
         held: dict[str, Any] = {}
-        for lic in item.get("assignedLicenses") or ():
-            sku = guid(lic.get("skuId")) if isinstance(lic, dict) else None
-            if sku and sku not in held:
-                held[sku] = lic
-                assigned_rows.append(AssignedRow(user_id, sku))
-        seen_states: set[tuple[str, str]] = set()
-        for state in item.get("licenseAssignmentStates") or ():
+        for lic in get("assignedLicenses") or ():
+            if not isinstance(lic, dict):
+                continue
+            raw = lic.get("skuId")
+            if isinstance(raw, str):
+                sku = ids.get(raw)
+                if sku is None:
+                    sku = ids[raw] = raw.strip().lower()
+                if sku and sku not in held:
+                    held[sku] = lic
+                    add_assigned((user_id, sku))
+        # (sku, assigning group) pairs already taken, and the SKUs that have any state entry.
+        pairs: set[tuple[str, str]] = set()
+        stated: set[str] = set()
+        for state in get("licenseAssignmentStates") or ():
             if not isinstance(state, dict):
                 continue
-            sku = guid(state.get("skuId"))
+            sget = state.get
+            raw = sget("skuId")
+            if not isinstance(raw, str):
+                continue
+            sku = ids.get(raw)
             if sku is None:
+                sku = ids[raw] = raw.strip().lower()
+            if not sku:
                 continue
-            source = guid(state.get("assignedByGroup")) or ""
-            if (sku, source) in seen_states:
+            raw = sget("assignedByGroup")
+            if isinstance(raw, str):
+                source = ids.get(raw)
+                if source is None:
+                    source = ids[raw] = raw.strip().lower()
+            else:
+                source = ""
+            pair = (sku, source)
+            if pair in pairs:
                 continue
-            seen_states.add((sku, source))
-            plans = state.get("disabledPlans")
-            licenses.append(
-                LicenseRow(
+            pairs.add(pair)
+            stated.add(sku)
+            status = sget("state")
+            if not isinstance(status, str) or not (status := status.strip()):
+                status = text(status) or "Unknown"
+            error = sget("error")
+            if error is None or error == "None":
+                error = NO_ERROR
+            else:
+                error = license_error(error)
+            plans = sget("disabledPlans")
+            updated = sget("lastUpdatedDateTime")
+            add_licence(
+                (
                     user_id,
                     sku,
                     source,
-                    text(state.get("state")) or "Unknown",
-                    license_error(state.get("error")),
+                    status,
+                    error,
                     plan_list(plans) if plans else "",
-                    timestamp(state.get("lastUpdatedDateTime")),
+                    updated
+                    if isinstance(updated, str) and updated and not updated.startswith(NEVER_PREFIX)
+                    else None,
                 )
             )
         # A licence in assignedLicenses with no state entry is still held: record it as direct.
-        if len(held) > len(seen_states) or any((sku, "") not in seen_states for sku in held):
-            stated = {sku for sku, _ in seen_states}
-            for sku in sorted(set(held) - stated):
-                licenses.append(
-                    LicenseRow(
-                        user_id, sku, "", "Active", "", plan_list(held[sku].get("disabledPlans")), None
+        if not stated.issuperset(held):
+            for sku in sorted(held.keys() - stated):
+                add_licence((user_id, sku, "", "Active", "", plan_list(held[sku].get("disabledPlans")), None))
+        if with_signins:
+            activity = get("signInActivity")
+            if isinstance(activity, dict):
+                aget = activity.get
+                add_signin(
+                    (
+                        user_id,
+                        timestamp(aget("lastSignInDateTime")),
+                        timestamp(aget("lastNonInteractiveSignInDateTime")),
+                        timestamp(aget("lastSuccessfulSignInDateTime")),
                     )
                 )
-        if with_signins:
-            activity = item.get("signInActivity")
-            if not isinstance(activity, dict):
-                activity = {}
-            signins.append(
-                SignInRow(
-                    user_id,
-                    timestamp(activity.get("lastSignInDateTime")),
-                    timestamp(activity.get("lastNonInteractiveSignInDateTime")),
-                    timestamp(activity.get("lastSuccessfulSignInDateTime")),
-                )
-            )
+            else:
+                add_signin((user_id, None, None, None))
     return out

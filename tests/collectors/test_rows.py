@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
+import pytest
+
 from collectors.groups import group_rows
+from collectors.normalize import flag, guid, license_error, plan_list, text, timestamp
 from collectors.skus import sku_rows
 from collectors.subscriptions import subscription_rows
-from collectors.users import LicenseRow, user_page_rows
+from collectors.users import LicenseRow, user_page_rows, user_page_tuples
 
 E5 = "c7df2760-2c81-4ef7-b578-5b5392b571df"
 EMS5 = "b05e124f-c7cc-45a0-a6aa-8cf78c946968"
@@ -140,3 +146,103 @@ def test_group_rows_keep_licensed_and_flagged_groups_only() -> None:
         ("g-flagged", None, 1),
     ]
     assert [(gl.group_id, gl.sku_id) for gl in licenses] == [(GROUP, E5)]
+
+
+# -- the fast row builder against a plain reading of the rules ----------------------------------
+def _reference_rows(page: list[Any], with_signins: bool) -> tuple[list[tuple[Any, ...]], ...]:
+    """The rules of ``user_page_tuples`` written plainly with the ``normalize`` helpers."""
+    users: list[tuple[Any, ...]] = []
+    licenses: list[tuple[Any, ...]] = []
+    assigned: list[tuple[Any, ...]] = []
+    signins: list[tuple[Any, ...]] = []
+    seen: set[str] = set()
+    for item in page:
+        user_id = guid(item.get("id")) if isinstance(item, dict) else None
+        if user_id is None or user_id in seen:
+            continue
+        seen.add(user_id)
+        users.append(
+            (user_id, *(text(item.get(k)) for k in ("userPrincipalName", "displayName")),
+             flag(item.get("accountEnabled")),
+             *(text(item.get(k)) for k in ("userType", "usageLocation", "department", "companyName", "jobTitle")),
+             timestamp(item.get("createdDateTime")))
+        )  # fmt: skip
+        held: dict[str, Any] = {}
+        for lic in item.get("assignedLicenses") or ():
+            sku = guid(lic.get("skuId")) if isinstance(lic, dict) else None
+            if sku and sku not in held:
+                held[sku] = lic
+                assigned.append((user_id, sku))
+        pairs: set[tuple[str, str]] = set()
+        for state in item.get("licenseAssignmentStates") or ():
+            sku = guid(state.get("skuId")) if isinstance(state, dict) else None
+            if sku is None or (sku, guid(state.get("assignedByGroup")) or "") in pairs:
+                continue
+            source = guid(state.get("assignedByGroup")) or ""
+            pairs.add((sku, source))
+            licenses.append(
+                (user_id, sku, source, text(state.get("state")) or "Unknown", license_error(state.get("error")),
+                 plan_list(state.get("disabledPlans")), timestamp(state.get("lastUpdatedDateTime")))
+            )  # fmt: skip
+        for sku in sorted(set(held) - {s for s, _ in pairs}):
+            licenses.append((user_id, sku, "", "Active", "", plan_list(held[sku].get("disabledPlans")), None))
+        if with_signins:
+            activity = item.get("signInActivity")
+            activity = activity if isinstance(activity, dict) else {}
+            signins.append(
+                (user_id, *(timestamp(activity.get(k)) for k in
+                            ("lastSignInDateTime", "lastNonInteractiveSignInDateTime", "lastSuccessfulSignInDateTime")))
+            )  # fmt: skip
+    return users, licenses, assigned, signins
+
+
+def _odd_value(rng: random.Random) -> Any:
+    return rng.choice(
+        [None, "", "  ", " a ", "None", "none", "Active", 5, 0, 1.5, True, False, [], {}, ["A", "b", " "],
+         "0001-01-01T00:00:00Z", "2024-01-01T00:00:00Z", E5.upper(), f" {EMS5} ", GROUP]
+    )  # fmt: skip
+
+
+def _odd_user(rng: random.Random) -> Any:
+    if rng.random() < 0.05:
+        return _odd_value(rng)
+    ids = ["u1", "U1 ", " u2", E5, GROUP.upper()]
+    user: dict[str, Any] = {
+        key: rng.choice(ids) if key == "id" and rng.random() < 0.7 else _odd_value(rng)
+        for key in ("id", "displayName", "userPrincipalName", "accountEnabled", "userType", "usageLocation",
+                    "department", "companyName", "jobTitle", "createdDateTime")
+        if rng.random() < 0.8
+    }  # fmt: skip
+    skus = [E5, E5.upper(), f" {EMS5} ", "  ", 7, None]
+    user["assignedLicenses"] = rng.choice(
+        [None, {}, [{"skuId": rng.choice(skus), "disabledPlans": rng.choice([[], ["B", "a", "B"], None, "x"])}
+                    for _ in range(rng.randint(0, 3))] + [_odd_value(rng)]]
+    )  # fmt: skip
+    user["licenseAssignmentStates"] = rng.choice(
+        [None, {}, [_odd_value(rng)] + [
+            {key: (rng.choice(skus + [GROUP]) if key in ("skuId", "assignedByGroup") and rng.random() < 0.7
+                   else _odd_value(rng))
+             for key in ("skuId", "assignedByGroup", "state", "error", "disabledPlans", "lastUpdatedDateTime")
+             if rng.random() < 0.85}
+            for _ in range(rng.randint(0, 4))]]
+    )  # fmt: skip
+    user["signInActivity"] = rng.choice(
+        [
+            _odd_value(rng),
+            {k: _odd_value(rng) for k in ("lastSignInDateTime", "lastSuccessfulSignInDateTime")},
+        ]
+    )
+    return user
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_rows_equal_the_plain_rules_on_random_odd_pages(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(500):
+        page = [_odd_user(rng) for _ in range(rng.randint(0, 6))]
+        with_signins = rng.random() < 0.5
+        fast = user_page_tuples(page, with_signins=with_signins)
+        assert (fast.users, fast.licenses, fast.assigned, fast.signins) == _reference_rows(page, with_signins)
+        named = user_page_rows(page, with_signins=with_signins)
+        assert named.licenses == fast.licenses and all(type(r) is LicenseRow for r in named.licenses)
+        assert named.skipped == fast.skipped
