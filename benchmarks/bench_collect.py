@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -55,6 +56,14 @@ class RemoteSimulator:
             store=store, tenant_id=self.tenant_id, client_id=self.client_id, client_secret=self.client_secret,
             graph_url=self.graph_url, authority_url=self.authority_url, ca_bundle=self.ca_bundle,
         )  # fmt: skip
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the simulator has used so far (Linux's /proc), None where unavailable."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
         self.proc.terminate()
@@ -90,6 +99,15 @@ def floor(sim: RemoteSimulator) -> tuple[float, int, int]:
     return time.perf_counter() - started, pages, size
 
 
+def _add_cpu(
+    cpu: dict[str, list[float]], kind: str, sim: RemoteSimulator, sim_before: float | None, own_before: float
+) -> None:
+    cpu[kind].append(time.process_time() - own_before)
+    sim_now = sim.cpu_seconds()
+    if sim_before is not None and sim_now is not None:
+        cpu[kind + "_sim"].append(sim_now - sim_before)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -101,36 +119,68 @@ def main() -> None:
 
     floors: list[float] = []
     collects: list[float] = []
+    publishes: list[float] = []  # the store's complete(): from the "saving" step to the end
+    cpu: dict[str, list[float]] = {"floor": [], "floor_sim": [], "collect": [], "collect_sim": []}
     sizes: list[int] = []
     requests_made: list[int] = []
+    saving: list[float] = []  # when the current run reached the "saving" step
+
+    def note_saving(progress: Any) -> None:
+        if progress.step == "saving":
+            saving.append(time.perf_counter())
+
+    load_before = os.getloadavg()[0]
     sim = RemoteSimulator(args.users, args.seed)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for run in range(args.runs):
+                sim_cpu, own_cpu = sim.cpu_seconds(), time.process_time()
                 seconds, pages, payload = floor(sim)
                 floors.append(seconds)
+                _add_cpu(cpu, "floor", sim, sim_cpu, own_cpu)
                 store = os.path.join(tmp, f"run{run}.sqlite")
+                saving.clear()
+                sim_cpu, own_cpu = sim.cpu_seconds(), time.process_time()
                 started = time.perf_counter()
-                summary = run_collection(sim.settings(store))
-                collects.append(time.perf_counter() - started)
+                summary = run_collection(sim.settings(store), progress=note_saving)
+                finished = time.perf_counter()
+                _add_cpu(cpu, "collect", sim, sim_cpu, own_cpu)
+                collects.append(finished - started)
+                publishes.append(finished - saving[0])
                 requests_made.append(summary.requests)
                 sizes.append(sum(os.path.getsize(p) for p in Path(tmp).glob(f"run{run}.sqlite*")))
                 print(
                     f"run {run + 1}: floor {seconds:.2f}s ({pages} pages, {payload / 1e6:.1f} MB), "
-                    f"collect {collects[-1]:.2f}s, {requests_made[-1]} Graph requests, "
-                    f"{summary.users:,} users, store {sizes[-1] / 1e6:.1f} MB",
+                    f"collect {collects[-1]:.2f}s (publishing {publishes[-1]:.2f}s), "
+                    f"{requests_made[-1]} Graph requests, {summary.users:,} users, store {sizes[-1] / 1e6:.1f} MB",
                     flush=True,
                 )
     finally:
         sim.close()
     floor_median = statistics.median(floors)
     collect_median = statistics.median(collects)
+    sweep = statistics.median(c - p for c, p in zip(collects, publishes, strict=True))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"load average (1 min) before and after: {load_before:.1f}, {os.getloadavg()[0]:.1f}")
     print(f"users: {args.users:,}; runs: {args.runs}")
     print(f"floor   median {floor_median:.2f}s")
     print(f"collect median {collect_median:.2f}s  ({collect_median / floor_median:.2f}x the floor)")
+    print(
+        f"  of which publishing (the store's complete()) median {statistics.median(publishes):.2f}s; "
+        f"everything before it {sweep:.2f}s ({sweep / floor_median:.2f}x the floor)"
+    )
+    if cpu["floor_sim"]:
+        # On a busy machine the two sides share fewer cores and the wall-clock ratio drifts
+        # towards the ratio of total CPU: these say how much of each run was work, and whose.
+        print(
+            "CPU seconds per run, medians (this process + simulator): "
+            + ", ".join(
+                f"{kind} {statistics.median(cpu[kind]):.2f} + {statistics.median(cpu[kind + '_sim']):.2f}"
+                for kind in ("floor", "collect")
+            )
+        )
     print(f"requests per collection: {statistics.median(requests_made):.0f}")
     print(f"store size after one snapshot: {statistics.median(sizes) / 1e6:.1f} MB")
     print(f"peak RSS of the collecting process: {peak_mb:.0f} MB")
