@@ -151,10 +151,19 @@ class SnapshotWriter:
             return
         marks = ", ".join("?" for _ in columns)
         conflict = "" if table in _BULK else " ON CONFLICT DO NOTHING"
-        # Plain tuples: sqlite3 binds a tuple subclass (our NamedTuple rows) ~2.7x slower.
-        conn.executemany(
-            f"INSERT INTO {temp}{table} ({', '.join(columns)}) VALUES ({marks}){conflict}", map(tuple, rows)
-        )
+        # One transaction per call: in autocommit mode SQLite commits every row on its own (~40%
+        # of staging time). Only TEMP tables are written, so it takes no lock on the store.
+        conn.execute("BEGIN")
+        try:
+            # Plain tuples: sqlite3 binds a tuple subclass (our NamedTuple rows) ~2.7x slower.
+            conn.executemany(
+                f"INSERT INTO {temp}{table} ({', '.join(columns)}) VALUES ({marks}){conflict}",
+                map(tuple, rows),
+            )
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
 
     def complete(
         self,
@@ -331,7 +340,8 @@ def _apply_user_intervals(tx: Any, sid: int, dialect: Dialect) -> int:
     opened = tx.execute(
         f"""INSERT INTO users ({columns}, valid_from, valid_to)
             SELECT {", ".join("s." + c for c in _STAGING["stage_users"])}, ?, NULL FROM {t}stage_users s
-            WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.valid_to IS NULL AND u.user_id = s.user_id)""",
+            WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.valid_to IS NULL AND u.user_id = s.user_id)
+            ORDER BY s.user_id""",  # in index order: fewer index pages touched and split
         (sid,),
     ).rowcount
     return int(max(closed, opened))
@@ -347,7 +357,8 @@ def _apply_license_intervals(tx: Any, sid: int, t: str) -> int:
     opened = tx.execute(
         f"""INSERT INTO user_licenses ({columns}, valid_from, valid_to)
             SELECT {", ".join("s." + c for c in _STAGING["stage_licenses"])}, ?, NULL FROM {t}stage_licenses s
-            WHERE NOT EXISTS (SELECT 1 FROM user_licenses u WHERE u.valid_to IS NULL AND {_same(LICENSE_IDENTITY, "u", "s", "=")})""",
+            WHERE NOT EXISTS (SELECT 1 FROM user_licenses u WHERE u.valid_to IS NULL AND {_same(LICENSE_IDENTITY, "u", "s", "=")})
+            ORDER BY s.user_id, s.sku_id, s.assigned_by_group""",
         (sid,),
     ).rowcount
     return int(closed + opened)
