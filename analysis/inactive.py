@@ -97,11 +97,27 @@ def user_activity(
 
 def held_licenses(licenses: pd.DataFrame) -> pd.DataFrame:
     """Distinct (user, SKU) pairs a user holds, with every source joined ('' = direct)."""
-    held = licenses[licenses["state"].isin(HELD_STATES)]
+    held = licenses.loc[licenses["state"].isin(HELD_STATES), ["user_id", "sku_id", "assigned_by_group"]]
+    held = held.dropna(subset=["user_id", "sku_id"])
     if held.empty:
         return pd.DataFrame({"user_id": [], "sku_id": [], "sources": []}, dtype=object)
-    grouped = held.groupby(["user_id", "sku_id"], sort=True)["assigned_by_group"]
-    return grouped.agg(lambda s: tuple(sorted(set(s)))).rename("sources").reset_index()
+    # Sort once (vectorised), then walk the sorted rows: a groupby().agg(lambda) builds a Series
+    # per (user, SKU), seconds for 100,000 users.
+    rows = held.sort_values(["user_id", "sku_id", "assigned_by_group"], kind="stable")
+    users, skus, groups = (rows[c].to_numpy(dtype=object) for c in ("user_id", "sku_id", "assigned_by_group"))
+    new_key = np.ones(len(rows), dtype=bool)
+    new_key[1:] = (users[1:] != users[:-1]) | (skus[1:] != skus[:-1])
+    distinct = new_key.copy()
+    distinct[1:] |= groups[1:] != groups[:-1]
+    groups = groups[distinct]
+    starts = np.flatnonzero(new_key[distinct])
+    ends = np.append(starts[1:], len(groups))
+    listed = groups.tolist()
+    keys = rows.loc[new_key, ["user_id", "sku_id"]].reset_index(drop=True)
+    keys["sources"] = pd.Series(
+        [tuple(listed[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)], dtype=object
+    )
+    return keys
 
 
 def reclaimable_seats(
