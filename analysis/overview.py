@@ -16,7 +16,7 @@ def headline(seats: pd.DataFrame, errors: pd.DataFrame, reclaim: pd.DataFrame) -
 
     Args:
         seats: ``analysis.seats.seat_table`` output.
-        errors: ``store.queries.group_errors`` rows.
+        errors: ``store.queries.group_errors`` rows (``error_members`` is enough: ``user_id``).
         reclaim: ``analysis.inactive.reclaimable_seats`` output.
 
     Returns:

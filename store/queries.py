@@ -176,3 +176,15 @@ def group_error_members(store: Store, snapshot_id: int) -> pd.DataFrame:
         "SELECT group_id, user_id FROM group_error_members WHERE snapshot_id = :sid ORDER BY group_id, user_id",
         {"sid": snapshot_id},
     )
+
+
+def error_members(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """The keys of ``group_errors``: ``group_id``, ``user_id``, ``sku_id``, ``error`` of every
+    group-based assignment in error, without names or joins (read from ``user_licenses_errors``)."""
+    return _frame(
+        store,
+        f"""SELECT l.assigned_by_group AS group_id, l.user_id, l.sku_id, l.error FROM user_licenses l
+            WHERE {_AS_OF.format(t="l")} AND l.assigned_by_group <> '' AND l.error <> ''
+            ORDER BY l.assigned_by_group, l.user_id, l.sku_id""",
+        {"sid": snapshot_id},
+    )
