@@ -26,8 +26,8 @@ from actions.plan import Plan
 from analysis.chargeback import chargeback_views
 from analysis.costs import sku_costs, snapshot_date
 from analysis.group_errors import explain_errors
-from analysis.holders import seat_holders
-from analysis.inactive import reclaimable_seats, user_activity
+from analysis.holders import reclaimable_from_holders, seat_holders
+from analysis.inactive import user_activity
 from analysis.labels import sku_names
 from analysis.pricebook import PriceRow, SkuIndex, price_book_changes
 from analysis.reclaim import reclaim_candidates
@@ -146,6 +146,13 @@ def group_errors(path: str, snapshot_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def error_members(path: str, snapshot_id: int) -> pd.DataFrame:
+    """``store.queries.error_members``: who is in which group-licence error, without names (what
+    the Overview and Trends count, read from the errors' own index)."""
+    return pd.DataFrame(_read(path, queries.error_members, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     """``user_activity`` as of the snapshot's own time (cached: it touches every user)."""
     info = snapshot_info(path, snapshot_id)
@@ -159,12 +166,11 @@ def activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
 
 @st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
-    """``reclaimable_seats`` of a snapshot for an inactivity threshold."""
-    return reclaimable_seats(
-        user_licenses(path, snapshot_id),
-        activity(path, snapshot_id, days),
-        users(path, snapshot_id),
-        seats(path, snapshot_id),
+    """``reclaimable_seats`` of a snapshot for an inactivity threshold, from the cached ``holders``
+    (which Costs and Reclaim read too) rather than a second join of every licence with every user."""
+    info = snapshot_info(path, snapshot_id)
+    return reclaimable_from_holders(
+        holders(path, snapshot_id, days), seats(path, snapshot_id), now=pd.Timestamp(info["started_at"])
     )
 
 

@@ -14,7 +14,7 @@ ui.snapshot_caption(info)
 
 days = data.inactive_days()
 seats = data.seats(path, snapshot_id)
-errors = data.group_errors(path, snapshot_id)
+errors = data.error_members(path, snapshot_id)
 numbers = headline(seats, errors, data.reclaimable(path, snapshot_id, days))
 
 row = st.columns(4)
@@ -70,7 +70,7 @@ else:
         before,
         seats,
         data.user_changes(path, previous, snapshot_id),
-        data.group_errors(path, previous),
+        data.error_members(path, previous),
         errors,
     )
     st.caption(

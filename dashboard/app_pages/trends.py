@@ -36,7 +36,7 @@ if chosen:
 st.subheader("Run-out forecast")
 window = st.slider("Assignment rate over the last … days", 7, 180, DEFAULT_WINDOW_DAYS, key="trends_window")
 forecast = runout_forecast(
-    over_time, waiting_by_sku(data.group_errors(path, snapshot_id)), window_days=window
+    over_time, waiting_by_sku(data.error_members(path, snapshot_id)), window_days=window
 )
 st.caption(
     f"Rate = change in assigned seats per day between the earliest snapshot of the last {window} days and the "
