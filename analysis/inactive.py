@@ -95,29 +95,40 @@ def user_activity(
     )
 
 
-def held_licenses(licenses: pd.DataFrame) -> pd.DataFrame:
-    """Distinct (user, SKU) pairs a user holds, with every source joined ('' = direct)."""
-    held = licenses.loc[licenses["state"].isin(HELD_STATES), ["user_id", "sku_id", "assigned_by_group"]]
-    held = held.dropna(subset=["user_id", "sku_id"])
-    if held.empty:
-        return pd.DataFrame({"user_id": [], "sku_id": [], "sources": []}, dtype=object)
-    # Sort once (vectorised), then walk the sorted rows: a groupby().agg(lambda) builds a Series
-    # per (user, SKU), seconds for 100,000 users.
-    rows = held.sort_values(["user_id", "sku_id", "assigned_by_group"], kind="stable")
-    users, skus, groups = (rows[c].to_numpy(dtype=object) for c in ("user_id", "sku_id", "assigned_by_group"))
-    new_key = np.ones(len(rows), dtype=bool)
-    new_key[1:] = (users[1:] != users[:-1]) | (skus[1:] != skus[:-1])
+def distinct_values(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+    """The distinct ``keys`` rows of ``frame``, sorted, with ``values``: the sorted distinct
+    ``value`` entries of each (a tuple).
+
+    Sorts once (vectorised) and walks the sorted rows: a ``groupby().agg(lambda)`` builds a Series
+    per group, seconds for 100,000 users. Rows with a missing key are left out, as groupby does.
+    """
+    rows = frame[[*keys, value]].dropna(subset=keys).sort_values([*keys, value], kind="stable")
+    columns = [rows[c].to_numpy(dtype=object) for c in keys]
+    entries = rows[value].to_numpy(dtype=object)
+    new_key = np.zeros(len(rows), dtype=bool)
+    new_key[:1] = True
+    for column in columns:
+        new_key[1:] |= column[1:] != column[:-1]
     distinct = new_key.copy()
-    distinct[1:] |= groups[1:] != groups[:-1]
-    groups = groups[distinct]
+    distinct[1:] |= entries[1:] != entries[:-1]
     starts = np.flatnonzero(new_key[distinct])
-    ends = np.append(starts[1:], len(groups))
-    listed = groups.tolist()
-    keys = rows.loc[new_key, ["user_id", "sku_id"]].reset_index(drop=True)
-    keys["sources"] = pd.Series(
+    ends = np.append(starts[1:], int(distinct.sum()))
+    listed = entries[distinct].tolist()
+    out = rows.loc[new_key, keys].reset_index(drop=True)
+    out["values"] = pd.Series(
         [tuple(listed[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)], dtype=object
     )
-    return keys
+    return out
+
+
+def held_licenses(licenses: pd.DataFrame) -> pd.DataFrame:
+    """Distinct (user, SKU) pairs a user holds, with every source joined ('' = direct)."""
+    held = licenses[licenses["state"].isin(HELD_STATES)]
+    if held.empty:
+        return pd.DataFrame({"user_id": [], "sku_id": [], "sources": []}, dtype=object)
+    return distinct_values(held, ["user_id", "sku_id"], "assigned_by_group").rename(
+        columns={"values": "sources"}
+    )
 
 
 def reclaimable_seats(
