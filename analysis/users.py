@@ -89,7 +89,8 @@ def user_table(
 def options(table: pd.DataFrame, column: str) -> list[str]:
     """Sorted distinct values of a column, with ``NONE_LABEL`` last when some rows have none."""
     values = table[column]
-    present = sorted({str(v) for v in values.dropna() if str(v)})
+    # Distinct values first: iterating 100,000 Arrow strings one by one is slow.
+    present = sorted({str(v) for v in values.dropna().unique() if str(v)})
     missing = bool(values.isna().any() or values.eq("").any())
     return present + ([NONE_LABEL] if missing else [])
 
