@@ -4,7 +4,10 @@ Every cached loader takes the store path and a snapshot id (two for comparisons)
 snapshot is a new cache key and stale numbers cannot be served after a collection. The snapshot
 ids themselves are read uncached: they are the keys. Caches are bounded (``ttl``, ``max_entries``)
 and cleared after "Collect now". Callers get their own copy of each cached frame (st.cache_data
-pickles), so nothing here is shared mutable state.
+pickles), so nothing here is shared mutable state. The few frames with a row per held seat are
+kept as objects instead (``st.cache_resource``): pickling them costs up to a second per miss and
+half a second per hit. Their loaders hand each caller a shallow copy, and pandas' copy-on-write
+keeps a caller's edits out of the cached frame.
 
 The price book, thresholds and reclaim exemptions change without a new snapshot (edited here or
 by ``license-desk prices import``). They are small and read uncached; what is computed from them
@@ -171,19 +174,27 @@ def activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     )
 
 
-@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     """``reclaimable_seats`` of a snapshot for an inactivity threshold, from the cached ``holders``
     (which Costs and Reclaim read too) rather than a second join of every licence with every user."""
+    return _reclaimable(path, snapshot_id, days).copy(deep=False)
+
+
+@st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def _reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     info = snapshot_info(path, snapshot_id)
     return reclaimable_from_holders(
         holders(path, snapshot_id, days), seats(path, snapshot_id), now=pd.Timestamp(info["started_at"])
     )
 
 
-@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def users_table(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     """``analysis.users.user_table`` of a snapshot (cached: one row per user, built from every licence)."""
+    return _users_table(path, snapshot_id, days).copy(deep=False)
+
+
+@st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def _users_table(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     return user_table(
         users(path, snapshot_id),
         user_licenses(path, snapshot_id),
@@ -231,9 +242,13 @@ def catalog_status(path: str, snapshot_id: int) -> dict[str, Any]:
     return dict(_read(path, catalog.catalog_status))
 
 
-@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def holders(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     """``analysis.holders.seat_holders`` as of the snapshot's own time: every held seat and its holder."""
+    return _holders(path, snapshot_id, days).copy(deep=False)
+
+
+@st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def _holders(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     info = snapshot_info(path, snapshot_id)
     return seat_holders(
         users(path, snapshot_id),
@@ -308,10 +323,14 @@ def chargeback(
     )
 
 
-@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def candidates(path: str, snapshot_id: int, days: int, exemptions_version: str) -> pd.DataFrame:
     """``analysis.reclaim.reclaim_candidates`` of a snapshot, exempt rows included (flagged);
     ``exemptions_version`` is ``version(exemptions(path))``, the key."""
+    return _candidates(path, snapshot_id, days, exemptions_version).copy(deep=False)
+
+
+@st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def _candidates(path: str, snapshot_id: int, days: int, exemptions_version: str) -> pd.DataFrame:
     info = snapshot_info(path, snapshot_id)
     return reclaim_candidates(
         holders(path, snapshot_id, days),
@@ -333,7 +352,7 @@ def _write(path: str, writer: Callable[..., Any], *args: Any, **kwargs: Any) -> 
 
 def _forget_finance() -> None:
     # What the edited tables feed; snapshot loaders stay cached (a snapshot never changes).
-    for loader in (costs, chargeback, candidates):
+    for loader in (costs, chargeback, _candidates):
         loader.clear()
 
 
@@ -396,6 +415,7 @@ def remove_exemption(path: str, kind: str, target: str) -> bool:
 def clear_caches() -> None:
     """Forget every cached read (after a collection, so the new snapshot shows at once)."""
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def collect(settings_: Settings, progress: Callable[[Any], None]) -> SnapshotSummary:
