@@ -48,6 +48,13 @@ from store.snapshots import SnapshotSummary
 
 _TTL = 3600
 _ENTRIES = 16
+# Copy-on-write is how pandas 3 always works; before it, a shallow copy shares its values.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
+
+def _own(frame: pd.DataFrame) -> pd.DataFrame:
+    """A caller's own view of a frame cached as an object: edits to it never reach the cache."""
+    return frame.copy(deep=not _COPY_ON_WRITE)
 
 
 def store_path() -> str:
@@ -177,7 +184,7 @@ def activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
 def reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     """``reclaimable_seats`` of a snapshot for an inactivity threshold, from the cached ``holders``
     (which Costs and Reclaim read too) rather than a second join of every licence with every user."""
-    return _reclaimable(path, snapshot_id, days).copy(deep=False)
+    return _own(_reclaimable(path, snapshot_id, days))
 
 
 @st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
@@ -190,7 +197,7 @@ def _reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
 
 def users_table(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     """``analysis.users.user_table`` of a snapshot (cached: one row per user, built from every licence)."""
-    return _users_table(path, snapshot_id, days).copy(deep=False)
+    return _own(_users_table(path, snapshot_id, days))
 
 
 @st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
@@ -244,7 +251,7 @@ def catalog_status(path: str, snapshot_id: int) -> dict[str, Any]:
 
 def holders(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     """``analysis.holders.seat_holders`` as of the snapshot's own time: every held seat and its holder."""
-    return _holders(path, snapshot_id, days).copy(deep=False)
+    return _own(_holders(path, snapshot_id, days))
 
 
 @st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
@@ -326,7 +333,7 @@ def chargeback(
 def candidates(path: str, snapshot_id: int, days: int, exemptions_version: str) -> pd.DataFrame:
     """``analysis.reclaim.reclaim_candidates`` of a snapshot, exempt rows included (flagged);
     ``exemptions_version`` is ``version(exemptions(path))``, the key."""
-    return _candidates(path, snapshot_id, days, exemptions_version).copy(deep=False)
+    return _own(_candidates(path, snapshot_id, days, exemptions_version))
 
 
 @st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
