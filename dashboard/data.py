@@ -215,7 +215,8 @@ def explained_errors(path: str, snapshot_id: int) -> pd.DataFrame:
     """``analysis.group_errors.explain_errors`` of a snapshot."""
     return explain_errors(
         group_errors(path, snapshot_id),
-        user_licenses(path, snapshot_id),
+        # Only the licences of users in error matter to the explanations.
+        pd.DataFrame(_read(path, queries.licenses_of_users_in_error, snapshot_id)),
         seats(path, snapshot_id),
         service_plans(path, snapshot_id),
         licensed_groups(path, snapshot_id),

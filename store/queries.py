@@ -204,3 +204,23 @@ def error_members(store: Store, snapshot_id: int) -> pd.DataFrame:
             ORDER BY l.assigned_by_group, l.user_id, l.sku_id""",
         {"sid": snapshot_id},
     )
+
+
+def licenses_of_users_in_error(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """``user_licenses`` rows (same columns, same order) of the users with a group-licence error.
+
+    What explaining the errors needs (their other licences and their own disabled plans): a
+    fraction of every licence when a fraction of the users is in error."""
+    return _frame(
+        store,
+        f"""SELECT l.user_id, l.sku_id, COALESCE(s.sku_part_number, c.sku_part_number, l.sku_id) AS sku_part_number,
+                   l.assigned_by_group, l.state, l.error, l.disabled_plans, l.last_updated_at
+            FROM user_licenses l
+            LEFT JOIN sku_counts s ON s.snapshot_id = :sid AND s.sku_id = l.sku_id
+            LEFT JOIN catalog_products c ON c.sku_id = l.sku_id
+            WHERE {_AS_OF.format(t="l")} AND l.user_id IN (
+                SELECT e.user_id FROM user_licenses e
+                WHERE {_AS_OF.format(t="e")} AND e.assigned_by_group <> '' AND e.error <> '')
+            ORDER BY l.user_id, sku_part_number, l.assigned_by_group""",
+        {"sid": snapshot_id},
+    )

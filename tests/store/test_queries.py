@@ -47,3 +47,15 @@ def test_held_licenses_give_the_same_holders_and_candidates_as_every_licence(
                                          inactive_days=days, include_exempt=True)  # fmt: skip
                 pd.testing.assert_frame_equal(got, expected)
             assert not from_held.empty
+
+
+def test_licenses_of_users_in_error_are_their_user_licenses_rows(tmp_path: Path) -> None:
+    path = build_store(str(tmp_path / "store.sqlite"))
+    with open_store(path) as store:
+        for sid in queries.complete_snapshot_ids(store):
+            every = queries.user_licenses(store, sid)
+            in_error = set(queries.group_errors(store, sid)["user_id"])
+            expected = every[every["user_id"].isin(in_error)].reset_index(drop=True)
+            got = queries.licenses_of_users_in_error(store, sid)
+            pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+            assert len(got) >= len(in_error) > 0
