@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -146,6 +147,31 @@ def user_licenses(path: str, snapshot_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def license_states(path: str, snapshot_id: int) -> pd.DataFrame:
+    """``store.queries.license_states``: every assignment, narrow and unordered (the user table and
+    its filters), about half the cost of ``user_licenses``."""
+    return pd.DataFrame(_read(path, queries.license_states, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def user_licenses_of_user(path: str, snapshot_id: int, user_id: str) -> pd.DataFrame:
+    """``user_licenses`` rows of one user (the user picked on Users)."""
+    return pd.DataFrame(_read(path, partial(queries.user_licenses_of, user_id=user_id), snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def sku_licenses(path: str, snapshot_id: int, sku_id: str) -> pd.DataFrame:
+    """``user_licenses`` rows of one SKU (SKU detail), a fraction of every licence."""
+    return pd.DataFrame(_read(path, partial(queries.user_licenses_of, sku_id=sku_id), snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def sku_users(path: str, snapshot_id: int, sku_id: str) -> pd.DataFrame:
+    """``users`` rows of the users with an assignment of one SKU (SKU detail)."""
+    return pd.DataFrame(_read(path, queries.users_holding, snapshot_id, sku_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def held_licenses(path: str, snapshot_id: int) -> pd.DataFrame:
     """``store.queries.held_licenses``: the assignments holding seats, what the seat holders and
     reclaim candidates need (half the columns of ``user_licenses``, unsorted)."""
@@ -204,7 +230,7 @@ def users_table(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
 def _users_table(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     return user_table(
         users(path, snapshot_id),
-        user_licenses(path, snapshot_id),
+        license_states(path, snapshot_id),
         activity(path, snapshot_id, days),
         sku_names(seats(path, snapshot_id)),
     )

@@ -56,7 +56,10 @@ else:
 
 st.subheader("Who holds it")
 groups = group_names(data.licensed_groups(path, snapshot_id))
-holders = sku_holders(data.user_licenses(path, snapshot_id), data.users(path, snapshot_id), sku_id, groups)
+# Only this SKU's assignments and holders are read, not every licence and user.
+holders = sku_holders(
+    data.sku_licenses(path, snapshot_id, sku_id), data.sku_users(path, snapshot_id, sku_id), sku_id, groups
+)
 if holders.empty:
     st.markdown("Nobody is assigned this SKU.")
 else:
@@ -66,7 +69,9 @@ else:
     ui.downloads(holders, "holders", key="sku_holders")
 
 st.subheader("Service plans")
-plans = plan_usage(data.service_plans(path, snapshot_id), data.user_licenses(path, snapshot_id), sku_id)
+plans = plan_usage(
+    data.service_plans(path, snapshot_id), data.sku_licenses(path, snapshot_id, sku_id), sku_id
+)
 if plans.empty:
     st.markdown("The snapshot lists no service plans for this SKU.")
 else:

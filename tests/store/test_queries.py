@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 
 from analysis.holders import seat_holders
+from analysis.inactive import user_activity
+from analysis.labels import sku_names
 from analysis.reclaim import reclaim_candidates
 from analysis.seats import seat_table
+from analysis.users import user_table
 from store import prices, queries
 from store.db import open_store
 from tests.analysis import finance_tenant
@@ -59,3 +62,43 @@ def test_licenses_of_users_in_error_are_their_user_licenses_rows(tmp_path: Path)
             got = queries.licenses_of_users_in_error(store, sid)
             pd.testing.assert_frame_equal(got, expected, check_dtype=False)
             assert len(got) >= len(in_error) > 0
+
+
+def test_narrow_licence_reads_are_slices_of_user_licenses(tmp_path: Path) -> None:
+    path = build_store(str(tmp_path / "store.sqlite"))
+    with open_store(path) as store:
+        for sid in queries.complete_snapshot_ids(store):
+            every = queries.user_licenses(store, sid)
+            people = queries.users(store, sid)
+            states = queries.license_states(store, sid)
+            columns = ["user_id", "sku_id", "assigned_by_group", "state", "error"]
+            assert sorted(states[columns].itertuples(index=False, name=None)) == sorted(
+                every[columns].itertuples(index=False, name=None)
+            )
+            activity = user_activity(people, now=pd.Timestamp("2025-06-01T00:00:00Z"), inactive_days=90,
+                                     signin_available=True)  # fmt: skip
+            names = sku_names(seat_table(queries.sku_counts(store, sid)))
+            pd.testing.assert_frame_equal(
+                user_table(people, states, activity, names), user_table(people, every, activity, names)
+            )
+            for user in people["user_id"]:
+                pd.testing.assert_frame_equal(
+                    queries.user_licenses_of(store, sid, user_id=user),
+                    every[every["user_id"] == user].reset_index(drop=True),
+                    check_dtype=False,
+                    check_index_type=False,
+                )
+            for sku in every["sku_id"].unique():
+                pd.testing.assert_frame_equal(
+                    queries.user_licenses_of(store, sid, sku_id=sku),
+                    every[every["sku_id"] == sku].reset_index(drop=True),
+                    check_dtype=False,
+                )
+                holding = set(every.loc[every["sku_id"] == sku, "user_id"])
+                pd.testing.assert_frame_equal(
+                    queries.users_holding(store, sid, sku),
+                    people[people["user_id"].isin(holding)].reset_index(drop=True),
+                    check_dtype=False,
+                )
+        with pytest.raises(ValueError):
+            queries.user_licenses_of(store, 1)
