@@ -103,6 +103,8 @@ def distinct_values(frame: pd.DataFrame, keys: list[str], value: str) -> pd.Data
     per group, seconds for 100,000 users. Rows with a missing key are left out, as groupby does.
     """
     rows = frame[[*keys, value]].dropna(subset=keys).sort_values([*keys, value], kind="stable")
+    if rows.empty:
+        return rows[keys].reset_index(drop=True).assign(values=pd.Series(dtype=object))
     columns = [rows[c].to_numpy(dtype=object) for c in keys]
     entries = rows[value].to_numpy(dtype=object)
     new_key = np.zeros(len(rows), dtype=bool)

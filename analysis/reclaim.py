@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.costs import none_for_missing
@@ -63,11 +64,14 @@ _SEAT_FIELDS = [
 
 def _days(stamps: pd.Series, now: pd.Timestamp) -> list[tuple[str, int] | None]:
     """(YYYY-MM-DD, whole days before ``now``) per UTC timestamp, None where missing."""
-    days = ((now - stamps).dt.total_seconds() // 86400).tolist()
-    # The UTC calendar day through numpy: Series.dt.strftime formats one timestamp at a time.
-    text = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[D]").astype(str)
-    # d != d: NaN (no timestamp); pd.isna per element costs as much as the rest together.
-    return [None if d != d else (str(t), int(d)) for t, d in zip(text.tolist(), days, strict=True)]
+    # Each distinct timestamp once (a user's dates repeat on each of their seats); the UTC
+    # calendar day through numpy, as Series.dt.strftime formats one timestamp at a time.
+    codes, uniques = pd.factorize(stamps)
+    stamped = pd.DatetimeIndex(uniques).tz_convert("UTC")
+    days = ((now - stamped).total_seconds() // 86400).tolist()
+    text = stamped.tz_localize(None).to_numpy().astype("datetime64[D]").astype(str).tolist()
+    found = [(str(t), int(d)) for t, d in zip(text, days, strict=True)]
+    return [found[c] if c >= 0 else None for c in codes.tolist()]
 
 
 def _action(direct: bool, groups: tuple[str, ...], names: Mapping[str, str]) -> str:
@@ -145,8 +149,8 @@ def _held_keys(licenses: pd.DataFrame) -> pd.DataFrame:
     lowered = {off: str(off).lower() for off in set(offs)}
     held = pd.DataFrame(
         {
-            "user_id": held["user_id"].to_numpy(),
-            "sku_id": held["sku_id"].to_numpy(),
+            "user_id": held["user_id"].reset_index(drop=True),
+            "sku_id": held["sku_id"].reset_index(drop=True),
             "off": pd.Series([lowered[off] for off in offs], dtype=object),
         }
     )
@@ -199,8 +203,14 @@ def _redundancies(
         action="Remove the direct assignment (the group keeps granting the licence).",
     )
 
-    keyed = _held_keys(licenses[licenses["sku_id"].isin(paid["sku_id"].unique())])
     plan_sets = _plan_sets(plans)
+    # Only a user holding two or more of the seats can have one covered by another, and only
+    # when some SKU has user-level plans to compare.
+    several = set(paid.loc[paid["user_id"].duplicated(keep=False), "user_id"].tolist())
+    if not any(plan_sets.values()):
+        several = set()
+    wanted = np.array([u in several for u in licenses["user_id"].tolist()], dtype=bool)
+    keyed = _held_keys(licenses[wanted & licenses["sku_id"].isin(paid["sku_id"].unique()).to_numpy()])
     # A SKU with no user-level plan is never redundant (``_compare``): it is only ever compared to.
     candidates = keyed[keyed["sku_id"].isin([s for s, p in plan_sets.items() if p])]
     pairs = candidates.merge(keyed, on="user_id", suffixes=("_a", "_b"))
