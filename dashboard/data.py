@@ -32,11 +32,12 @@ from analysis.costs import sku_costs, snapshot_date
 from analysis.group_errors import explain_errors
 from analysis.holders import reclaimable_from_holders, seat_holders
 from analysis.inactive import user_activity
-from analysis.labels import sku_names
+from analysis.labels import group_names, sku_names
 from analysis.pricebook import PriceRow, SkuIndex, price_book_changes
 from analysis.reclaim import reclaim_candidates
 from analysis.renewals import subscription_terms
 from analysis.seats import seat_table
+from analysis.skus import plan_usage, sku_holders
 from analysis.users import user_table
 from collectors.graph import GraphClient
 from licensedesk.config import DEFAULT_STORE, Settings, load_settings
@@ -169,6 +170,23 @@ def sku_licenses(path: str, snapshot_id: int, sku_id: str) -> pd.DataFrame:
 def sku_users(path: str, snapshot_id: int, sku_id: str) -> pd.DataFrame:
     """``users`` rows of the users with an assignment of one SKU (SKU detail)."""
     return pd.DataFrame(_read(path, queries.users_holding, snapshot_id, sku_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def sku_holder_table(path: str, snapshot_id: int, sku_id: str) -> pd.DataFrame:
+    """``analysis.skus.sku_holders`` of one SKU (cached: tens of thousands of rows for a big SKU)."""
+    return sku_holders(
+        sku_licenses(path, snapshot_id, sku_id),
+        sku_users(path, snapshot_id, sku_id),
+        sku_id,
+        group_names(licensed_groups(path, snapshot_id)),
+    )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def sku_plan_usage(path: str, snapshot_id: int, sku_id: str) -> pd.DataFrame:
+    """``analysis.skus.plan_usage`` of one SKU (cached, as ``sku_holder_table``)."""
+    return plan_usage(service_plans(path, snapshot_id), sku_licenses(path, snapshot_id, sku_id), sku_id)
 
 
 @st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.inactive import reclaimable_seats
-from dashboard import data
+from dashboard import data, ui
 
 
 @pytest.mark.parametrize("loader", ["holders", "reclaimable", "users_table", "candidates"])
@@ -37,3 +37,12 @@ def test_reclaimable_from_the_cached_holders_is_reclaimable_seats(tenant_store: 
             data.seats(tenant_store, sid),
         )
         pd.testing.assert_frame_equal(data.reclaimable(tenant_store, sid, days), expected)
+
+
+def test_when_each_is_when_of_each() -> None:
+    values = [
+        "2025-01-01T06:00:00Z", "2025-01-02T06:00:00.1234567Z", None, "not a date",
+        pd.Timestamp("2025-03-01T00:00:00Z"), "2025-01-01T06:00:00+02:00",
+    ]  # fmt: skip
+    assert ui.when_each(values) == [ui.when(v) for v in values]
+    assert ui.when_each([]) == []
