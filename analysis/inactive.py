@@ -162,6 +162,27 @@ def reclaimable_seats(
     return out[columns].sort_values(["sku", "user_principal_name"]).reset_index(drop=True)
 
 
+def reclaimable_activity(seat_counts: pd.DataFrame, activity: pd.DataFrame) -> pd.DataFrame:
+    """``reclaimable_seats`` reduced to what ``reclaim_totals`` counts: one row per reclaimable
+    seat with its holder's ``activity``, from per-user seat counts instead of every held
+    (user, SKU) pair (the Overview's headline, without reading every assignment).
+
+    Args:
+        seat_counts: ``user_id``, ``seats``: how many SKUs that count as seats each user holds
+            (``store.queries.held_seat_counts``).
+        activity: ``user_activity`` output.
+    """
+    idle = activity.loc[activity["activity"].isin(RECLAIMABLE), ["user_id", "activity"]]
+    held = seat_counts.merge(idle, on="user_id")
+    return pd.DataFrame(
+        {
+            "activity": np.repeat(
+                held["activity"].to_numpy(dtype=object), held["seats"].to_numpy(dtype="int64")
+            )
+        }
+    )
+
+
 def reclaim_totals(reclaim: pd.DataFrame) -> dict[str, int]:
     """Headline counts of ``reclaimable_seats``: all seats, and by reason."""
     reasons = reclaim["activity"].value_counts()

@@ -31,7 +31,7 @@ from analysis.chargeback import chargeback_views
 from analysis.costs import sku_costs, snapshot_date
 from analysis.group_errors import explain_errors
 from analysis.holders import reclaimable_from_holders, seat_holders
-from analysis.inactive import user_activity
+from analysis.inactive import reclaimable_activity, user_activity
 from analysis.labels import group_names, sku_names
 from analysis.pricebook import PriceRow, SkuIndex, price_book_changes
 from analysis.reclaim import reclaim_candidates
@@ -222,6 +222,24 @@ def activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
         now=pd.Timestamp(info["started_at"]),
         inactive_days=days,
         signin_available=bool(info["signin_available"]),
+    )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def reclaim_activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
+    """``analysis.inactive.reclaimable_activity``: the Overview's reclaimable seats, counted from
+    one row per user (seats held, in SQL) and five user columns, not every assignment and user."""
+    info = snapshot_info(path, snapshot_id)
+    table = seats(path, snapshot_id)
+    counted = table.loc[table["counts_as_unused"].astype(bool), "sku_id"].astype(str).tolist()
+    return reclaimable_activity(
+        pd.DataFrame(_read(path, queries.held_seat_counts, snapshot_id, counted)),
+        user_activity(
+            pd.DataFrame(_read(path, queries.activity_inputs, snapshot_id)),
+            now=pd.Timestamp(info["started_at"]),
+            inactive_days=days,
+            signin_available=bool(info["signin_available"]),
+        ),
     )
 
 

@@ -8,6 +8,7 @@ greater than S. All SQL is parameterised.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -184,6 +185,37 @@ def users_holding(store: Store, snapshot_id: int, sku_id: str) -> pd.DataFrame:
                 SELECT l.user_id FROM user_licenses l WHERE {_AS_OF.format(t="l")} AND l.sku_id = :sku)
             ORDER BY u.user_principal_name""",
         {"sid": snapshot_id, "sku": sku_id},
+    )
+
+
+def held_seat_counts(store: Store, snapshot_id: int, sku_ids: Sequence[str]) -> pd.DataFrame:
+    """Per user, how many of ``sku_ids`` they hold (state Active or ActiveWithError) as of a
+    snapshot: ``user_id``, ``seats`` (distinct SKUs). Users holding none are left out.
+
+    Counted in SQL: one row per user instead of one per assignment, for a headline count."""
+    if not sku_ids:
+        return pd.DataFrame({"user_id": pd.Series(dtype=object), "seats": pd.Series(dtype="int64")})
+    states = {f"state{i}": state for i, state in enumerate(HELD_STATES)}
+    skus = {f"sku{i}": sku for i, sku in enumerate(sku_ids)}
+    return _frame(
+        store,
+        f"""SELECT l.user_id, COUNT(DISTINCT l.sku_id) AS seats FROM user_licenses l
+            WHERE {_AS_OF.format(t="l")} AND l.state IN ({", ".join(":" + name for name in states)})
+              AND l.sku_id IN ({", ".join(":" + name for name in skus)})
+            GROUP BY l.user_id""",
+        {"sid": snapshot_id, **states, **skus},
+    )
+
+
+def activity_inputs(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """What ``analysis.inactive.user_activity`` reads of each user as of a snapshot: ``user_id``,
+    ``account_enabled``, ``created_at``, ``last_sign_in_at``, ``last_non_interactive_at``."""
+    return _frame(
+        store,
+        f"""SELECT u.user_id, u.account_enabled, u.created_at, si.last_sign_in_at, si.last_non_interactive_at
+            FROM users u LEFT JOIN user_signins si ON si.user_id = u.user_id
+            WHERE {_AS_OF.format(t="u")}""",
+        {"sid": snapshot_id},
     )
 
 

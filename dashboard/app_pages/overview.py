@@ -15,7 +15,7 @@ ui.snapshot_caption(info)
 days = data.inactive_days()
 seats = data.seats(path, snapshot_id)
 errors = data.error_members(path, snapshot_id)
-numbers = headline(seats, errors, data.reclaimable(path, snapshot_id, days))
+numbers = headline(seats, errors, data.reclaim_activity(path, snapshot_id, days))
 
 row = st.columns(4)
 row[0].metric("SKUs", ui.count(numbers["skus"]), help="Every SKU the tenant lists, free ones included.")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.holders import seat_holders
-from analysis.inactive import user_activity
+from analysis.inactive import reclaim_totals, reclaimable_activity, reclaimable_seats, user_activity
 from analysis.labels import sku_names
 from analysis.reclaim import reclaim_candidates
 from analysis.seats import seat_table
@@ -102,3 +102,37 @@ def test_narrow_licence_reads_are_slices_of_user_licenses(tmp_path: Path) -> Non
                 )
         with pytest.raises(ValueError):
             queries.user_licenses_of(store, 1)
+
+
+@pytest.mark.parametrize("tenant", ["finance", "history"])
+@pytest.mark.parametrize("signin_available", [True, False])
+def test_per_user_seat_counts_give_the_reclaim_totals_of_every_pair(
+    tenant: str, signin_available: bool, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "store.sqlite")
+    if tenant == "finance":
+        finance_tenant.build(path)
+    else:
+        build_store(path)
+    with open_store(path) as store:
+        for sid in queries.complete_snapshot_ids(store):
+            now = pd.Timestamp(queries.snapshot_info(store, sid)["started_at"])
+            seats = seat_table(queries.sku_counts(store, sid))
+            counted = seats.loc[seats["counts_as_unused"], "sku_id"].tolist()
+            users = queries.users(store, sid)
+            for days in (1, 30, 90):
+                full = user_activity(users, now=now, inactive_days=days, signin_available=signin_available)
+                narrow = user_activity(queries.activity_inputs(store, sid), now=now, inactive_days=days,
+                                       signin_available=signin_available)  # fmt: skip
+                pd.testing.assert_frame_equal(  # the same users, unordered
+                    narrow.sort_values("user_id").reset_index(drop=True),
+                    full.sort_values("user_id").reset_index(drop=True),
+                )
+                expected = reclaim_totals(
+                    reclaimable_seats(queries.user_licenses(store, sid), full, users, seats)
+                )
+                got = reclaim_totals(
+                    reclaimable_activity(queries.held_seat_counts(store, sid, counted), narrow)
+                )
+                assert got == expected
+            assert queries.held_seat_counts(store, sid, []).empty
