@@ -99,13 +99,15 @@ def _idle_counts(holders: pd.DataFrame) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     if holders.empty:
         return counts
-    for sku_id, rows in holders.groupby("sku_id"):
-        idle = rows["idle"].value_counts()
+    # Two vectorised group counts, not a value_counts per SKU group.
+    idle = holders.groupby(["sku_id", "idle"]).size().to_dict()
+    guests = holders.groupby("sku_id")["guest"].sum()
+    for sku_id, guest in guests.items():
         counts[str(sku_id)] = {
-            "disabled": int(idle.get("disabled", 0)),
-            "inactive": int(idle.get("inactive", 0)),
-            "never": int(idle.get("never", 0)),
-            "guest": int(rows["guest"].sum()),
+            "disabled": int(idle.get((sku_id, "disabled"), 0)),
+            "inactive": int(idle.get((sku_id, "inactive"), 0)),
+            "never": int(idle.get((sku_id, "never"), 0)),
+            "guest": int(guest),
         }
     return counts
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from analysis.inactive import HELD_STATES
@@ -45,15 +47,24 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+class _Held(NamedTuple):
+    """One held assignment of a user in error."""
+
+    sku_id: str
+    assigned_by_group: str
+    disabled_plans: str
+
+
 @dataclass(frozen=True)
 class _Context:
-    """Lookups shared by every member's explanation."""
+    """Lookups shared by every member's explanation, keyed so that explaining one member never
+    scans every row (tens of thousands of members are in error in a big tenant)."""
 
     skus: Mapping[str, str]
     groups: Mapping[str, str]
     plans: Mapping[str, Mapping[str, str]]  # sku_id -> plan id -> plan name
-    held: pd.DataFrame  # held assignments of the users in error
-    errors: pd.DataFrame  # every member in error (to find licences that failed together)
+    held: Mapping[str, Sequence[_Held]]  # user -> held assignments (users in error only)
+    failed: Mapping[tuple[str, str, str], set[str]]  # (user, group, error) -> SKUs in that error
     own_disabled: Mapping[tuple[str, str, str], str]  # (user, sku, group) -> disabled plan ids
 
     def plans_on(self, sku_id: str, disabled: str) -> set[str]:
@@ -66,18 +77,13 @@ class _Context:
         )
 
 
-def _failed_together(row: pd.Series, ctx: _Context) -> tuple[str, str] | None:
+def _failed_together(row: Mapping[str, Any], ctx: _Context) -> tuple[str, str] | None:
     """When the group assigns several SKUs, Graph assigns none of them to a member once one fails:
     the other SKUs then carry the same error without a conflict of their own."""
-    same = ctx.errors[
-        (ctx.errors["user_id"] == row["user_id"])
-        & (ctx.errors["group_id"] == row["group_id"])
-        & (ctx.errors["error"] == row["error"])
-        & (ctx.errors["sku_id"] != row["sku_id"])
-    ]
-    if same.empty:
+    same = ctx.failed.get((row["user_id"], row["group_id"], row["error"]), set()) - {row["sku_id"]}
+    if not same:
         return None
-    names = ", ".join(sorted({sku_label(s, ctx.skus) for s in same["sku_id"]}))
+    names = ", ".join(sorted({sku_label(s, ctx.skus) for s in same}))
     return (
         f"Failed together with {names} from the same group: Graph assigns none of a group's licences to a "
         "member when one of them fails, so the cause is most likely there.",
@@ -85,7 +91,7 @@ def _failed_together(row: pd.Series, ctx: _Context) -> tuple[str, str] | None:
     )
 
 
-def _location(row: pd.Series) -> tuple[str, str]:
+def _location(row: Mapping[str, Any]) -> tuple[str, str]:
     where = row["usage_location"]
     if not isinstance(where, str) or not where:
         return "No usage location is set.", "Set the user's usage location, then reprocess the user."
@@ -96,11 +102,11 @@ def _location(row: pd.Series) -> tuple[str, str]:
     )
 
 
-def _exclusive(row: pd.Series, ctx: _Context) -> tuple[str, str]:
+def _exclusive(row: Mapping[str, Any], ctx: _Context) -> tuple[str, str]:
     disabled = ctx.own_disabled.get((row["user_id"], row["sku_id"], row["group_id"]), "")
     wanted = ctx.plans_on(row["sku_id"], disabled)
-    others = ctx.held[(ctx.held["user_id"] == row["user_id"]) & (ctx.held["sku_id"] != row["sku_id"])]
-    for other in others.itertuples(index=False):
+    others = [o for o in ctx.held.get(row["user_id"], ()) if o.sku_id != row["sku_id"]]
+    for other in others:
         clash = sorted(
             (mine, theirs)
             for mine in wanted
@@ -127,8 +133,7 @@ def _exclusive(row: pd.Series, ctx: _Context) -> tuple[str, str]:
     if together is not None:
         return together
     held = [
-        f"{sku_label(o.sku_id, ctx.skus)} ({source_label(o.assigned_by_group, ctx.groups)})"
-        for o in others.itertuples(index=False)
+        f"{sku_label(o.sku_id, ctx.skus)} ({source_label(o.assigned_by_group, ctx.groups)})" for o in others
     ]
     if not held:
         return (
@@ -142,12 +147,11 @@ def _exclusive(row: pd.Series, ctx: _Context) -> tuple[str, str]:
     )
 
 
-def _dependency(row: pd.Series, ctx: _Context) -> tuple[str, str]:
+def _dependency(row: Mapping[str, Any], ctx: _Context) -> tuple[str, str]:
     disabled = ctx.own_disabled.get((row["user_id"], row["sku_id"], row["group_id"]), "")
     dependants = sorted(ctx.plans_on(row["sku_id"], disabled) & set(PLAN_PREREQUISITES))
-    mine = ctx.held[ctx.held["user_id"] == row["user_id"]]
     has: set[str] = set()
-    for other in mine.itertuples(index=False):
+    for other in ctx.held.get(row["user_id"], ()):
         has |= ctx.plans_on(other.sku_id, other.disabled_plans)
     for plan in dependants:
         needs = PLAN_PREREQUISITES[plan]
@@ -194,6 +198,20 @@ def explain_errors(
         ``MEMBER_COLUMNS``, ordered by group, SKU, error and user.
     """
     names = sku_names(seats)
+    in_error = set(errors["user_id"].tolist())
+    # A set lookup per row: Series.isin with tens of thousands of values is slow on Arrow strings.
+    mine = licenses[np.array([u in in_error for u in licenses["user_id"].tolist()], dtype=bool)]
+    columns = [mine[c].tolist() for c in ("user_id", "sku_id", "assigned_by_group", "disabled_plans")]
+    held_rows = mine["state"].isin(HELD_STATES).tolist()
+    held: dict[str, list[_Held]] = {}
+    for (user, sku, group, disabled), is_held in zip(zip(*columns, strict=True), held_rows, strict=True):
+        if is_held:
+            held.setdefault(user, []).append(_Held(sku, group, disabled))
+    failed: dict[tuple[str, str, str], set[str]] = {}
+    for user, group, error, sku in zip(
+        *(errors[c].tolist() for c in ("user_id", "group_id", "error", "sku_id")), strict=True
+    ):
+        failed.setdefault((user, group, error), set()).add(sku)
     ctx = _Context(
         skus=names,
         groups=group_names(groups.drop_duplicates("group_id")),
@@ -201,18 +219,9 @@ def explain_errors(
             str(sku): dict(zip(g["service_plan_id"], g["service_plan_name"].fillna(""), strict=True))
             for sku, g in plans.groupby("sku_id")
         },
-        held=licenses[licenses["user_id"].isin(set(errors["user_id"])) & licenses["state"].isin(HELD_STATES)],
-        errors=errors,
-        own_disabled={
-            (u, s, g): d
-            for u, s, g, d in zip(
-                licenses["user_id"],
-                licenses["sku_id"],
-                licenses["assigned_by_group"],
-                licenses["disabled_plans"],
-                strict=True,
-            )
-        },
+        held=held,
+        failed=failed,
+        own_disabled={(u, s, g): d for u, s, g, d in zip(*columns, strict=True)},
     )
     out = errors.copy()
     out["group_name"] = [
@@ -220,17 +229,23 @@ def explain_errors(
         for g, n in zip(out["group_id"], out["group_name"], strict=True)
     ]
     out["sku"] = [sku_label(s, names) for s in out["sku_id"]]
+    # Only these errors read the member's row; the others are explained by their code alone.
+    per_member = {LOCATION, EXCLUSIVE, DEPENDENCY}
+    errors_ = out["error"].tolist()
+    wanted = [i for i, error in enumerate(errors_) if error in per_member]
+    # Plain dicts, not iterrows(): a Series per member costs seconds for tens of thousands.
+    fields = {c: out[c].iloc[wanted].tolist() for c in out.columns}
+    rows = {i: {c: fields[c][n] for c in fields} for n, i in enumerate(wanted)}
     explained: list[tuple[str, str]] = []
-    for _, row in out.iterrows():
-        error = row["error"]
+    for i, error in enumerate(errors_):
         if error == COUNT:
             explained.append(("Waiting for a free seat.", "See the group's seat numbers."))
         elif error == LOCATION:
-            explained.append(_location(row))
+            explained.append(_location(rows[i]))
         elif error == EXCLUSIVE:
-            explained.append(_exclusive(row, ctx))
+            explained.append(_exclusive(rows[i], ctx))
         elif error == DEPENDENCY:
-            explained.append(_dependency(row, ctx))
+            explained.append(_dependency(rows[i], ctx))
         elif error == UNIQUENESS:
             explained.append(("Duplicate proxy address (Graph: UniquenessViolation).", EXCHANGE_FIX))
         else:

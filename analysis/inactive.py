@@ -95,13 +95,42 @@ def user_activity(
     )
 
 
+def distinct_values(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+    """The distinct ``keys`` rows of ``frame``, sorted, with ``values``: the sorted distinct
+    ``value`` entries of each (a tuple).
+
+    Sorts once (vectorised) and walks the sorted rows: a ``groupby().agg(lambda)`` builds a Series
+    per group, seconds for 100,000 users. Rows with a missing key are left out, as groupby does.
+    """
+    rows = frame[[*keys, value]].dropna(subset=keys).sort_values([*keys, value], kind="stable")
+    if rows.empty:
+        return rows[keys].reset_index(drop=True).assign(values=pd.Series(dtype=object))
+    columns = [rows[c].to_numpy(dtype=object) for c in keys]
+    entries = rows[value].to_numpy(dtype=object)
+    new_key = np.zeros(len(rows), dtype=bool)
+    new_key[:1] = True
+    for column in columns:
+        new_key[1:] |= column[1:] != column[:-1]
+    distinct = new_key.copy()
+    distinct[1:] |= entries[1:] != entries[:-1]
+    starts = np.flatnonzero(new_key[distinct])
+    ends = np.append(starts[1:], int(distinct.sum()))
+    listed = entries[distinct].tolist()
+    out = rows.loc[new_key, keys].reset_index(drop=True)
+    out["values"] = pd.Series(
+        [tuple(listed[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)], dtype=object
+    )
+    return out
+
+
 def held_licenses(licenses: pd.DataFrame) -> pd.DataFrame:
     """Distinct (user, SKU) pairs a user holds, with every source joined ('' = direct)."""
     held = licenses[licenses["state"].isin(HELD_STATES)]
     if held.empty:
         return pd.DataFrame({"user_id": [], "sku_id": [], "sources": []}, dtype=object)
-    grouped = held.groupby(["user_id", "sku_id"], sort=True)["assigned_by_group"]
-    return grouped.agg(lambda s: tuple(sorted(set(s)))).rename("sources").reset_index()
+    return distinct_values(held, ["user_id", "sku_id"], "assigned_by_group").rename(
+        columns={"values": "sources"}
+    )
 
 
 def reclaimable_seats(
@@ -131,6 +160,27 @@ def reclaimable_seats(
         "days_since_sign_in", "sources",
     ]  # fmt: skip
     return out[columns].sort_values(["sku", "user_principal_name"]).reset_index(drop=True)
+
+
+def reclaimable_activity(seat_counts: pd.DataFrame, activity: pd.DataFrame) -> pd.DataFrame:
+    """``reclaimable_seats`` reduced to what ``reclaim_totals`` counts: one row per reclaimable
+    seat with its holder's ``activity``, from per-user seat counts instead of every held
+    (user, SKU) pair (the Overview's headline, without reading every assignment).
+
+    Args:
+        seat_counts: ``user_id``, ``seats``: how many SKUs that count as seats each user holds
+            (``store.queries.held_seat_counts``).
+        activity: ``user_activity`` output.
+    """
+    idle = activity.loc[activity["activity"].isin(RECLAIMABLE), ["user_id", "activity"]]
+    held = seat_counts.merge(idle, on="user_id")
+    return pd.DataFrame(
+        {
+            "activity": np.repeat(
+                held["activity"].to_numpy(dtype=object), held["seats"].to_numpy(dtype="int64")
+            )
+        }
+    )
 
 
 def reclaim_totals(reclaim: pd.DataFrame) -> dict[str, int]:

@@ -16,8 +16,8 @@ def headline(seats: pd.DataFrame, errors: pd.DataFrame, reclaim: pd.DataFrame) -
 
     Args:
         seats: ``analysis.seats.seat_table`` output.
-        errors: ``store.queries.group_errors`` rows.
-        reclaim: ``analysis.inactive.reclaimable_seats`` output.
+        errors: ``store.queries.group_errors`` rows (``error_members`` is enough: ``user_id``).
+        reclaim: ``analysis.inactive.reclaimable_seats`` output (``reclaimable_activity`` is enough).
 
     Returns:
         ``skus`` (all SKUs listed), and over the SKUs that count as seats: ``purchased``,

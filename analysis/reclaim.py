@@ -32,10 +32,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.costs import none_for_missing
-from analysis.inactive import HELD_STATES, utc
+from analysis.inactive import HELD_STATES, distinct_values, utc
 from analysis.labels import group_names as _group_names
 from analysis.money import seats_cost
 from analysis.users import matches
@@ -63,9 +64,14 @@ _SEAT_FIELDS = [
 
 def _days(stamps: pd.Series, now: pd.Timestamp) -> list[tuple[str, int] | None]:
     """(YYYY-MM-DD, whole days before ``now``) per UTC timestamp, None where missing."""
-    days = ((now - stamps).dt.total_seconds() // 86400).tolist()
-    text = stamps.dt.strftime("%Y-%m-%d").tolist()
-    return [None if pd.isna(d) else (str(t), int(d)) for t, d in zip(text, days, strict=True)]
+    # Each distinct timestamp once (a user's dates repeat on each of their seats); the UTC
+    # calendar day through numpy, as Series.dt.strftime formats one timestamp at a time.
+    codes, uniques = pd.factorize(stamps)
+    stamped = pd.DatetimeIndex(uniques).tz_convert("UTC")
+    days = ((now - stamped).total_seconds() // 86400).tolist()
+    text = stamped.tz_localize(None).to_numpy().astype("datetime64[D]").astype(str).tolist()
+    found = [(str(t), int(d)) for t, d in zip(text, days, strict=True)]
+    return [found[c] if c >= 0 else None for c in codes.tolist()]
 
 
 def _action(direct: bool, groups: tuple[str, ...], names: Mapping[str, str]) -> str:
@@ -101,12 +107,22 @@ def _people(paid: pd.DataFrame, now: pd.Timestamp, limit: int, names: Mapping[st
     lasts = _days(pd.to_datetime(people["last_sign_in"], utc=True), now)
     created = _days(utc(people["created_at"].to_numpy()), now)
     directs, groups = people["direct"].tolist(), people["groups"].tolist()
+    # Day-grained evidence and a handful of group sets repeat across many thousands of seats:
+    # each distinct sentence is written once.
+    evidence: dict[tuple[Any, ...], str] = {}
+    actions: dict[tuple[bool, tuple[str, ...]], str] = {}
+    for args in zip(reasons, lasts, created, strict=True):
+        if args not in evidence:
+            evidence[args] = _people_evidence(*args, limit)
+    for key in zip(map(bool, directs), map(tuple, groups), strict=True):
+        if key not in actions:
+            actions[key] = _action(*key, names)
     return people[_SEAT_FIELDS].assign(
         reason=reasons,
         other_sku_id=None,
         frees_seat=True,
-        evidence=[_people_evidence(*args, limit) for args in zip(reasons, lasts, created, strict=True)],
-        action=[_action(bool(d), tuple(g), names) for d, g in zip(directs, groups, strict=True)],
+        evidence=[evidence[args] for args in zip(reasons, lasts, created, strict=True)],
+        action=[actions[key] for key in zip(map(bool, directs), map(tuple, groups), strict=True)],
     )
 
 
@@ -129,19 +145,23 @@ def _held_keys(licenses: pd.DataFrame) -> pd.DataFrame:
     compared once per distinct pair of keys, not once per user (100,000 users, a handful of keys).
     """
     held = licenses[licenses["state"].isin(HELD_STATES)]
-    offs: dict[tuple[str, str], set[str]] = {}
-    for user, sku, off in zip(
-        held["user_id"].tolist(),
-        held["sku_id"].tolist(),
-        held["disabled_plans"].fillna("").tolist(),
-        strict=True,
-    ):
-        offs.setdefault((user, sku), set()).add(str(off).lower())
+    offs = held["disabled_plans"].fillna("").tolist()
+    lowered = {off: str(off).lower() for off in set(offs)}
+    held = pd.DataFrame(
+        {
+            "user_id": held["user_id"].reset_index(drop=True),
+            "sku_id": held["sku_id"].reset_index(drop=True),
+            "off": pd.Series([lowered[off] for off in offs], dtype=object),
+        }
+    )
+    keyed = distinct_values(held, ["user_id", "sku_id"], "off")
     return pd.DataFrame(
         {
-            "user_id": [u for u, _ in offs],
-            "sku_id": [s for _, s in offs],
-            "key": [(s, tuple(sorted(o))) for (_, s), o in offs.items()],
+            "user_id": keyed["user_id"],
+            "sku_id": keyed["sku_id"],
+            "key": pd.Series(
+                list(zip(keyed["sku_id"].tolist(), keyed["values"].tolist(), strict=True)), dtype=object
+            ),
         }
     )
 
@@ -183,10 +203,18 @@ def _redundancies(
         action="Remove the direct assignment (the group keeps granting the licence).",
     )
 
-    keyed = _held_keys(licenses[licenses["sku_id"].isin(set(paid["sku_id"]))])
-    pairs = keyed.merge(keyed, on="user_id", suffixes=("_a", "_b"))
-    pairs = pairs[pairs["sku_id_a"] != pairs["sku_id_b"]]
     plan_sets = _plan_sets(plans)
+    # Only a user holding two or more of the seats can have one covered by another, and only
+    # when some SKU has user-level plans to compare.
+    several = set(paid.loc[paid["user_id"].duplicated(keep=False), "user_id"].tolist())
+    if not any(plan_sets.values()):
+        several = set()
+    wanted = np.array([u in several for u in licenses["user_id"].tolist()], dtype=bool)
+    keyed = _held_keys(licenses[wanted & licenses["sku_id"].isin(paid["sku_id"].unique()).to_numpy()])
+    # A SKU with no user-level plan is never redundant (``_compare``): it is only ever compared to.
+    candidates = keyed[keyed["sku_id"].isin([s for s, p in plan_sets.items() if p])]
+    pairs = candidates.merge(keyed, on="user_id", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["sku_id_a"] != pairs["sku_id_b"]]
     combos = list(zip(pairs["key_a"].tolist(), pairs["key_b"].tolist(), strict=True))
     verdicts = {c: _compare(*c, plan_sets, kinds, info, part, overlap_share) for c in set(combos)}
     found = [verdicts[c] for c in combos]

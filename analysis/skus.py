@@ -114,9 +114,12 @@ def plan_usage(plans: pd.DataFrame, licenses: pd.DataFrame, sku_id: str) -> pd.D
     """
     sku_plans = plans[plans["sku_id"] == sku_id]
     held = licenses[(licenses["sku_id"] == sku_id) & licenses["state"].isin(HELD_STATES)]
-    off_sets: dict[str, set[str] | None] = {}
+    off_sets: dict[str, frozenset[str]] = {}
+    parsed: dict[object, frozenset[str]] = {}  # a handful of distinct lists, held by thousands
     for user, plans_text in zip(held["user_id"].tolist(), held["disabled_plans"].tolist(), strict=True):
-        off = {p for p in str(plans_text).split(",") if p}
+        off = parsed.get(plans_text)
+        if off is None:
+            off = parsed[plans_text] = frozenset(p for p in str(plans_text).split(",") if p)
         previous = off_sets.get(user)
         off_sets[user] = off if previous is None else previous & off
     holders = len(off_sets)

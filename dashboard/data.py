@@ -4,7 +4,10 @@ Every cached loader takes the store path and a snapshot id (two for comparisons)
 snapshot is a new cache key and stale numbers cannot be served after a collection. The snapshot
 ids themselves are read uncached: they are the keys. Caches are bounded (``ttl``, ``max_entries``)
 and cleared after "Collect now". Callers get their own copy of each cached frame (st.cache_data
-pickles), so nothing here is shared mutable state.
+pickles), so nothing here is shared mutable state. The few frames with a row per held seat are
+kept as objects instead (``st.cache_resource``): pickling them costs up to a second per miss and
+half a second per hit. Their loaders hand each caller a shallow copy, and pandas' copy-on-write
+keeps a caller's edits out of the cached frame.
 
 The price book, thresholds and reclaim exemptions change without a new snapshot (edited here or
 by ``license-desk prices import``). They are small and read uncached; what is computed from them
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -26,13 +30,14 @@ from actions.plan import Plan
 from analysis.chargeback import chargeback_views
 from analysis.costs import sku_costs, snapshot_date
 from analysis.group_errors import explain_errors
-from analysis.holders import seat_holders
-from analysis.inactive import reclaimable_seats, user_activity
-from analysis.labels import sku_names
+from analysis.holders import reclaimable_from_holders, seat_holders
+from analysis.inactive import reclaimable_activity, user_activity
+from analysis.labels import group_names, sku_names
 from analysis.pricebook import PriceRow, SkuIndex, price_book_changes
 from analysis.reclaim import reclaim_candidates
 from analysis.renewals import subscription_terms
 from analysis.seats import seat_table
+from analysis.skus import plan_usage, sku_holders
 from analysis.users import user_table
 from collectors.graph import GraphClient
 from licensedesk.config import DEFAULT_STORE, Settings, load_settings
@@ -45,6 +50,13 @@ from store.snapshots import SnapshotSummary
 
 _TTL = 3600
 _ENTRIES = 16
+# Copy-on-write is how pandas 3 always works; before it, a shallow copy shares its values.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
+
+def _own(frame: pd.DataFrame) -> pd.DataFrame:
+    """A caller's own view of a frame cached as an object: edits to it never reach the cache."""
+    return frame.copy(deep=not _COPY_ON_WRITE)
 
 
 def store_path() -> str:
@@ -136,6 +148,55 @@ def user_licenses(path: str, snapshot_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def license_states(path: str, snapshot_id: int) -> pd.DataFrame:
+    """``store.queries.license_states``: every assignment, narrow and unordered (the user table and
+    its filters), about half the cost of ``user_licenses``."""
+    return pd.DataFrame(_read(path, queries.license_states, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def user_licenses_of_user(path: str, snapshot_id: int, user_id: str) -> pd.DataFrame:
+    """``user_licenses`` rows of one user (the user picked on Users)."""
+    return pd.DataFrame(_read(path, partial(queries.user_licenses_of, user_id=user_id), snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def sku_licenses(path: str, snapshot_id: int, sku_id: str) -> pd.DataFrame:
+    """``user_licenses`` rows of one SKU (SKU detail), a fraction of every licence."""
+    return pd.DataFrame(_read(path, partial(queries.user_licenses_of, sku_id=sku_id), snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def sku_users(path: str, snapshot_id: int, sku_id: str) -> pd.DataFrame:
+    """``users`` rows of the users with an assignment of one SKU (SKU detail)."""
+    return pd.DataFrame(_read(path, queries.users_holding, snapshot_id, sku_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def sku_holder_table(path: str, snapshot_id: int, sku_id: str) -> pd.DataFrame:
+    """``analysis.skus.sku_holders`` of one SKU (cached: tens of thousands of rows for a big SKU)."""
+    return sku_holders(
+        sku_licenses(path, snapshot_id, sku_id),
+        sku_users(path, snapshot_id, sku_id),
+        sku_id,
+        group_names(licensed_groups(path, snapshot_id)),
+    )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def sku_plan_usage(path: str, snapshot_id: int, sku_id: str) -> pd.DataFrame:
+    """``analysis.skus.plan_usage`` of one SKU (cached, as ``sku_holder_table``)."""
+    return plan_usage(service_plans(path, snapshot_id), sku_licenses(path, snapshot_id, sku_id), sku_id)
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def held_licenses(path: str, snapshot_id: int) -> pd.DataFrame:
+    """``store.queries.held_licenses``: the assignments holding seats, what the seat holders and
+    reclaim candidates need (half the columns of ``user_licenses``, unsorted)."""
+    return pd.DataFrame(_read(path, queries.held_licenses, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def licensed_groups(path: str, snapshot_id: int) -> pd.DataFrame:
     return pd.DataFrame(_read(path, queries.licensed_groups, snapshot_id))
 
@@ -143,6 +204,13 @@ def licensed_groups(path: str, snapshot_id: int) -> pd.DataFrame:
 @st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def group_errors(path: str, snapshot_id: int) -> pd.DataFrame:
     return pd.DataFrame(_read(path, queries.group_errors, snapshot_id))
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def error_members(path: str, snapshot_id: int) -> pd.DataFrame:
+    """``store.queries.error_members``: who is in which group-licence error, without names (what
+    the Overview and Trends count, read from the errors' own index)."""
+    return pd.DataFrame(_read(path, queries.error_members, snapshot_id))
 
 
 @st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
@@ -158,22 +226,47 @@ def activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
-def reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
-    """``reclaimable_seats`` of a snapshot for an inactivity threshold."""
-    return reclaimable_seats(
-        user_licenses(path, snapshot_id),
-        activity(path, snapshot_id, days),
-        users(path, snapshot_id),
-        seats(path, snapshot_id),
+def reclaim_activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
+    """``analysis.inactive.reclaimable_activity``: the Overview's reclaimable seats, counted from
+    one row per user (seats held, in SQL) and five user columns, not every assignment and user."""
+    info = snapshot_info(path, snapshot_id)
+    table = seats(path, snapshot_id)
+    counted = table.loc[table["counts_as_unused"].astype(bool), "sku_id"].astype(str).tolist()
+    return reclaimable_activity(
+        pd.DataFrame(_read(path, queries.held_seat_counts, snapshot_id, counted)),
+        user_activity(
+            pd.DataFrame(_read(path, queries.activity_inputs, snapshot_id)),
+            now=pd.Timestamp(info["started_at"]),
+            inactive_days=days,
+            signin_available=bool(info["signin_available"]),
+        ),
     )
 
 
-@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
+    """``reclaimable_seats`` of a snapshot for an inactivity threshold, from the cached ``holders``
+    (which Costs and Reclaim read too) rather than a second join of every licence with every user."""
+    return _own(_reclaimable(path, snapshot_id, days))
+
+
+@st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def _reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
+    info = snapshot_info(path, snapshot_id)
+    return reclaimable_from_holders(
+        holders(path, snapshot_id, days), seats(path, snapshot_id), now=pd.Timestamp(info["started_at"])
+    )
+
+
 def users_table(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     """``analysis.users.user_table`` of a snapshot (cached: one row per user, built from every licence)."""
+    return _own(_users_table(path, snapshot_id, days))
+
+
+@st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def _users_table(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     return user_table(
         users(path, snapshot_id),
-        user_licenses(path, snapshot_id),
+        license_states(path, snapshot_id),
         activity(path, snapshot_id, days),
         sku_names(seats(path, snapshot_id)),
     )
@@ -184,7 +277,8 @@ def explained_errors(path: str, snapshot_id: int) -> pd.DataFrame:
     """``analysis.group_errors.explain_errors`` of a snapshot."""
     return explain_errors(
         group_errors(path, snapshot_id),
-        user_licenses(path, snapshot_id),
+        # Only the licences of users in error matter to the explanations.
+        pd.DataFrame(_read(path, queries.licenses_of_users_in_error, snapshot_id)),
         seats(path, snapshot_id),
         service_plans(path, snapshot_id),
         licensed_groups(path, snapshot_id),
@@ -218,13 +312,17 @@ def catalog_status(path: str, snapshot_id: int) -> dict[str, Any]:
     return dict(_read(path, catalog.catalog_status))
 
 
-@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def holders(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     """``analysis.holders.seat_holders`` as of the snapshot's own time: every held seat and its holder."""
+    return _own(_holders(path, snapshot_id, days))
+
+
+@st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def _holders(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     info = snapshot_info(path, snapshot_id)
     return seat_holders(
         users(path, snapshot_id),
-        user_licenses(path, snapshot_id),
+        held_licenses(path, snapshot_id),
         now=pd.Timestamp(info["started_at"]),
         inactive_days=days,
         signin_available=bool(info["signin_available"]),
@@ -295,14 +393,18 @@ def chargeback(
     )
 
 
-@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def candidates(path: str, snapshot_id: int, days: int, exemptions_version: str) -> pd.DataFrame:
     """``analysis.reclaim.reclaim_candidates`` of a snapshot, exempt rows included (flagged);
     ``exemptions_version`` is ``version(exemptions(path))``, the key."""
+    return _own(_candidates(path, snapshot_id, days, exemptions_version))
+
+
+@st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def _candidates(path: str, snapshot_id: int, days: int, exemptions_version: str) -> pd.DataFrame:
     info = snapshot_info(path, snapshot_id)
     return reclaim_candidates(
         holders(path, snapshot_id, days),
-        user_licenses(path, snapshot_id),
+        held_licenses(path, snapshot_id),
         seats(path, snapshot_id),
         service_plans(path, snapshot_id),
         exemptions(path),
@@ -320,7 +422,7 @@ def _write(path: str, writer: Callable[..., Any], *args: Any, **kwargs: Any) -> 
 
 def _forget_finance() -> None:
     # What the edited tables feed; snapshot loaders stay cached (a snapshot never changes).
-    for loader in (costs, chargeback, candidates):
+    for loader in (costs, chargeback, _candidates):
         loader.clear()
 
 
@@ -383,6 +485,7 @@ def remove_exemption(path: str, kind: str, target: str) -> bool:
 def clear_caches() -> None:
     """Forget every cached read (after a collection, so the new snapshot shows at once)."""
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def collect(settings_: Settings, progress: Callable[[Any], None]) -> SnapshotSummary:

@@ -210,6 +210,14 @@ def when(value: Any) -> str:
     return f"{pd.Timestamp(stamp).tz_convert('UTC'):%Y-%m-%d %H:%M} UTC"
 
 
+def when_each(values: Sequence[Any]) -> list[str]:
+    """``when`` of many timestamps at once (one parse for all: a year of daily snapshots is 365)."""
+    stamps = pd.to_datetime(
+        pd.Series(list(values), dtype=object), utc=True, errors="coerce", format="ISO8601"
+    )
+    return ["—" if pd.isna(stamp) else f"{stamp:%Y-%m-%d %H:%M} UTC" for stamp in stamps]
+
+
 def text(value: Any, fallback: str) -> str:
     """A text cell, or ``fallback`` when it is missing (None, NaN or empty)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":

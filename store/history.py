@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.trends import interval_counts
 from store.db import Store
 
 _VALID = "{t}.valid_from <= :{s} AND ({t}.valid_to IS NULL OR {t}.valid_to > :{s})"
@@ -82,24 +83,27 @@ def _user_names(store: Store, params: dict[str, int]) -> pd.DataFrame:
 def user_changes(store: Store, before: int, after: int) -> pd.DataFrame:
     """Users present in only one of two snapshots: ``change`` is 'added' or 'removed'.
 
+    A user in one snapshot and not the other has a row that opened or closed in between, so only
+    those users (through the ``*_span``/``*_closed`` indexes) are looked up, by id
+    (``users_by_id``), instead of comparing the two snapshots' whole user lists.
+
     Returns:
         ``user_id``, ``user_principal_name``, ``display_name``, ``change``, sorted by change then UPN.
     """
     params = _ordered(before, after)
     return _frame(
         store,
-        f"""WITH added AS (
-                SELECT user_id FROM users u WHERE {_VALID.format(t="u", s="hi")}
-                EXCEPT SELECT user_id FROM users u WHERE {_VALID.format(t="u", s="lo")}
-            ), removed AS (
-                SELECT user_id FROM users u WHERE {_VALID.format(t="u", s="lo")}
-                EXCEPT SELECT user_id FROM users u WHERE {_VALID.format(t="u", s="hi")}
+        f"""WITH touched AS (
+                SELECT DISTINCT user_id FROM users
+                WHERE (valid_from > :lo AND valid_from <= :hi) OR (valid_to > :lo AND valid_to <= :hi)
             )
             SELECT u.user_id, u.user_principal_name, u.display_name, 'added' AS change
-            FROM users u JOIN added a ON a.user_id = u.user_id WHERE {_VALID.format(t="u", s="hi")}
+            FROM touched t JOIN users u ON u.user_id = t.user_id AND {_VALID.format(t="u", s="hi")}
+            WHERE NOT EXISTS (SELECT 1 FROM users p WHERE p.user_id = t.user_id AND {_VALID.format(t="p", s="lo")})
             UNION ALL
             SELECT u.user_id, u.user_principal_name, u.display_name, 'removed'
-            FROM users u JOIN removed r ON r.user_id = u.user_id WHERE {_VALID.format(t="u", s="lo")}
+            FROM touched t JOIN users u ON u.user_id = t.user_id AND {_VALID.format(t="u", s="lo")}
+            WHERE NOT EXISTS (SELECT 1 FROM users n WHERE n.user_id = t.user_id AND {_VALID.format(t="n", s="hi")})
             ORDER BY 4, 2""",
         params,
     )
@@ -108,26 +112,20 @@ def user_changes(store: Store, before: int, after: int) -> pd.DataFrame:
 def error_history(store: Store) -> pd.DataFrame:
     """Members in group-assignment error per complete snapshot and error kind.
 
-    Error rows are few, so they are picked out once (MATERIALIZED) and then matched against each
-    snapshot, instead of rebuilding every snapshot's licences.
+    Error rows are few (and have their own partial index, ``user_licenses_errors``): they are read
+    once and counted at every snapshot by ``analysis.trends.interval_counts``, instead of joining
+    every snapshot with every error row (millions of pairs over a year of history).
 
     Returns:
         ``snapshot_id``, ``started_at``, ``error``, ``members``; snapshots without errors have
         no rows.
     """
-    return _frame(
+    errors = _frame(
         store,
-        """WITH errors AS MATERIALIZED (
-                SELECT valid_from, valid_to, error FROM user_licenses
-                WHERE error <> '' AND assigned_by_group <> ''
-            )
-            SELECT sn.id AS snapshot_id, sn.started_at, e.error, COUNT(*) AS members
-            FROM snapshots sn JOIN errors e
-              ON e.valid_from <= sn.id AND (e.valid_to IS NULL OR e.valid_to > sn.id)
-            WHERE sn.status = 'complete'
-            GROUP BY sn.id, sn.started_at, e.error
-            ORDER BY sn.id, e.error""",
+        "SELECT valid_from, valid_to, error FROM user_licenses WHERE error <> '' AND assigned_by_group <> ''",
     )
+    taken = _frame(store, "SELECT id, started_at FROM snapshots WHERE status = 'complete' ORDER BY id")
+    return interval_counts(errors, taken, "error").rename(columns={"count": "members"})
 
 
 def latest_attempt(store: Store) -> int | None:

@@ -232,4 +232,18 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX users_closed ON users (valid_to);
         """,
     ),
+    (
+        5,
+        "dashboard_reads",
+        """
+        -- Group-licence errors are a few percent of the licence rows, read on every page that counts
+        -- them and, for the error trend, across every snapshot: a partial index holds just those
+        -- rows (error included, so the trend reads the index alone).
+        CREATE INDEX user_licenses_errors ON user_licenses (valid_from, valid_to, error)
+            WHERE error <> '' AND assigned_by_group <> '';
+        -- One user as of a snapshot (the member beside an error, a user added or removed between
+        -- two snapshots): users_current only serves the latest snapshot.
+        CREATE INDEX users_by_id ON users (user_id, valid_from);
+        """,
+    ),
 )

@@ -48,7 +48,7 @@ summary = error_summary(explained, seats, reclaim_by_sku(data.reclaimable(path, 
 pickers = st.columns(2)
 with pickers[0]:
     sku_id = ui.shared_sku(
-        "SKU", seats[seats["sku_id"].isin(set(explained["sku_id"]))], key="errors_sku", allow_all=True
+        "SKU", seats[seats["sku_id"].isin(explained["sku_id"].unique())], key="errors_sku", allow_all=True
     )
 with pickers[1]:
     departments = ui.shared_departments(

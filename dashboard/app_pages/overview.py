@@ -14,8 +14,8 @@ ui.snapshot_caption(info)
 
 days = data.inactive_days()
 seats = data.seats(path, snapshot_id)
-errors = data.group_errors(path, snapshot_id)
-numbers = headline(seats, errors, data.reclaimable(path, snapshot_id, days))
+errors = data.error_members(path, snapshot_id)
+numbers = headline(seats, errors, data.reclaim_activity(path, snapshot_id, days))
 
 row = st.columns(4)
 row[0].metric("SKUs", ui.count(numbers["skus"]), help="Every SKU the tenant lists, free ones included.")
@@ -70,7 +70,7 @@ else:
         before,
         seats,
         data.user_changes(path, previous, snapshot_id),
-        data.group_errors(path, previous),
+        data.error_members(path, previous),
         errors,
     )
     st.caption(

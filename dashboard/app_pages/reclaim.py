@@ -66,7 +66,7 @@ reasons = filters[0].multiselect(
 )
 with filters[1]:
     sku_id = ui.shared_sku(
-        "SKU", seats[seats["sku_id"].isin(set(found["sku_id"]))], key="reclaim_sku", allow_all=True
+        "SKU", seats[seats["sku_id"].isin(found["sku_id"].unique())], key="reclaim_sku", allow_all=True
     )
 with filters[2]:
     departments = ui.shared_departments("Department", options(users, "department"), key="reclaim_departments")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.labels import group_names
-from analysis.skus import plan_usage, sku_holders, sku_notes, sku_subscriptions, sku_units
+from analysis.skus import sku_notes, sku_subscriptions, sku_units
 from analysis.trends import default_skus, seat_history
 from dashboard import charts, data, ui
 
@@ -55,8 +54,8 @@ else:
     ui.downloads(subs, "subscriptions", key="sku_subscriptions")
 
 st.subheader("Who holds it")
-groups = group_names(data.licensed_groups(path, snapshot_id))
-holders = sku_holders(data.user_licenses(path, snapshot_id), data.users(path, snapshot_id), sku_id, groups)
+# Only this SKU's assignments and holders are read, not every licence and user.
+holders = data.sku_holder_table(path, snapshot_id, sku_id)
 if holders.empty:
     st.markdown("Nobody is assigned this SKU.")
 else:
@@ -66,7 +65,7 @@ else:
     ui.downloads(holders, "holders", key="sku_holders")
 
 st.subheader("Service plans")
-plans = plan_usage(data.service_plans(path, snapshot_id), data.user_licenses(path, snapshot_id), sku_id)
+plans = data.sku_plan_usage(path, snapshot_id, sku_id)
 if plans.empty:
     st.markdown("The snapshot lists no service plans for this SKU.")
 else:

@@ -36,7 +36,7 @@ if chosen:
 st.subheader("Run-out forecast")
 window = st.slider("Assignment rate over the last … days", 7, 180, DEFAULT_WINDOW_DAYS, key="trends_window")
 forecast = runout_forecast(
-    over_time, waiting_by_sku(data.group_errors(path, snapshot_id)), window_days=window
+    over_time, waiting_by_sku(data.error_members(path, snapshot_id)), window_days=window
 )
 st.caption(
     f"Rate = change in assigned seats per day between the earliest snapshot of the last {window} days and the "
@@ -69,7 +69,9 @@ if len(ids) < 2:
     st.stop()
 attempts = data.snapshots(path, data.latest_attempt(path) or snapshot_id)
 taken = dict(zip(attempts["id"], attempts["started_at"], strict=True))
-label = {i: f"#{i} · {ui.when(taken.get(i))}" for i in ids}
+label = {
+    i: f"#{i} · {shown}" for i, shown in zip(ids, ui.when_each([taken.get(i) for i in ids]), strict=True)
+}
 pickers = st.columns(2)
 before = pickers[0].selectbox(
     "From snapshot", ids[:-1], index=len(ids) - 2, format_func=label.__getitem__, key="ledger_from"

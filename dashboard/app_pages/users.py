@@ -15,7 +15,7 @@ path, snapshot_id = ui.start_page("Users")
 info = data.snapshot_info(path, snapshot_id)
 ui.snapshot_caption(info)
 seats = data.seats(path, snapshot_id)
-licenses = data.user_licenses(path, snapshot_id)
+licenses = data.license_states(path, snapshot_id)
 names = sku_names(seats)
 days = data.inactive_days()
 table = data.users_table(path, snapshot_id, days)
@@ -80,7 +80,10 @@ if not picked:
     st.stop()
 person = shown.iloc[picked[0]]
 detail = user_licenses_detail(
-    licenses, person["user_id"], names, group_names(data.licensed_groups(path, snapshot_id))
+    data.user_licenses_of_user(path, snapshot_id, str(person["user_id"])),
+    person["user_id"],
+    names,
+    group_names(data.licensed_groups(path, snapshot_id)),
 )
 st.markdown(
     f"**{ui.text(person['display_name'], person['user_principal_name'])}** · "

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis.trends import default_skus, runout_forecast, waiting_by_sku
+from analysis.trends import default_skus, interval_counts, runout_forecast, waiting_by_sku
 
 DAY0 = pd.Timestamp("2025-01-01T00:00:00Z")
 
@@ -171,3 +171,31 @@ def test_default_skus_are_the_biggest_counted_ones() -> None:
     )
     assert default_skus(seats, limit=2) == ["b", "c"]
     assert default_skus(seats) == ["b", "c", "a"]  # nothing purchased and free SKUs left out
+
+
+def test_interval_counts_count_rows_valid_in_each_snapshot() -> None:
+    # Snapshot 3 failed (never a complete id); rows open at valid_from and close at valid_to.
+    rows = pd.DataFrame(
+        [
+            (1, 4, "Count"),  # in 1 and 2
+            (2, None, "Count"),  # from 2 on
+            (2, 5, "Other"),  # in 2 and 4
+            (4, 5, "Count"),  # in 4 only
+            (5, 6, "Other"),  # in 5 only
+        ],
+        columns=["valid_from", "valid_to", "error"],
+    )
+    snapshots = pd.DataFrame({"id": [1, 2, 4, 5, 6], "started_at": ["d1", "d2", "d4", "d5", "d6"]})
+    out = interval_counts(rows, snapshots, "error")
+    assert out.values.tolist() == [
+        [1, "d1", "Count", 1],
+        [2, "d2", "Count", 2],
+        [2, "d2", "Other", 1],
+        [4, "d4", "Count", 2],
+        [4, "d4", "Other", 1],
+        [5, "d5", "Count", 1],
+        [5, "d5", "Other", 1],
+        [6, "d6", "Count", 1],
+    ]
+    assert list(out.columns) == ["snapshot_id", "started_at", "error", "count"]
+    assert interval_counts(rows.iloc[:0], snapshots, "error").empty

@@ -52,6 +52,18 @@ def test_user_table() -> None:
     assert (table.loc["d", "licenses"], table.loc["d", "assignment"]) == ("", "")
 
 
+def test_user_table_matches_activity_by_user_id_whatever_its_order() -> None:
+    activity = user_activity(USERS, now=NOW, inactive_days=90, signin_available=True)
+    shuffled = activity.iloc[[2, 0, 3]].reset_index(drop=True)  # one user missing, the rest reordered
+    table = user_table(USERS, LICENSES, shuffled, NAMES)
+    aligned = _table()
+    assert table["user_id"].tolist() == aligned["user_id"].tolist()
+    expected = aligned["activity"].tolist()
+    expected[1] = ""  # bob has no activity row
+    assert table["activity"].tolist() == expected
+    assert table["licenses"].tolist() == aligned["licenses"].tolist()
+
+
 def test_options_put_none_last() -> None:
     assert options(_table(), "department") == ["IT", "Sales", "(none)"]
     assert options(_table(), "country") == ["FR", "US", "(none)"]

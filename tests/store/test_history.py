@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from store import history
-from store.db import open_store
+from store import history, queries
+from store.db import SCHEMA_VERSION, open_store
 from store.snapshots import SnapshotWriter
 from tests.dashboard.tenant import build_store
 
@@ -84,3 +85,36 @@ def test_empty_store(tmp_path: Path) -> None:
     with open_store(tmp_path / "e.sqlite") as store:
         assert history.latest_attempt(store) is None
         assert history.error_history(store).empty
+
+
+def test_error_reads_match_the_full_error_rows_in_every_snapshot(tmp_path: Path) -> None:
+    path = build_store(str(tmp_path / "tenant.sqlite"))
+    with open_store(path) as store:
+        trend = history.error_history(store)
+        for sid in queries.complete_snapshot_ids(store):
+            full = queries.group_errors(store, sid)
+            keys = queries.error_members(store, sid)
+            assert sorted(keys.itertuples(index=False, name=None)) == sorted(
+                full[["group_id", "user_id", "sku_id", "error"]].itertuples(index=False, name=None)
+            )
+            counted = trend[trend["snapshot_id"] == sid]
+            assert dict(zip(counted["error"], counted["members"], strict=True)) == dict(
+                full["error"].value_counts()
+            )
+
+
+def test_a_store_from_before_migration_5_is_upgraded(tmp_path: Path) -> None:
+    path = build_store(str(tmp_path / "tenant.sqlite"))
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "DROP INDEX user_licenses_errors; DROP INDEX users_by_id; DELETE FROM schema_migrations WHERE version = 5;"
+    )
+    conn.close()
+    with open_store(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        plan = store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT valid_from, valid_to, error FROM user_licenses "
+            "WHERE error <> '' AND assigned_by_group <> ''"
+        ).fetchall()
+        assert "user_licenses_errors" in str(plan)
+        assert not history.error_history(store).empty

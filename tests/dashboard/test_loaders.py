@@ -1,0 +1,48 @@
+"""The loaders in dashboard/data.py themselves: shared frames stay unedited, and the narrow reads
+give what the full ones gave."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.inactive import reclaimable_seats
+from dashboard import data, ui
+
+
+@pytest.mark.parametrize("loader", ["holders", "reclaimable", "users_table", "candidates"])
+def test_a_caller_editing_a_shared_frame_leaves_the_cache_alone(finance_store: str, loader: str) -> None:
+    sid = data.latest_snapshot(finance_store)
+    assert sid is not None
+    args: tuple[object, ...] = (finance_store, sid, 90)
+    if loader == "candidates":
+        args = (*args, data.version(data.exemptions(finance_store)))
+    first = getattr(data, loader)(*args)
+    expected = first.copy(deep=True)
+    assert not first.empty
+    first.loc[first.index[0], "user_id"] = "edited"
+    first["sku_id"] = "edited"
+    first["extra"] = 1
+    first.iloc[0, 1] = None
+    pd.testing.assert_frame_equal(getattr(data, loader)(*args), expected)
+
+
+@pytest.mark.parametrize("days", [30, 90])
+def test_reclaimable_from_the_cached_holders_is_reclaimable_seats(tenant_store: str, days: int) -> None:
+    for sid in data.snapshot_ids(tenant_store):
+        expected = reclaimable_seats(
+            data.user_licenses(tenant_store, sid),
+            data.activity(tenant_store, sid, days),
+            data.users(tenant_store, sid),
+            data.seats(tenant_store, sid),
+        )
+        pd.testing.assert_frame_equal(data.reclaimable(tenant_store, sid, days), expected)
+
+
+def test_when_each_is_when_of_each() -> None:
+    values = [
+        "2025-01-01T06:00:00Z", "2025-01-02T06:00:00.1234567Z", None, "not a date",
+        pd.Timestamp("2025-03-01T00:00:00Z"), "2025-01-01T06:00:00+02:00",
+    ]  # fmt: skip
+    assert ui.when_each(values) == [ui.when(v) for v in values]
+    assert ui.when_each([]) == []
