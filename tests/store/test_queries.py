@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -21,9 +19,9 @@ from tests.dashboard.tenant import build_store
 
 @pytest.mark.parametrize("tenant", ["finance", "history"])
 def test_held_licenses_give_the_same_holders_and_candidates_as_every_licence(
-    tenant: str, tmp_path: Path
+    tenant: str, store_url: str
 ) -> None:
-    path = str(tmp_path / "store.sqlite")
+    path = store_url
     if tenant == "finance":
         finance_tenant.build(path)
     else:
@@ -52,8 +50,8 @@ def test_held_licenses_give_the_same_holders_and_candidates_as_every_licence(
             assert not from_held.empty
 
 
-def test_licenses_of_users_in_error_are_their_user_licenses_rows(tmp_path: Path) -> None:
-    path = build_store(str(tmp_path / "store.sqlite"))
+def test_licenses_of_users_in_error_are_their_user_licenses_rows(store_url: str) -> None:
+    path = build_store(store_url)
     with open_store(path) as store:
         for sid in queries.complete_snapshot_ids(store):
             every = queries.user_licenses(store, sid)
@@ -64,8 +62,8 @@ def test_licenses_of_users_in_error_are_their_user_licenses_rows(tmp_path: Path)
             assert len(got) >= len(in_error) > 0
 
 
-def test_narrow_licence_reads_are_slices_of_user_licenses(tmp_path: Path) -> None:
-    path = build_store(str(tmp_path / "store.sqlite"))
+def test_narrow_licence_reads_are_slices_of_user_licenses(store_url: str) -> None:
+    path = build_store(store_url)
     with open_store(path) as store:
         for sid in queries.complete_snapshot_ids(store):
             every = queries.user_licenses(store, sid)
@@ -107,9 +105,9 @@ def test_narrow_licence_reads_are_slices_of_user_licenses(tmp_path: Path) -> Non
 @pytest.mark.parametrize("tenant", ["finance", "history"])
 @pytest.mark.parametrize("signin_available", [True, False])
 def test_per_user_seat_counts_give_the_reclaim_totals_of_every_pair(
-    tenant: str, signin_available: bool, tmp_path: Path
+    tenant: str, signin_available: bool, store_url: str
 ) -> None:
-    path = str(tmp_path / "store.sqlite")
+    path = store_url
     if tenant == "finance":
         finance_tenant.build(path)
     else:
