@@ -112,31 +112,41 @@ def subscriptions(store: Store, snapshot_id: int) -> pd.DataFrame:
     )
 
 
+# Users as of :sid with their latest sign-in; {where} narrows them (users_holding).
+_USERS = (
+    """SELECT u.user_id, u.user_principal_name, u.display_name, u.account_enabled, u.user_type,
+              u.usage_location, u.department, u.company_name, u.job_title, u.created_at,
+              si.last_sign_in_at, si.last_non_interactive_at, si.last_successful_at
+       FROM users u LEFT JOIN user_signins si ON si.user_id = u.user_id
+       WHERE """
+    + _AS_OF.format(t="u")
+    + """ {where}
+       ORDER BY u.user_principal_name"""
+)
+
+
 def users(store: Store, snapshot_id: int) -> pd.DataFrame:
     """Users as of a snapshot, with the latest known sign-in activity."""
-    return _frame(
-        store,
-        f"""SELECT u.user_id, u.user_principal_name, u.display_name, u.account_enabled, u.user_type,
-                   u.usage_location, u.department, u.company_name, u.job_title, u.created_at,
-                   si.last_sign_in_at, si.last_non_interactive_at, si.last_successful_at
-            FROM users u LEFT JOIN user_signins si ON si.user_id = u.user_id
-            WHERE {_AS_OF.format(t="u")} ORDER BY u.user_principal_name""",
-        {"sid": snapshot_id},
-    )
+    return _frame(store, _USERS.format(where=""), {"sid": snapshot_id})
+
+
+# Assignment rows as of :sid with the SKU's part number; {where} narrows them (user_licenses_of).
+_LICENSES = (
+    """SELECT l.user_id, l.sku_id, COALESCE(s.sku_part_number, c.sku_part_number, l.sku_id) AS sku_part_number,
+              l.assigned_by_group, l.state, l.error, l.disabled_plans, l.last_updated_at
+       FROM user_licenses l
+       LEFT JOIN sku_counts s ON s.snapshot_id = :sid AND s.sku_id = l.sku_id
+       LEFT JOIN catalog_products c ON c.sku_id = l.sku_id
+       WHERE """
+    + _AS_OF.format(t="l")
+    + """ {where}
+       ORDER BY l.user_id, sku_part_number, l.assigned_by_group"""
+)
 
 
 def user_licenses(store: Store, snapshot_id: int) -> pd.DataFrame:
     """License assignment states as of a snapshot; ``assigned_by_group``/``error`` are '' when none."""
-    return _frame(
-        store,
-        f"""SELECT l.user_id, l.sku_id, COALESCE(s.sku_part_number, c.sku_part_number, l.sku_id) AS sku_part_number,
-                   l.assigned_by_group, l.state, l.error, l.disabled_plans, l.last_updated_at
-            FROM user_licenses l
-            LEFT JOIN sku_counts s ON s.snapshot_id = :sid AND s.sku_id = l.sku_id
-            LEFT JOIN catalog_products c ON c.sku_id = l.sku_id
-            WHERE {_AS_OF.format(t="l")} ORDER BY l.user_id, sku_part_number, l.assigned_by_group""",
-        {"sid": snapshot_id},
-    )
+    return _frame(store, _LICENSES.format(where=""), {"sid": snapshot_id})
 
 
 def license_states(store: Store, snapshot_id: int) -> pd.DataFrame:
@@ -161,31 +171,14 @@ def user_licenses_of(
         raise ValueError("name exactly one of user_id and sku_id")
     column, value = ("user_id", user_id) if user_id is not None else ("sku_id", sku_id)
     return _frame(
-        store,
-        f"""SELECT l.user_id, l.sku_id, COALESCE(s.sku_part_number, c.sku_part_number, l.sku_id) AS sku_part_number,
-                   l.assigned_by_group, l.state, l.error, l.disabled_plans, l.last_updated_at
-            FROM user_licenses l
-            LEFT JOIN sku_counts s ON s.snapshot_id = :sid AND s.sku_id = l.sku_id
-            LEFT JOIN catalog_products c ON c.sku_id = l.sku_id
-            WHERE {_AS_OF.format(t="l")} AND l.{column} = :value
-            ORDER BY l.user_id, sku_part_number, l.assigned_by_group""",
-        {"sid": snapshot_id, "value": value},
+        store, _LICENSES.format(where=f"AND l.{column} = :value"), {"sid": snapshot_id, "value": value}
     )
 
 
 def users_holding(store: Store, snapshot_id: int, sku_id: str) -> pd.DataFrame:
     """``users`` rows (same columns, same order) of the users with any assignment of one SKU."""
-    return _frame(
-        store,
-        f"""SELECT u.user_id, u.user_principal_name, u.display_name, u.account_enabled, u.user_type,
-                   u.usage_location, u.department, u.company_name, u.job_title, u.created_at,
-                   si.last_sign_in_at, si.last_non_interactive_at, si.last_successful_at
-            FROM users u LEFT JOIN user_signins si ON si.user_id = u.user_id
-            WHERE {_AS_OF.format(t="u")} AND u.user_id IN (
-                SELECT l.user_id FROM user_licenses l WHERE {_AS_OF.format(t="l")} AND l.sku_id = :sku)
-            ORDER BY u.user_principal_name""",
-        {"sid": snapshot_id, "sku": sku_id},
-    )
+    holding = f"AND u.user_id IN (SELECT l.user_id FROM user_licenses l WHERE {_AS_OF.format(t='l')} AND l.sku_id = :sku)"
+    return _frame(store, _USERS.format(where=holding), {"sid": snapshot_id, "sku": sku_id})
 
 
 def held_seat_counts(store: Store, snapshot_id: int, sku_ids: Sequence[str]) -> pd.DataFrame:

@@ -17,15 +17,20 @@ from tests.analysis import finance_tenant
 from tests.dashboard.tenant import build_store
 
 
+def _build(tenant: str, store_url: str) -> str:
+    """The finance tenant (tests/analysis) or the dashboard's history tenant, at store_url."""
+    if tenant == "finance":
+        finance_tenant.build(store_url)
+    else:
+        build_store(store_url)
+    return store_url
+
+
 @pytest.mark.parametrize("tenant", ["finance", "history"])
 def test_held_licenses_give_the_same_holders_and_candidates_as_every_licence(
     tenant: str, store_url: str
 ) -> None:
-    path = store_url
-    if tenant == "finance":
-        finance_tenant.build(path)
-    else:
-        build_store(path)
+    path = _build(tenant, store_url)
     with open_store(path) as store:
         exemptions = pd.DataFrame(prices.load_exemptions(store))
         for sid in queries.complete_snapshot_ids(store):
@@ -107,11 +112,7 @@ def test_narrow_licence_reads_are_slices_of_user_licenses(store_url: str) -> Non
 def test_per_user_seat_counts_give_the_reclaim_totals_of_every_pair(
     tenant: str, signin_available: bool, store_url: str
 ) -> None:
-    path = store_url
-    if tenant == "finance":
-        finance_tenant.build(path)
-    else:
-        build_store(path)
+    path = _build(tenant, store_url)
     with open_store(path) as store:
         for sid in queries.complete_snapshot_ids(store):
             now = pd.Timestamp(queries.snapshot_info(store, sid)["started_at"])
