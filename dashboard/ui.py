@@ -65,6 +65,13 @@ def first_run(path: str) -> None:
     )
 
 
+def flash(key: str) -> None:
+    """Show, once, the success message an action left under ``key`` before its rerun."""
+    message = st.session_state.pop(key, None)
+    if message:
+        st.success(message)
+
+
 def snapshot_caption(info: dict[str, Any]) -> None:
     """Which snapshot the page shows, when it was taken, and its warnings."""
     st.caption(f"Snapshot {info['id']} of tenant {info['tenant_id']}, taken {when(info['started_at'])}")

@@ -42,9 +42,7 @@ ui.require("costs")
 path, snapshot_id = ui.start_page("Costs")
 info = data.snapshot_info(path, snapshot_id)
 ui.snapshot_caption(info)
-message = st.session_state.pop(FLASH, None)
-if message:
-    st.success(message)
+ui.flash(FLASH)
 generation = int(st.session_state.setdefault(GENERATION, 0))
 
 

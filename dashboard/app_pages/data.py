@@ -21,9 +21,7 @@ except LicenseDeskError as exc:
     st.stop()
 
 st.subheader("Collect now")
-message = st.session_state.pop(FLASH, None)
-if message:
-    st.success(message)
+ui.flash(FLASH)
 settings, problem = data.settings()
 if problem:
     st.error(problem)

@@ -33,9 +33,7 @@ ui.require("reclaim")
 path, snapshot_id = ui.start_page("Reclaim")
 info = data.snapshot_info(path, snapshot_id)
 ui.snapshot_caption(info)
-message = st.session_state.pop(FLASH, None)
-if message:
-    st.success(message)
+ui.flash(FLASH)
 
 
 def done(text: str) -> None:
