@@ -1,7 +1,8 @@
 """Collect benchmark: License Desk's collection against the floor, on the simulator.
 
 The floor is the same user pages downloaded and parsed with plain ``requests`` and nothing
-stored: no collector can be faster than that. Runs alternate (floor, collect, floor, ...) so
+stored: no collector can be faster than that. Each run times two collections: the first into an
+empty store, then the next one into the same store (the daily case). Runs alternate (floor, collect, floor, ...) so
 that noise on a shared machine hits both alike; medians and the ratio are printed. The
 simulator runs in its own process (``license-desk simulator``), as Graph is remote: sharing
 this process's GIL would slow both sides.
@@ -118,9 +119,12 @@ def main() -> None:
     args = parser.parse_args()
 
     floors: list[float] = []
-    collects: list[float] = []
-    publishes: list[float] = []  # the store's complete(): from the "saving" step to the end
-    cpu: dict[str, list[float]] = {"floor": [], "floor_sim": [], "collect": [], "collect_sim": []}
+    # "first": a collection into an empty store (every row is new); "next": the same tenant again
+    # into that store, the daily case (rows compared with the history; almost nothing written).
+    kinds = ("first", "next")
+    collects: dict[str, list[float]] = {kind: [] for kind in kinds}
+    publishes: dict[str, list[float]] = {kind: [] for kind in kinds}  # the store's complete()
+    cpu: dict[str, list[float]] = {f"{kind}{side}": [] for kind in ("floor", *kinds) for side in ("", "_sim")}
     sizes: list[int] = []
     requests_made: list[int] = []
     saving: list[float] = []  # when the current run reached the "saving" step
@@ -139,38 +143,42 @@ def main() -> None:
                 floors.append(seconds)
                 _add_cpu(cpu, "floor", sim, sim_cpu, own_cpu)
                 store = os.path.join(tmp, f"run{run}.sqlite")
-                saving.clear()
-                sim_cpu, own_cpu = sim.cpu_seconds(), time.process_time()
-                started = time.perf_counter()
-                summary = run_collection(sim.settings(store), progress=note_saving)
-                finished = time.perf_counter()
-                _add_cpu(cpu, "collect", sim, sim_cpu, own_cpu)
-                collects.append(finished - started)
-                publishes.append(finished - saving[0])
-                requests_made.append(summary.requests)
-                sizes.append(sum(os.path.getsize(p) for p in Path(tmp).glob(f"run{run}.sqlite*")))
+                line = f"run {run + 1}: floor {seconds:.2f}s ({pages} pages, {payload / 1e6:.1f} MB)"
+                for kind in kinds:
+                    saving.clear()
+                    sim_cpu, own_cpu = sim.cpu_seconds(), time.process_time()
+                    started = time.perf_counter()
+                    summary = run_collection(sim.settings(store), progress=note_saving)
+                    finished = time.perf_counter()
+                    _add_cpu(cpu, kind, sim, sim_cpu, own_cpu)
+                    collects[kind].append(finished - started)
+                    publishes[kind].append(finished - saving[0])
+                    line += f", {kind} {collects[kind][-1]:.2f}s (publishing {publishes[kind][-1]:.2f}s)"
+                    if kind == "first":
+                        requests_made.append(summary.requests)
+                        sizes.append(sum(os.path.getsize(p) for p in Path(tmp).glob(f"run{run}.sqlite*")))
                 print(
-                    f"run {run + 1}: floor {seconds:.2f}s ({pages} pages, {payload / 1e6:.1f} MB), "
-                    f"collect {collects[-1]:.2f}s (publishing {publishes[-1]:.2f}s), "
-                    f"{requests_made[-1]} Graph requests, {summary.users:,} users, store {sizes[-1] / 1e6:.1f} MB",
+                    f"{line}, {requests_made[-1]} Graph requests, {summary.users:,} users, "
+                    f"store {sizes[-1] / 1e6:.1f} MB",
                     flush=True,
                 )
     finally:
         sim.close()
     floor_median = statistics.median(floors)
-    collect_median = statistics.median(collects)
-    sweep = statistics.median(c - p for c, p in zip(collects, publishes, strict=True))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"load average (1 min) before and after: {load_before:.1f}, {os.getloadavg()[0]:.1f}")
     print(f"users: {args.users:,}; runs: {args.runs}")
     print(f"floor   median {floor_median:.2f}s")
-    print(f"collect median {collect_median:.2f}s  ({collect_median / floor_median:.2f}x the floor)")
-    print(
-        f"  of which publishing (the store's complete()) median {statistics.median(publishes):.2f}s; "
-        f"everything before it {sweep:.2f}s ({sweep / floor_median:.2f}x the floor)"
-    )
+    for kind in kinds:
+        median = statistics.median(collects[kind])
+        sweep = statistics.median(c - p for c, p in zip(collects[kind], publishes[kind], strict=True))
+        print(
+            f"{kind:5} collection median {median:.2f}s ({median / floor_median:.2f}x the floor); "
+            f"publishing (the store's complete()) {statistics.median(publishes[kind]):.2f}s, "
+            f"everything before it {sweep:.2f}s ({sweep / floor_median:.2f}x)"
+        )
     if cpu["floor_sim"]:
         # On a busy machine the two sides share fewer cores and the wall-clock ratio drifts
         # towards the ratio of total CPU: these say how much of each run was work, and whose.
@@ -178,7 +186,7 @@ def main() -> None:
             "CPU seconds per run, medians (this process + simulator): "
             + ", ".join(
                 f"{kind} {statistics.median(cpu[kind]):.2f} + {statistics.median(cpu[kind + '_sim']):.2f}"
-                for kind in ("floor", "collect")
+                for kind in ("floor", *kinds)
             )
         )
     print(f"requests per collection: {statistics.median(requests_made):.0f}")

@@ -66,10 +66,7 @@ def collect_snapshot(
         user_ids: set[str] = set()
         for page in fetch_user_pages(client, sweep):
             rows = user_page_tuples(page, with_signins=sweep.signin_available, seen=user_ids)
-            writer.stage("stage_users", rows.users)
-            writer.stage("stage_licenses", rows.licenses)
-            writer.stage("stage_assigned", rows.assigned)
-            writer.stage("stage_signins", rows.signins)
+            writer.stage_user_page(rows.users, rows.licenses, rows.assigned, rows.signins)
             seen += len(rows.users)
             skipped += rows.skipped
             notify(Progress("users", users=seen))

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,12 @@ _STAGING: dict[str, tuple[str, ...]] = {
     "stage_assigned": ("user_id", "sku_id"),
     "stage_signins": ("user_id", "last_sign_in_at", "last_non_interactive_at", "last_successful_at"),
 }  # fmt: skip
+# Per-user rows staged with ``stage_user_page`` carry a ``differs`` flag: 1 when no identical row
+# is current in the history (so publishing opens it), worked out page by page while the next page
+# downloads. Rows staged with ``stage`` keep the default 1 and are diffed at publish instead.
+_FLAGGED = ("stage_users", "stage_licenses", "stage_signins")
+# Licence keys whose current row is not staged identically: publishing closes them.
+_STAGING["stage_closing_licenses"] = ("user_id", "sku_id", "assigned_by_group")
 _KEYS: dict[str, tuple[str, ...]] = {
     "stage_skus": ("sku_id",),
     "stage_plans": ("sku_id", "service_plan_id"),
@@ -55,16 +62,35 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "stage_licenses": ("user_id", "sku_id", "assigned_by_group"),
     "stage_assigned": ("user_id", "sku_id"),
     "stage_signins": ("user_id",),
+    "stage_closing_licenses": ("user_id", "sku_id", "assigned_by_group"),
 }
 # Column types, for PostgreSQL's staging tables (SQLite's stay untyped, as they were tuned).
 _INTEGERS = frozenset({
     "enabled", "warning", "suspended", "locked_out", "consumed", "total_licenses", "is_trial",
-    "has_errors", "account_enabled",
+    "has_errors", "account_enabled", "differs",
 })  # fmt: skip
 USER_ATTRS = _STAGING["stage_users"][1:]
-_BULK = frozenset({"stage_users", "stage_licenses", "stage_assigned", "stage_signins"})
+_BULK = frozenset(
+    {"stage_users", "stage_licenses", "stage_assigned", "stage_signins", "stage_closing_licenses"}
+)
 # What makes a license row "the same" from one snapshot to the next (lastUpdated is carried along).
 LICENSE_IDENTITY = ("user_id", "sku_id", "assigned_by_group", "state", "error", "disabled_plans")
+_IDS_PER_QUERY = 500  # ids bound per "IN (...)": well under every engine's parameter limit
+# The stored rows a page of users is compared with (``stage_user_page``). The ids are a VALUES
+# list joined with CROSS JOIN, which SQLite reads as "this order": with "user_id IN (...)" and no
+# table statistics it looked every current row up through the valid_to index instead (~40x slower).
+_CURRENT_USERS = (
+    f"SELECT u.user_id, {', '.join('u.' + c for c in USER_ATTRS)} FROM (VALUES {{ids}}) AS p "
+    "CROSS JOIN users u WHERE u.user_id = p.column1 AND u.valid_to IS NULL"
+)
+_CURRENT_LICENSES = (
+    f"SELECT {', '.join('u.' + c for c in LICENSE_IDENTITY)} FROM (VALUES {{ids}}) AS p "
+    "CROSS JOIN user_licenses u WHERE u.user_id = p.column1 AND u.valid_to IS NULL"
+)
+_CURRENT_SIGNINS = (
+    "SELECT s.user_id, s.last_sign_in_at, s.last_non_interactive_at, s.last_successful_at "
+    "FROM (VALUES {ids}) AS p CROSS JOIN user_signins s WHERE s.user_id = p.column1"
+)
 
 
 @dataclass
@@ -94,6 +120,13 @@ class SnapshotWriter:
         self.started_at = started_at or utcnow()
         self.snapshot_id: int | None = None
         self._done = False
+        # The latest complete snapshot when staging began: the page-by-page changes are relative
+        # to it, and are only used if it is still the latest when publishing.
+        self._base: int | None = None
+        # False once per-user rows are staged without their changes (``stage`` on a per-user
+        # table): publishing then diffs the whole staging against the history instead.
+        self._paged = True
+        self._holders: Counter[str] = Counter()  # users holding each SKU (stage_assigned)
 
     def __enter__(self) -> SnapshotWriter:
         conn, temp = self.store.conn, self.store.dialect.temp
@@ -104,16 +137,19 @@ class SnapshotWriter:
                 (self.tenant_id, self.started_at, socket.gethostname(), os.getpid()),
             )
             self.snapshot_id = int(cur.fetchone()[0])
+            self._base = tx.execute("SELECT MAX(id) FROM snapshots WHERE status = 'complete'").fetchone()[0]
         # Staging is rebuilt from Graph on any retry, and private to this connection, so it
         # holds no lock on the store and vanishes with the process.
         if self.store.dialect is SQLITE:
             conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute(f"DROP TABLE IF EXISTS {temp}stage_holders")
         for table, columns in _STAGING.items():
             conn.execute(f"DROP TABLE IF EXISTS {temp}{table}")
             # Per-user tables are unique by construction (the collector drops repeated users) and
             # get their index once, in bulk, at complete(): a key maintained row by row costs ~3x.
             key = "" if table in _BULK else f", PRIMARY KEY ({', '.join(_KEYS[table])})"
-            conn.execute(f"CREATE TEMP TABLE {table} ({', '.join(map(self._column, columns))}{key})")
+            flag = f", {self._column('differs')} DEFAULT 1" if table in _FLAGGED else ""
+            conn.execute(f"CREATE TEMP TABLE {table} ({', '.join(map(self._column, columns))}{flag}{key})")
         return self
 
     def _column(self, name: str) -> str:
@@ -135,35 +171,103 @@ class SnapshotWriter:
                     )
             except Exception:  # noqa: BLE001 - the original error matters more than this bookkeeping
                 pass
-        for table in _STAGING:
+        for table in (*_STAGING, "stage_holders"):
             conn.execute(f"DROP TABLE IF EXISTS {self.store.dialect.temp}{table}")
 
     def stage(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
         """Add rows to a staging table.
 
-        Small tables keep the first row of a repeated key. Per-user tables (``_BULK``) must be
-        given each user once: ``collectors.users`` guarantees it across pages.
+        Small tables keep the first row of a repeated key. Per-user tables must be given each
+        user once (``collectors.users`` guarantees it across pages); staging them here rather than
+        with ``stage_user_page`` makes ``complete()`` diff all of them against the history.
         """
-        columns = _STAGING[table]
+        if table in _BULK:
+            self._paged = False
+        self._in_transaction(lambda: self._insert(table, rows))
+
+    def stage_user_page(
+        self,
+        users: Sequence[Sequence[Any]],
+        licenses: Sequence[Sequence[Any]],
+        assigned: Sequence[Sequence[Any]],
+        signins: Sequence[Sequence[Any]],
+    ) -> None:
+        """Stage one page of users (each user once across pages) with their licences, assigned
+        SKUs and sign-ins, and work out what publishing them changes.
+
+        The collector calls this while the next page downloads, so the comparison with the
+        current history costs no wall-clock time and ``complete()`` only writes the changes.
+        Reads the store (the current rows of this page's users) but writes only staging tables.
+        """
+        # No complete snapshot yet means nothing is current: every row is new, and the flag's
+        # default (1) says so without rebuilding the rows.
+        compared = self._base is not None
+        closing: list[tuple[Any, ...]] = []
+        if compared:
+            ids = [row[0] for row in users]
+            stored_users = {row[0]: tuple(row[1:]) for row in self._current(_CURRENT_USERS, ids)}
+            users = [(*row, int(stored_users.get(row[0]) != tuple(row[1:]))) for row in users]
+            stored_licenses = {tuple(row) for row in self._current(_CURRENT_LICENSES, ids)}
+            staged = {tuple(row[:6]) for row in licenses}
+            closing = sorted({row[:3] for row in stored_licenses - staged})
+            licenses = [(*row, int(tuple(row[:6]) not in stored_licenses)) for row in licenses]
+            if signins:
+                stored = {row[0]: tuple(row[1:]) for row in self._current(_CURRENT_SIGNINS, ids)}
+                signins = [(*row, int(stored.get(row[0]) != tuple(row[1:]))) for row in signins]
+        self._holders.update(row[1] for row in assigned)
+
+        def insert() -> None:
+            for table, rows in (
+                ("stage_users", users), ("stage_licenses", licenses), ("stage_assigned", assigned),
+                ("stage_signins", signins), ("stage_closing_licenses", closing),
+            ):  # fmt: skip
+                if rows:
+                    self._insert(table, rows, flagged=compared and table in _FLAGGED)
+
+        self._in_transaction(insert)
+
+    def _index(self, table: str) -> None:
+        keys = ", ".join(_KEYS[table])
+        if self.store.dialect is SQLITE:
+            self.store.conn.execute(f"CREATE INDEX IF NOT EXISTS temp.{table}_key ON {table} ({keys})")
+        else:
+            self.store.conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_key ON pg_temp.{table} ({keys})")
+
+    def _current(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (with an ``{ids}`` VALUES list) for these user ids, in chunks."""
+        out: list[tuple[Any, ...]] = []
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            out.extend(
+                self.store.conn.execute(sql.format(ids=", ".join(["(?)"] * len(chunk))), chunk).fetchall()
+            )
+        return out
+
+    def _in_transaction(self, work: Callable[[], None]) -> None:
+        # One transaction per call: in autocommit mode SQLite commits every row on its own (~40%
+        # of staging time). Only TEMP tables are written, so it takes no lock on the store.
+        conn = self.store.conn
+        conn.execute("BEGIN")
+        try:
+            work()
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    def _insert(self, table: str, rows: Iterable[Sequence[Any]], *, flagged: bool = False) -> None:
+        columns = (*_STAGING[table], "differs") if flagged else _STAGING[table]
         conn, temp = self.store.conn, self.store.dialect.temp
         if table in _BULK and isinstance(conn, PostgresConnection):
             conn.copy_rows(f"{temp}{table}", columns, rows)
             return
         marks = ", ".join("?" for _ in columns)
         conflict = "" if table in _BULK else " ON CONFLICT DO NOTHING"
-        # One transaction per call: in autocommit mode SQLite commits every row on its own (~40%
-        # of staging time). Only TEMP tables are written, so it takes no lock on the store.
-        conn.execute("BEGIN")
-        try:
-            # Plain tuples: sqlite3 binds a tuple subclass (our NamedTuple rows) ~2.7x slower.
-            conn.executemany(
-                f"INSERT INTO {temp}{table} ({', '.join(columns)}) VALUES ({marks}){conflict}",
-                map(tuple, rows),
-            )
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+        # Plain tuples: sqlite3 binds a tuple subclass (our NamedTuple rows) ~2.7x slower.
+        conn.executemany(
+            f"INSERT INTO {temp}{table} ({', '.join(columns)}) VALUES ({marks}){conflict}",
+            map(tuple, rows),
+        )
 
     def complete(
         self,
@@ -181,14 +285,21 @@ class SnapshotWriter:
             raise StoreError("Internal error: complete() called outside the snapshot block.")
         notes = list(warnings)
         conn, dialect = self.store.conn, self.store.dialect
-        # Only the tables the interval diff looks rows up in get an index; the others are read
-        # whole (holders per SKU, the sign-in upsert), where an index is pure cost (~0.3 s/100k).
-        for table in ("stage_users", "stage_licenses"):
-            keys = ", ".join(_KEYS[table])
-            if dialect is SQLITE:
-                conn.execute(f"CREATE INDEX IF NOT EXISTS temp.{table}_key ON {table} ({keys})")
-            else:
-                conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_key ON pg_temp.{table} ({keys})")
+        # Indexes only where publishing looks rows up: who is still in the tenant, and the few
+        # licence keys to close. Whole-table reads need none (~0.3 s per 100k rows saved).
+        indexed = ["stage_users", "stage_closing_licenses"]
+        if not self._paged:
+            indexed.append("stage_licenses")  # the whole staging is diffed against the history
+        for table in indexed:
+            self._index(table)
+        if self._paged:
+            conn.execute(f"CREATE TEMP TABLE stage_holders ({self._column('sku_id')}, holders INTEGER)")
+            self._in_transaction(
+                lambda: conn.executemany(
+                    f"INSERT INTO {dialect.temp}stage_holders (sku_id, holders) VALUES (?, ?)",
+                    sorted(self._holders.items()),
+                )
+            )
         if dialect is not SQLITE:
             # Autovacuum never analyses temporary tables: without statistics the planner
             # guesses their size and picks nested loops over 100k-row joins.
@@ -205,13 +316,26 @@ class SnapshotWriter:
                 )
             notes.extend(_reconcile(tx, t))
             _copy_facts(tx, sid, t)
-            users_changed = _apply_user_intervals(tx, sid, dialect)
-            licenses_changed = _apply_license_intervals(tx, sid, t)
+            if self._paged and newer == self._base:
+                users_changed = _publish_user_changes(tx, sid, dialect)
+                licenses_changed = _publish_license_changes(tx, sid, t)
+                signins = f"{t}stage_signins WHERE differs = 1"
+            else:
+                # Staged without their changes, or another collection published since staging
+                # began (the pages were compared with what it replaced): diff everything now.
+                self._index("stage_licenses")
+                users_changed = _apply_user_intervals(tx, sid, dialect)
+                licenses_changed = _apply_license_intervals(tx, sid, t)
+                signins = (
+                    f"{t}stage_signins s WHERE NOT EXISTS (SELECT 1 FROM user_signins c WHERE "
+                    f"{_same(_STAGING['stage_signins'], 'c', 's', dialect.same)})"
+                )
             if signin_available:
+                # Only sign-ins that differ are written: snapshot_id is when the values were first seen.
                 tx.execute(
                     f"""INSERT INTO user_signins (user_id, last_sign_in_at, last_non_interactive_at, last_successful_at, snapshot_id)
-                       SELECT user_id, last_sign_in_at, last_non_interactive_at, last_successful_at, ? FROM {t}stage_signins
-                       WHERE true
+                       SELECT user_id, last_sign_in_at, last_non_interactive_at, last_successful_at, ? FROM {signins}
+                       ORDER BY user_id
                        ON CONFLICT (user_id) DO UPDATE SET last_sign_in_at = excluded.last_sign_in_at,
                            last_non_interactive_at = excluded.last_non_interactive_at,
                            last_successful_at = excluded.last_successful_at, snapshot_id = excluded.snapshot_id""",
@@ -278,6 +402,7 @@ def _alive(pid: int) -> bool:
 
 def _reconcile(tx: Any, t: str) -> list[str]:
     """Compare the per-user count of each SKU with Graph's consumedUnits; explain any gap."""
+    # Counted page by page when the pages came through ``stage_user_page``; else here.
     tx.execute(
         "CREATE TEMP TABLE IF NOT EXISTS stage_holders AS SELECT sku_id, COUNT(*) AS holders "
         f"FROM {t}stage_assigned GROUP BY sku_id"
@@ -362,3 +487,48 @@ def _apply_license_intervals(tx: Any, sid: int, t: str) -> int:
         (sid,),
     ).rowcount
     return int(closed + opened)
+
+
+def _publish_user_changes(tx: Any, sid: int, dialect: Dialect) -> int:
+    """Write the user changes worked out page by page: close the current rows of users who
+    changed or left the tenant, open the new rows."""
+    t = dialect.temp
+    closed = tx.execute(
+        f"""UPDATE users SET valid_to = ? WHERE valid_to IS NULL AND
+               NOT EXISTS (SELECT 1 FROM {t}stage_users s WHERE s.user_id = users.user_id AND s.differs = 0)""",
+        (sid,),
+    ).rowcount
+    columns = ", ".join(_STAGING["stage_users"])
+    opened = tx.execute(
+        f"""INSERT INTO users ({columns}, valid_from, valid_to)
+            SELECT {columns}, ?, NULL FROM {t}stage_users WHERE differs = 1 ORDER BY user_id""",
+        (sid,),
+    ).rowcount
+    return int(max(closed, opened))
+
+
+def _publish_license_changes(tx: Any, sid: int, t: str) -> int:
+    """Write the licence changes worked out page by page: close the keys that changed, and every
+    licence of users who left; open the new rows."""
+    # Users who left had their row closed by _publish_user_changes, which ran first.
+    left = tx.execute(
+        f"""UPDATE user_licenses SET valid_to = ? WHERE valid_to IS NULL AND user_id IN (
+               SELECT user_id FROM users WHERE valid_to = ?
+               AND NOT EXISTS (SELECT 1 FROM {t}stage_users s WHERE s.user_id = users.user_id))""",
+        (sid, sid),
+    ).rowcount
+    key = ("user_id", "sku_id", "assigned_by_group")
+    changed = tx.execute(
+        f"""UPDATE user_licenses SET valid_to = ? WHERE valid_to IS NULL
+               AND user_id IN (SELECT user_id FROM {t}stage_closing_licenses)
+               AND EXISTS (SELECT 1 FROM {t}stage_closing_licenses c WHERE {_same(key, "c", "user_licenses", "=")})""",
+        (sid,),
+    ).rowcount
+    columns = ", ".join(_STAGING["stage_licenses"])
+    opened = tx.execute(
+        f"""INSERT INTO user_licenses ({columns}, valid_from, valid_to)
+            SELECT {columns}, ?, NULL FROM {t}stage_licenses WHERE differs = 1
+            ORDER BY user_id, sku_id, assigned_by_group""",
+        (sid,),
+    ).rowcount
+    return int(left + changed + opened)
