@@ -187,10 +187,10 @@ class SnapshotWriter:
 
     def stage_user_page(
         self,
-        users: Sequence[Sequence[Any]],
-        licenses: Sequence[Sequence[Any]],
-        assigned: Sequence[Sequence[Any]],
-        signins: Sequence[Sequence[Any]],
+        users: Sequence[tuple[Any, ...]],
+        licenses: Sequence[tuple[Any, ...]],
+        assigned: Sequence[tuple[Any, ...]],
+        signins: Sequence[tuple[Any, ...]],
     ) -> None:
         """Stage one page of users (each user once across pages) with their licences, assigned
         SKUs and sign-ins, and work out what publishing them changes.
@@ -204,16 +204,17 @@ class SnapshotWriter:
         compared = self._base is not None
         closing: list[tuple[Any, ...]] = []
         if compared:
+            # Stored rows are read in the staged column order, so whole tuples compare.
             ids = [row[0] for row in users]
-            stored_users = {row[0]: tuple(row[1:]) for row in self._current(_CURRENT_USERS, ids)}
-            users = [(*row, int(stored_users.get(row[0]) != tuple(row[1:]))) for row in users]
-            stored_licenses = {tuple(row) for row in self._current(_CURRENT_LICENSES, ids)}
-            staged = {tuple(row[:6]) for row in licenses}
+            stored_users = {row[0]: row for row in self._current(_CURRENT_USERS, ids)}
+            users = [(*row, int(stored_users.get(row[0]) != row)) for row in users]
+            stored_licenses = set(self._current(_CURRENT_LICENSES, ids))
+            staged = {row[:6] for row in licenses}
             closing = sorted({row[:3] for row in stored_licenses - staged})
-            licenses = [(*row, int(tuple(row[:6]) not in stored_licenses)) for row in licenses]
+            licenses = [(*row, int(row[:6] not in stored_licenses)) for row in licenses]
             if signins:
-                stored = {row[0]: tuple(row[1:]) for row in self._current(_CURRENT_SIGNINS, ids)}
-                signins = [(*row, int(stored.get(row[0]) != tuple(row[1:]))) for row in signins]
+                stored = {row[0]: row for row in self._current(_CURRENT_SIGNINS, ids)}
+                signins = [(*row, int(stored.get(row[0]) != row)) for row in signins]
         self._holders.update(row[1] for row in assigned)
 
         def insert() -> None:
