@@ -75,21 +75,25 @@ _BULK = frozenset(
 )
 # What makes a license row "the same" from one snapshot to the next (lastUpdated is carried along).
 LICENSE_IDENTITY = ("user_id", "sku_id", "assigned_by_group", "state", "error", "disabled_plans")
-_IDS_PER_QUERY = 500  # ids bound per "IN (...)": well under every engine's parameter limit
-# The stored rows a page of users is compared with (``stage_user_page``). The ids are a VALUES
-# list joined with CROSS JOIN, which SQLite reads as "this order": with "user_id IN (...)" and no
-# table statistics it looked every current row up through the valid_to index instead (~40x slower).
+_MMAP_BYTES = 1 << 30  # the most of the store a collection maps (address space, not memory)
+_IDS_PER_QUERY = 500  # ids bound per VALUES list: well under every engine's parameter limit
+# The stored rows a page of users is compared with (``stage_user_page``): for each id, its
+# current user row (user_id NULL when none) and, when sign-ins are collected, its sign-in row, in
+# the staged column order. The ids are a VALUES list that the joins keep as the outer loop, so
+# each id is one index lookup; with "user_id IN (...)" and no table statistics SQLite read every
+# current row through the valid_to index instead (~40x slower).
 _CURRENT_USERS = (
-    f"SELECT u.user_id, {', '.join('u.' + c for c in USER_ATTRS)} FROM (VALUES {{ids}}) AS p "
-    "CROSS JOIN users u WHERE u.user_id = p.column1 AND u.valid_to IS NULL"
+    f"SELECT p.column1, u.user_id, {', '.join('u.' + c for c in USER_ATTRS)}{{signins}} FROM (VALUES {{ids}}) AS p "
+    "LEFT JOIN users u ON u.user_id = p.column1 AND u.valid_to IS NULL{join}"
 )
+_WITH_SIGNINS = {
+    "signins": ", s.user_id, s.last_sign_in_at, s.last_non_interactive_at, s.last_successful_at",
+    "join": " LEFT JOIN user_signins s ON s.user_id = p.column1",
+}
+_WITHOUT_SIGNINS = {"signins": "", "join": ""}
 _CURRENT_LICENSES = (
     f"SELECT {', '.join('u.' + c for c in LICENSE_IDENTITY)} FROM (VALUES {{ids}}) AS p "
     "CROSS JOIN user_licenses u WHERE u.user_id = p.column1 AND u.valid_to IS NULL"
-)
-_CURRENT_SIGNINS = (
-    "SELECT s.user_id, s.last_sign_in_at, s.last_non_interactive_at, s.last_successful_at "
-    "FROM (VALUES {ids}) AS p CROSS JOIN user_signins s WHERE s.user_id = p.column1"
 )
 
 
@@ -142,6 +146,9 @@ class SnapshotWriter:
         # holds no lock on the store and vanishes with the process.
         if self.store.dialect is SQLITE:
             conn.execute("PRAGMA temp_store = MEMORY")
+            # Each page looks its users up in the history in Graph's (random) order: reading the
+            # store through a memory map instead of the 2 MB page cache saves ~30% of that time.
+            conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
         conn.execute(f"DROP TABLE IF EXISTS {temp}stage_holders")
         for table, columns in _STAGING.items():
             conn.execute(f"DROP TABLE IF EXISTS {temp}{table}")
@@ -173,6 +180,8 @@ class SnapshotWriter:
                 pass
         for table in (*_STAGING, "stage_holders"):
             conn.execute(f"DROP TABLE IF EXISTS {self.store.dialect.temp}{table}")
+        if self.store.dialect is SQLITE:
+            conn.execute("PRAGMA mmap_size = 0")
 
     def stage(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
         """Add rows to a staging table.
@@ -193,7 +202,8 @@ class SnapshotWriter:
         signins: Sequence[tuple[Any, ...]],
     ) -> None:
         """Stage one page of users (each user once across pages) with their licences, assigned
-        SKUs and sign-ins, and work out what publishing them changes.
+        SKUs and sign-ins (rows of this page's users only), and work out what publishing them
+        changes.
 
         The collector calls this while the next page downloads, so the comparison with the
         current history costs no wall-clock time and ``complete()`` only writes the changes.
@@ -204,17 +214,25 @@ class SnapshotWriter:
         compared = self._base is not None
         closing: list[tuple[Any, ...]] = []
         if compared:
-            # Stored rows are read in the staged column order, so whole tuples compare.
-            ids = [row[0] for row in users]
-            stored_users = {row[0]: row for row in self._current(_CURRENT_USERS, ids)}
-            users = [(*row, int(stored_users.get(row[0]) != row)) for row in users]
+            # Sorted ids: neighbouring lookups share index pages (Graph's order is random).
+            ids = sorted(row[0] for row in users)
+            width = len(users[0]) if users else 0
+            current = {
+                row[0]: row[1:]
+                for row in self._current(
+                    _CURRENT_USERS.format(
+                        **(_WITH_SIGNINS if signins else {"signins": "", "join": ""}), ids="{ids}"
+                    ),
+                    ids,
+                )
+            }
+            # Stored rows come in the staged column order, so whole tuples compare.
+            users = [(*row, int(current[row[0]][:width] != row)) for row in users]
+            signins = [(*row, int(current[row[0]][width:] != row)) for row in signins]
             stored_licenses = set(self._current(_CURRENT_LICENSES, ids))
             staged = {row[:6] for row in licenses}
             closing = sorted({row[:3] for row in stored_licenses - staged})
             licenses = [(*row, int(row[:6] not in stored_licenses)) for row in licenses]
-            if signins:
-                stored = {row[0]: row for row in self._current(_CURRENT_SIGNINS, ids)}
-                signins = [(*row, int(stored.get(row[0]) != row)) for row in signins]
         self._holders.update(row[1] for row in assigned)
 
         def insert() -> None:
@@ -239,9 +257,8 @@ class SnapshotWriter:
         out: list[tuple[Any, ...]] = []
         for start in range(0, len(ids), _IDS_PER_QUERY):
             chunk = ids[start : start + _IDS_PER_QUERY]
-            out.extend(
-                self.store.conn.execute(sql.format(ids=", ".join(["(?)"] * len(chunk))), chunk).fetchall()
-            )
+            rows = self.store.conn.execute(sql.format(ids=", ".join(["(?)"] * len(chunk))), chunk).fetchall()
+            out.extend(map(tuple, rows))  # sqlite3 gives tuples already; the PostgreSQL adapter may not
         return out
 
     def _in_transaction(self, work: Callable[[], None]) -> None:
