@@ -75,7 +75,6 @@ _BULK = frozenset(
 )
 # What makes a license row "the same" from one snapshot to the next (lastUpdated is carried along).
 LICENSE_IDENTITY = ("user_id", "sku_id", "assigned_by_group", "state", "error", "disabled_plans")
-_MMAP_BYTES = 1 << 30  # the most of the store a collection maps (address space, not memory)
 _IDS_PER_QUERY = 500  # ids bound per VALUES list: well under every engine's parameter limit
 # The stored rows a page of users is compared with (``stage_user_page``): for each id, its
 # current user row (user_id NULL when none) and, when sign-ins are collected, its sign-in row, in
@@ -146,9 +145,6 @@ class SnapshotWriter:
         # holds no lock on the store and vanishes with the process.
         if self.store.dialect is SQLITE:
             conn.execute("PRAGMA temp_store = MEMORY")
-            # Each page looks its users up in the history in Graph's (random) order: reading the
-            # store through a memory map instead of the 2 MB page cache saves ~30% of that time.
-            conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
         conn.execute(f"DROP TABLE IF EXISTS {temp}stage_holders")
         for table, columns in _STAGING.items():
             conn.execute(f"DROP TABLE IF EXISTS {temp}{table}")
@@ -180,8 +176,6 @@ class SnapshotWriter:
                 pass
         for table in (*_STAGING, "stage_holders"):
             conn.execute(f"DROP TABLE IF EXISTS {self.store.dialect.temp}{table}")
-        if self.store.dialect is SQLITE:
-            conn.execute("PRAGMA mmap_size = 0")
 
     def stage(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
         """Add rows to a staging table.
