@@ -183,6 +183,22 @@ def reclaimable_activity(seat_counts: pd.DataFrame, activity: pd.DataFrame) -> p
     )
 
 
+def reclaimable_per_sku(pairs: pd.DataFrame, activity: pd.DataFrame) -> dict[str, int]:
+    """``reclaim_by_sku(reclaimable_seats(...))`` for the SKUs of ``pairs``: distinct (user, SKU)
+    seats held by disabled, inactive and never-signed-in users, per SKU id (SKUs with none left out).
+
+    Args:
+        pairs: ``user_id``, ``sku_id`` of held assignments (``store.queries.held_seat_pairs``) of
+            SKUs that count as seats; a seat may repeat (one row per assignment).
+        activity: ``user_activity`` output; a user missing from it is not idle (as ``seat_holders``
+            calls them ``unknown``).
+    """
+    idle = set(activity.loc[activity["activity"].isin(RECLAIMABLE), "user_id"].tolist())
+    seats = pairs[["user_id", "sku_id"]].drop_duplicates()
+    mine = np.array([u in idle for u in seats["user_id"].tolist()], dtype=bool)
+    return {str(k): int(v) for k, v in seats.loc[mine, "sku_id"].value_counts().items()}
+
+
 def reclaim_totals(reclaim: pd.DataFrame) -> dict[str, int]:
     """Headline counts of ``reclaimable_seats``: all seats, and by reason."""
     reasons = reclaim["activity"].value_counts()
