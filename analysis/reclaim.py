@@ -423,7 +423,7 @@ def removal_targets(candidates: pd.DataFrame) -> dict[str, list[str]]:
 
 def filter_candidates(
     candidates: pd.DataFrame,
-    users: pd.DataFrame,
+    users: pd.DataFrame | None,
     *,
     reasons: Sequence[str] = (),
     sku_id: str | None = None,
@@ -435,7 +435,9 @@ def filter_candidates(
 
     Args:
         candidates: ``reclaim_candidates`` output (with ``include_exempt=True`` to list exempt rows).
-        users: ``store.queries.users`` rows (for departments).
+        users: ``user_id``, ``department`` of (at least) the candidates' users: ``store.queries.users``
+            rows, or ``analysis.holders.seat_holders`` rows (a user once per seat); read only to
+            filter by department, so it may be None without ``departments``.
     """
     keep = pd.Series(True, index=candidates.index)
     if not include_exempt:
@@ -445,6 +447,8 @@ def filter_candidates(
     if sku_id is not None:
         keep &= candidates["sku_id"] == sku_id
     if departments:
+        if users is None:
+            raise ValueError("filtering by department needs the users' departments")
         department = candidates["user_id"].map(dict(zip(users["user_id"], users["department"], strict=True)))
         keep &= matches(department, departments)
     return candidates[keep.astype(bool)].reset_index(drop=True)

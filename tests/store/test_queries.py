@@ -16,7 +16,7 @@ from analysis.inactive import (
     user_activity,
 )
 from analysis.labels import sku_names
-from analysis.reclaim import reclaim_candidates
+from analysis.reclaim import filter_candidates, reclaim_candidates
 from analysis.seats import seat_table
 from analysis.users import NONE_LABEL, options, user_table
 from store import prices, queries
@@ -51,15 +51,21 @@ def test_held_licenses_give_the_same_holders_and_candidates_as_every_licence(
             assert len(held) == every["state"].isin(["Active", "ActiveWithError"]).sum()
             seats = seat_table(queries.sku_counts(store, sid))
             plans, groups = queries.service_plans(store, sid), queries.licensed_groups(store, sid)
-            for days in (30, 90):
-                from_every = seat_holders(users, every, now=now, inactive_days=days, signin_available=True)
-                from_held = seat_holders(users, held, now=now, inactive_days=days, signin_available=True)
+            for days, signin in ((30, True), (90, True), (90, False)):
+                from_every = seat_holders(users, every, now=now, inactive_days=days, signin_available=signin)
+                from_held = seat_holders(users, held, now=now, inactive_days=days, signin_available=signin)
                 pd.testing.assert_frame_equal(from_held, from_every)
                 expected = reclaim_candidates(from_every, every, seats, plans, exemptions, groups, now=now,
                                               inactive_days=days, include_exempt=True)  # fmt: skip
                 got = reclaim_candidates(from_held, held, seats, plans, exemptions, groups, now=now,
                                          inactive_days=days, include_exempt=True)  # fmt: skip
                 pd.testing.assert_frame_equal(got, expected)
+                # Reclaim filters candidates by their holders' departments, not every user's.
+                for chosen in [[d] for d in options(users, "department")]:
+                    pd.testing.assert_frame_equal(
+                        filter_candidates(got, from_held, departments=chosen, include_exempt=True),
+                        filter_candidates(got, users, departments=chosen, include_exempt=True),
+                    )
             assert not from_held.empty
 
 
