@@ -347,7 +347,8 @@ def holders(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
 def _holders(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     info = snapshot_info(path, snapshot_id)
     return seat_holders(
-        users(path, snapshot_id),
+        # Not the cached ``users``: Reclaim and Costs need no other column nor its order.
+        pd.DataFrame(_read(path, queries.holder_inputs, snapshot_id)),
         held_licenses(path, snapshot_id),
         now=pd.Timestamp(info["started_at"]),
         inactive_days=days,

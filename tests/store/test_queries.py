@@ -35,7 +35,7 @@ def _build(tenant: str, store_url: str) -> str:
 
 
 @pytest.mark.parametrize("tenant", ["finance", "history"])
-def test_held_licenses_give_the_same_holders_and_candidates_as_every_licence(
+def test_held_licenses_and_holder_inputs_give_the_same_holders_and_candidates_as_every_row(
     tenant: str, store_url: str
 ) -> None:
     path = _build(tenant, store_url)
@@ -51,9 +51,11 @@ def test_held_licenses_give_the_same_holders_and_candidates_as_every_licence(
             assert len(held) == every["state"].isin(["Active", "ActiveWithError"]).sum()
             seats = seat_table(queries.sku_counts(store, sid))
             plans, groups = queries.service_plans(store, sid), queries.licensed_groups(store, sid)
+            narrow = queries.holder_inputs(store, sid)
+            assert sorted(narrow["user_id"]) == sorted(users["user_id"])
             for days, signin in ((30, True), (90, True), (90, False)):
                 from_every = seat_holders(users, every, now=now, inactive_days=days, signin_available=signin)
-                from_held = seat_holders(users, held, now=now, inactive_days=days, signin_available=signin)
+                from_held = seat_holders(narrow, held, now=now, inactive_days=days, signin_available=signin)
                 pd.testing.assert_frame_equal(from_held, from_every)
                 expected = reclaim_candidates(from_every, every, seats, plans, exemptions, groups, now=now,
                                               inactive_days=days, include_exempt=True)  # fmt: skip
