@@ -29,6 +29,9 @@ EXCLUSIVE = "MutuallyExclusiveViolation"
 DEPENDENCY = "DependencyViolation"
 UNIQUENESS = "UniquenessViolation"
 KNOWN_ERRORS = (COUNT, LOCATION, EXCLUSIVE, DEPENDENCY, UNIQUENESS, "Other")
+# The errors explained from the member's other licences (``explain_errors``' ``licenses``): the
+# others are explained from their code, the member's row and the group's other SKUs alone.
+PER_MEMBER_LICENCES = (EXCLUSIVE, DEPENDENCY)
 EXCHANGE_FIX = (
     'Find the duplicate proxy address in Exchange (Get-Recipient -Filter "EmailAddresses -eq '
     "'smtp:<address>'\"), remove it from the other object, then reprocess the user."
@@ -189,7 +192,8 @@ def explain_errors(
 
     Args:
         errors: ``store.queries.group_errors`` rows.
-        licenses: ``store.queries.user_licenses`` rows of the same snapshot.
+        licenses: ``store.queries.user_licenses`` rows of the same snapshot; only those of
+            members in a ``PER_MEMBER_LICENCES`` error are read.
         seats: ``analysis.seats.seat_table`` output (SKU names).
         plans: ``store.queries.service_plans`` rows (to find conflicting and prerequisite plans).
         groups: ``store.queries.licensed_groups`` rows (group names of other assignments).
@@ -354,6 +358,12 @@ def error_summary(
     return out.sort_values(["group_name", "sku", "error"]).reset_index(drop=True)
 
 
+def short_skus(explained: pd.DataFrame) -> list[str]:
+    """SKU ids with members waiting in CountViolation, sorted: the SKUs whose reclaimable seats
+    ``error_summary`` shows (in the fix of their CountViolation rows)."""
+    return sorted({str(s) for s in explained.loc[explained["error"] == COUNT, "sku_id"].tolist()})
+
+
 def error_counts(explained: pd.DataFrame) -> dict[str, int]:
     """Members in error per error kind (every known kind present, 0 when absent), plus totals."""
     counts = {kind: 0 for kind in KNOWN_ERRORS}
@@ -366,16 +376,23 @@ def error_counts(explained: pd.DataFrame) -> dict[str, int]:
 
 def filter_errors(
     explained: pd.DataFrame,
-    users: pd.DataFrame,
+    users: pd.DataFrame | None,
     *,
     sku_id: str | None = None,
     departments: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Members in error of one SKU and/or of some departments (``analysis.users.NONE_LABEL`` = none)."""
+    """Members in error of one SKU and/or of some departments (``analysis.users.NONE_LABEL`` = none).
+
+    Args:
+        users: ``user_id``, ``department`` of (at least) the members in error; read only to
+            filter by department, so it may be None without ``departments``.
+    """
     keep = pd.Series(True, index=explained.index)
     if sku_id is not None:
         keep &= explained["sku_id"] == sku_id
     if departments:
+        if users is None:
+            raise ValueError("filtering by department needs the users' departments")
         department = explained["user_id"].map(dict(zip(users["user_id"], users["department"], strict=True)))
         keep &= matches(department, departments)
     return explained[keep.astype(bool)].reset_index(drop=True)

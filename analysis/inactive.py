@@ -97,26 +97,39 @@ def user_activity(
 
 def distinct_values(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
     """The distinct ``keys`` rows of ``frame``, sorted, with ``values``: the sorted distinct
-    ``value`` entries of each (a tuple).
+    ``value`` entries of each (a tuple; missing values last).
 
     Sorts once (vectorised) and walks the sorted rows: a ``groupby().agg(lambda)`` builds a Series
     per group, seconds for 100,000 users. Rows with a missing key are left out, as groupby does.
+    The sort and the walk compare integer codes (``pd.factorize(sort=True)``: code order is the
+    values' order), not strings: half the time of sorting 200,000 rows of text.
     """
-    rows = frame[[*keys, value]].dropna(subset=keys).sort_values([*keys, value], kind="stable")
+    rows = frame[[*keys, value]].dropna(subset=keys)
     if rows.empty:
         return rows[keys].reset_index(drop=True).assign(values=pd.Series(dtype=object))
-    columns = [rows[c].to_numpy(dtype=object) for c in keys]
-    entries = rows[value].to_numpy(dtype=object)
+    codes = []
+    for column in [*keys, value]:
+        code, uniques = pd.factorize(rows[column], sort=True)
+        # A missing value (code -1; only ``value`` can have one) sorts last, as sort_values puts it.
+        codes.append(np.where(code < 0, len(uniques), code))
+    missing = len(uniques)
+    order = np.lexsort(codes[::-1])  # lexsort's last key is the primary one; stable
+    key_codes = [c[order] for c in codes[:-1]]
+    value_codes = codes[-1][order]
     new_key = np.zeros(len(rows), dtype=bool)
     new_key[:1] = True
-    for column in columns:
-        new_key[1:] |= column[1:] != column[:-1]
+    for key_code in key_codes:
+        new_key[1:] |= key_code[1:] != key_code[:-1]
     distinct = new_key.copy()
-    distinct[1:] |= entries[1:] != entries[:-1]
+    distinct[1:] |= value_codes[1:] != value_codes[:-1]
+    entries = rows[value].to_numpy(dtype=object)[order]
+    # Two missing values in a row are told apart as ``!=`` does: NaN differs from NaN, None not.
+    both = np.flatnonzero((value_codes[1:] == missing) & (value_codes[:-1] == missing)) + 1
+    distinct[both] |= entries[both] != entries[both - 1]
     starts = np.flatnonzero(new_key[distinct])
     ends = np.append(starts[1:], int(distinct.sum()))
     listed = entries[distinct].tolist()
-    out = rows.loc[new_key, keys].reset_index(drop=True)
+    out = rows.iloc[order[new_key]][keys].reset_index(drop=True)
     out["values"] = pd.Series(
         [tuple(listed[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)], dtype=object
     )
@@ -181,6 +194,22 @@ def reclaimable_activity(seat_counts: pd.DataFrame, activity: pd.DataFrame) -> p
             )
         }
     )
+
+
+def reclaimable_per_sku(pairs: pd.DataFrame, activity: pd.DataFrame) -> dict[str, int]:
+    """``reclaim_by_sku(reclaimable_seats(...))`` for the SKUs of ``pairs``: distinct (user, SKU)
+    seats held by disabled, inactive and never-signed-in users, per SKU id (SKUs with none left out).
+
+    Args:
+        pairs: ``user_id``, ``sku_id`` of held assignments (``store.queries.held_seat_pairs``) of
+            SKUs that count as seats; a seat may repeat (one row per assignment).
+        activity: ``user_activity`` output; a user missing from it is not idle (as ``seat_holders``
+            calls them ``unknown``).
+    """
+    idle = set(activity.loc[activity["activity"].isin(RECLAIMABLE), "user_id"].tolist())
+    seats = pairs[["user_id", "sku_id"]].drop_duplicates()
+    mine = np.array([u in idle for u in seats["user_id"].tolist()], dtype=bool)
+    return {str(k): int(v) for k, v in seats.loc[mine, "sku_id"].value_counts().items()}
 
 
 def reclaim_totals(reclaim: pd.DataFrame) -> dict[str, int]:

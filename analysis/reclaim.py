@@ -74,6 +74,14 @@ def _days(stamps: pd.Series, now: pd.Timestamp) -> list[tuple[str, int] | None]:
     return [found[c] if c >= 0 else None for c in codes.tolist()]
 
 
+def _text_days(texts: pd.Series, now: pd.Timestamp) -> list[tuple[str, int] | None]:
+    """``_days`` of ISO-8601 text, each distinct text parsed once (a user's creation date repeats
+    on each of their seats); None where missing or malformed."""
+    codes, uniques = pd.factorize(texts)
+    found = _days(utc(np.asarray(uniques, dtype=object)), now)
+    return [found[c] if c >= 0 else None for c in codes.tolist()]
+
+
 def _action(direct: bool, groups: tuple[str, ...], names: Mapping[str, str]) -> str:
     listed = ", ".join(repr(names.get(g, g)) for g in groups)
     if direct and groups:
@@ -105,7 +113,7 @@ def _people(paid: pd.DataFrame, now: pd.Timestamp, limit: int, names: Mapping[st
     people = paid[(paid["idle"] != "") | paid["guest"].astype(bool)]
     reasons = [idle or "guest" for idle in people["idle"].tolist()]
     lasts = _days(pd.to_datetime(people["last_sign_in"], utc=True), now)
-    created = _days(utc(people["created_at"].to_numpy()), now)
+    created = _text_days(people["created_at"], now)
     directs, groups = people["direct"].tolist(), people["groups"].tolist()
     # Day-grained evidence and a handful of group sets repeat across many thousands of seats:
     # each distinct sentence is written once.
@@ -206,10 +214,16 @@ def _redundancies(
     plan_sets = _plan_sets(plans)
     # Only a user holding two or more of the seats can have one covered by another, and only
     # when some SKU has user-level plans to compare.
-    several = set(paid.loc[paid["user_id"].duplicated(keep=False), "user_id"].tolist())
-    if not any(plan_sets.values()):
-        several = set()
-    wanted = np.array([u in several for u in licenses["user_id"].tolist()], dtype=bool)
+    several = (
+        set(paid.loc[paid["user_id"].duplicated(keep=False), "user_id"].tolist())
+        if any(plan_sets.values())
+        else set()
+    )
+    wanted = (
+        np.array([u in several for u in licenses["user_id"].tolist()], dtype=bool)
+        if several
+        else np.zeros(len(licenses), dtype=bool)
+    )
     keyed = _held_keys(licenses[wanted & licenses["sku_id"].isin(paid["sku_id"].unique()).to_numpy()])
     # A SKU with no user-level plan is never redundant (``_compare``): it is only ever compared to.
     candidates = keyed[keyed["sku_id"].isin([s for s, p in plan_sets.items() if p])]
@@ -347,8 +361,10 @@ def reclaim_candidates(
     paid = holders[holders["sku_id"].isin(counted)]
     people = _people(paid, now, inactive_days, names)
     extra = _redundancies(paid, licenses, plans, seats, overlap_share, names)
-    # A seat already listed for its holder is not listed again as redundant: its action removes it anyway.
-    taken = set(zip(people["user_id"].tolist(), people["sku_id"].tolist(), strict=True))
+    # A seat already listed for its holder is not listed again as redundant: its action removes it
+    # anyway. Only the people rows of users with a redundancy can match (a handful of the 100,000s).
+    mine = people[people["user_id"].isin(extra["user_id"].unique())]
+    taken = set(zip(mine["user_id"].tolist(), mine["sku_id"].tolist(), strict=True))
     keep = [k not in taken for k in zip(extra["user_id"].tolist(), extra["sku_id"].tolist(), strict=True)]
     out = pd.concat([people, extra[keep]], ignore_index=True)
     info = seats.set_index("sku_id")
@@ -423,7 +439,7 @@ def removal_targets(candidates: pd.DataFrame) -> dict[str, list[str]]:
 
 def filter_candidates(
     candidates: pd.DataFrame,
-    users: pd.DataFrame,
+    users: pd.DataFrame | None,
     *,
     reasons: Sequence[str] = (),
     sku_id: str | None = None,
@@ -435,7 +451,9 @@ def filter_candidates(
 
     Args:
         candidates: ``reclaim_candidates`` output (with ``include_exempt=True`` to list exempt rows).
-        users: ``store.queries.users`` rows (for departments).
+        users: ``user_id``, ``department`` of (at least) the candidates' users: ``store.queries.users``
+            rows, or ``analysis.holders.seat_holders`` rows (a user once per seat); read only to
+            filter by department, so it may be None without ``departments``.
     """
     keep = pd.Series(True, index=candidates.index)
     if not include_exempt:
@@ -445,6 +463,8 @@ def filter_candidates(
     if sku_id is not None:
         keep &= candidates["sku_id"] == sku_id
     if departments:
+        if users is None:
+            raise ValueError("filtering by department needs the users' departments")
         department = candidates["user_id"].map(dict(zip(users["user_id"], users["department"], strict=True)))
         keep &= matches(department, departments)
     return candidates[keep.astype(bool)].reset_index(drop=True)

@@ -29,16 +29,16 @@ from actions.apply import ApplyResult, ChangeResult, apply_plan
 from actions.plan import Plan
 from analysis.chargeback import chargeback_views
 from analysis.costs import sku_costs, snapshot_date
-from analysis.group_errors import explain_errors
-from analysis.holders import reclaimable_from_holders, seat_holders
-from analysis.inactive import reclaimable_activity, user_activity
+from analysis.group_errors import PER_MEMBER_LICENCES, explain_errors
+from analysis.holders import seat_holders
+from analysis.inactive import reclaimable_activity, reclaimable_per_sku, user_activity
 from analysis.labels import group_names, sku_names
 from analysis.pricebook import PriceRow, SkuIndex, price_book_changes
 from analysis.reclaim import reclaim_candidates
 from analysis.renewals import subscription_terms
 from analysis.seats import seat_table
 from analysis.skus import plan_usage, sku_holders
-from analysis.users import user_table
+from analysis.users import options, user_table
 from collectors.graph import GraphClient
 from licensedesk.config import DEFAULT_STORE, Settings, load_settings
 from licensedesk.errors import ConfigError
@@ -225,36 +225,62 @@ def activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     )
 
 
+def _counted_skus(path: str, snapshot_id: int) -> list[str]:
+    """The SKUs that count as seats (reclaiming the others saves nothing)."""
+    table = seats(path, snapshot_id)
+    return [str(s) for s in table.loc[table["counts_as_unused"].astype(bool), "sku_id"].tolist()]
+
+
+def _narrow_activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
+    """``user_activity`` from the five user columns it reads (``queries.activity_inputs``), not
+    every column of every user; uncached: each caller caches what it computes from it."""
+    info = snapshot_info(path, snapshot_id)
+    return user_activity(
+        pd.DataFrame(_read(path, queries.activity_inputs, snapshot_id)),
+        now=pd.Timestamp(info["started_at"]),
+        inactive_days=days,
+        signin_available=bool(info["signin_available"]),
+    )
+
+
 @st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
 def reclaim_activity(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     """``analysis.inactive.reclaimable_activity``: the Overview's reclaimable seats, counted from
     one row per user (seats held, in SQL) and five user columns, not every assignment and user."""
-    info = snapshot_info(path, snapshot_id)
-    table = seats(path, snapshot_id)
-    counted = table.loc[table["counts_as_unused"].astype(bool), "sku_id"].astype(str).tolist()
+    counted = _counted_skus(path, snapshot_id)
     return reclaimable_activity(
         pd.DataFrame(_read(path, queries.held_seat_counts, snapshot_id, counted)),
-        user_activity(
-            pd.DataFrame(_read(path, queries.activity_inputs, snapshot_id)),
-            now=pd.Timestamp(info["started_at"]),
-            inactive_days=days,
-            signin_available=bool(info["signin_available"]),
-        ),
+        _narrow_activity(path, snapshot_id, days),
     )
 
 
-def reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
-    """``reclaimable_seats`` of a snapshot for an inactivity threshold, from the cached ``holders``
-    (which Costs and Reclaim read too) rather than a second join of every licence with every user."""
-    return _own(_reclaimable(path, snapshot_id, days))
-
-
-@st.cache_resource(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
-def _reclaimable(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
-    info = snapshot_info(path, snapshot_id)
-    return reclaimable_from_holders(
-        holders(path, snapshot_id, days), seats(path, snapshot_id), now=pd.Timestamp(info["started_at"])
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def reclaimable_by_sku(path: str, snapshot_id: int, days: int, sku_ids: tuple[str, ...]) -> dict[str, int]:
+    """``reclaim_by_sku(reclaimable_seats(...))`` restricted to ``sku_ids`` (Group errors: the SKUs
+    members wait for), from those SKUs' held (user, SKU) pairs and five user columns instead of
+    every held seat joined with its holder."""
+    counted = set(_counted_skus(path, snapshot_id))
+    wanted = [s for s in sku_ids if s in counted]
+    if not wanted:
+        return {}
+    return reclaimable_per_sku(
+        pd.DataFrame(_read(path, queries.held_seat_pairs, snapshot_id, wanted)),
+        _narrow_activity(path, snapshot_id, days),
     )
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def departments(path: str, snapshot_id: int) -> list[str]:
+    """``analysis.users.options(users, "department")``: the department picker's options, from the
+    distinct departments in SQL rather than every user."""
+    return options(pd.DataFrame(_read(path, queries.departments, snapshot_id)), "department")
+
+
+@st.cache_data(ttl=_TTL, max_entries=_ENTRIES, show_spinner=False)
+def error_member_departments(path: str, snapshot_id: int) -> pd.DataFrame:
+    """``store.queries.error_member_departments``: the departments of the users in error, what
+    filtering them by department reads (instead of every user)."""
+    return pd.DataFrame(_read(path, queries.error_member_departments, snapshot_id))
 
 
 def users_table(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
@@ -277,8 +303,8 @@ def explained_errors(path: str, snapshot_id: int) -> pd.DataFrame:
     """``analysis.group_errors.explain_errors`` of a snapshot."""
     return explain_errors(
         group_errors(path, snapshot_id),
-        # Only the licences of users in error matter to the explanations.
-        pd.DataFrame(_read(path, queries.licenses_of_users_in_error, snapshot_id)),
+        # Only the licences of members in the errors explained from them are ever read.
+        pd.DataFrame(_read(path, queries.licenses_of_users_in_error, snapshot_id, PER_MEMBER_LICENCES)),
         seats(path, snapshot_id),
         service_plans(path, snapshot_id),
         licensed_groups(path, snapshot_id),
@@ -321,7 +347,8 @@ def holders(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
 def _holders(path: str, snapshot_id: int, days: int) -> pd.DataFrame:
     info = snapshot_info(path, snapshot_id)
     return seat_holders(
-        users(path, snapshot_id),
+        # Not the cached ``users``: Reclaim and Costs need no other column nor its order.
+        pd.DataFrame(_read(path, queries.holder_inputs, snapshot_id)),
         held_licenses(path, snapshot_id),
         now=pd.Timestamp(info["started_at"]),
         inactive_days=days,

@@ -79,6 +79,25 @@ def snapshot_caption(info: dict[str, Any]) -> None:
         st.warning(warning)
 
 
+# The most rows a table sends to the browser. Every run serialises and sends what a table holds:
+# 180,000 reclaim candidates are 57 MB and half a second before the browser even draws them,
+# and nobody scrolls that far. The downloads hold every row.
+TABLE_ROWS = 10_000
+
+
+def first_rows(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """The first ``TABLE_ROWS`` rows of a table to show, with a caption when some are left out
+    (``what`` names the rows, e.g. "candidates"); place the table's downloads after it."""
+    limit = TABLE_ROWS  # read at each call: tests lower it
+    if len(frame) <= limit:
+        return frame
+    st.caption(
+        f"Showing the first {count(limit)} of {count(len(frame))} {what}: narrow them with the filters, "
+        "or download all of them below."
+    )
+    return frame.iloc[:limit]
+
+
 def downloads(frame: pd.DataFrame, name: str, *, key: str) -> None:
     """CSV and Excel download buttons for a table; the bytes are built only when clicked."""
     left, right, _ = st.columns([1, 1, 4])

@@ -144,6 +144,21 @@ _LICENSES = (
 )
 
 
+def holder_inputs(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """What ``analysis.holders.seat_holders`` reads of each user as of a snapshot: the ``users``
+    columns less ``job_title`` and ``last_successful_at``, unordered (seat holders come out in
+    their licences' order; SQLite's sort of 100,000 names is a quarter of the read)."""
+    return _frame(
+        store,
+        f"""SELECT u.user_id, u.user_principal_name, u.display_name, u.account_enabled, u.user_type,
+                   u.usage_location, u.department, u.company_name, u.created_at,
+                   si.last_sign_in_at, si.last_non_interactive_at
+            FROM users u LEFT JOIN user_signins si ON si.user_id = u.user_id
+            WHERE {_AS_OF.format(t="u")}""",
+        {"sid": snapshot_id},
+    )
+
+
 def user_licenses(store: Store, snapshot_id: int) -> pd.DataFrame:
     """License assignment states as of a snapshot; ``assigned_by_group``/``error`` are '' when none."""
     return _frame(store, _LICENSES.format(where=""), {"sid": snapshot_id})
@@ -280,11 +295,23 @@ def error_members(store: Store, snapshot_id: int) -> pd.DataFrame:
     )
 
 
-def licenses_of_users_in_error(store: Store, snapshot_id: int) -> pd.DataFrame:
-    """``user_licenses`` rows (same columns, same order) of the users with a group-licence error.
+def licenses_of_users_in_error(
+    store: Store, snapshot_id: int, errors: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """``user_licenses`` rows (same columns, same order) of the users with a group-licence error,
+    or with one of ``errors`` (error codes) when given.
 
     What explaining the errors needs (their other licences and their own disabled plans): a
-    fraction of every licence when a fraction of the users is in error."""
+    fraction of every licence when a fraction of the users is in error. Only some errors are
+    explained from the member's other licences (``analysis.group_errors.PER_MEMBER_LICENCES``);
+    a big tenant's errors are mostly CountViolation, whose members' licences are never read."""
+    kinds = {f"error{i}": error for i, error in enumerate(errors or ())}
+    if errors is None:
+        which = ""
+    elif kinds:
+        which = f"AND e.error IN ({', '.join(':' + name for name in kinds)})"
+    else:
+        which = "AND 1 = 0"  # no error code asked for: nobody (``IN ()`` is not SQL)
     return _frame(
         store,
         f"""SELECT l.user_id, l.sku_id, COALESCE(s.sku_part_number, c.sku_part_number, l.sku_id) AS sku_part_number,
@@ -294,7 +321,51 @@ def licenses_of_users_in_error(store: Store, snapshot_id: int) -> pd.DataFrame:
             LEFT JOIN catalog_products c ON c.sku_id = l.sku_id
             WHERE {_AS_OF.format(t="l")} AND l.user_id IN (
                 SELECT e.user_id FROM user_licenses e
-                WHERE {_AS_OF.format(t="e")} AND e.assigned_by_group <> '' AND e.error <> '')
+                WHERE {_AS_OF.format(t="e")} AND e.assigned_by_group <> '' AND e.error <> '' {which})
             ORDER BY l.user_id, sku_part_number, l.assigned_by_group""",
+        {"sid": snapshot_id, **kinds},
+    )
+
+
+def departments(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """The distinct ``department`` values of the users as of a snapshot (null and '' included
+    when some user has them), unordered: what a department picker offers, without reading
+    every user."""
+    return _frame(
+        store,
+        f"SELECT DISTINCT u.department FROM users u WHERE {_AS_OF.format(t='u')}",
         {"sid": snapshot_id},
+    )
+
+
+def error_member_departments(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """``user_id``, ``department`` of the users with a group-licence error as of a snapshot (the
+    users of ``group_errors``), unordered: what filtering members in error by department reads."""
+    return _frame(
+        store,
+        f"""SELECT u.user_id, u.department FROM users u
+            WHERE {_AS_OF.format(t="u")} AND u.user_id IN (
+                SELECT l.user_id FROM user_licenses l
+                WHERE {_AS_OF.format(t="l")} AND l.assigned_by_group <> '' AND l.error <> '')""",
+        {"sid": snapshot_id},
+    )
+
+
+def held_seat_pairs(store: Store, snapshot_id: int, sku_ids: Sequence[str]) -> pd.DataFrame:
+    """``user_id``, ``sku_id`` of the assignments of ``sku_ids`` that hold a seat (state Active or
+    ActiveWithError) as of a snapshot, unordered; a seat held both directly and through groups
+    appears once per assignment.
+
+    Two columns of a few SKUs' assignments: what counting reclaimable seats per SKU needs, not
+    every assignment joined with every user (``seat_holders``)."""
+    if not sku_ids:
+        return pd.DataFrame({"user_id": pd.Series(dtype=object), "sku_id": pd.Series(dtype=object)})
+    states = {f"state{i}": state for i, state in enumerate(HELD_STATES)}
+    skus = {f"sku{i}": sku for i, sku in enumerate(sku_ids)}
+    return _frame(
+        store,
+        f"""SELECT l.user_id, l.sku_id FROM user_licenses l
+            WHERE {_AS_OF.format(t="l")} AND l.state IN ({", ".join(":" + name for name in states)})
+              AND l.sku_id IN ({", ".join(":" + name for name in skus)})""",
+        {"sid": snapshot_id, **states, **skus},
     )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.group_errors import KNOWN_ERRORS, error_counts, error_summary, filter_errors
-from analysis.inactive import reclaim_by_sku
-from analysis.users import options
+from analysis.group_errors import KNOWN_ERRORS, error_counts, error_summary, filter_errors, short_skus
 from dashboard import data, ui
 
 LABELS = {
@@ -30,7 +28,6 @@ MEMBER_VIEW = ["user_principal_name", "detail", "fix", "group_name", "sku", "usa
 path, snapshot_id = ui.start_page("Group errors")
 ui.snapshot_caption(data.snapshot_info(path, snapshot_id))
 seats = data.seats(path, snapshot_id)
-users = data.users(path, snapshot_id)
 explained = data.explained_errors(path, snapshot_id)
 if explained.empty:
     st.success("No group-based licence assignment is in error in this snapshot.")
@@ -44,7 +41,9 @@ for column, kind in zip(row[2:], KNOWN_ERRORS, strict=True):
     column.metric(LABELS[kind], ui.count(counts[kind]), help=f"Members in {kind}.")
 
 days = data.inactive_days()
-summary = error_summary(explained, seats, reclaim_by_sku(data.reclaimable(path, snapshot_id, days)))
+# Reclaimable seats are shown only for the SKUs members wait for: counted for those SKUs alone.
+reclaimable = data.reclaimable_by_sku(path, snapshot_id, days, tuple(short_skus(explained)))
+summary = error_summary(explained, seats, reclaimable)
 pickers = st.columns(2)
 with pickers[0]:
     sku_id = ui.shared_sku(
@@ -52,7 +51,7 @@ with pickers[0]:
     )
 with pickers[1]:
     departments = ui.shared_departments(
-        "Department (member lists)", options(users, "department"), key="errors_departments"
+        "Department (member lists)", data.departments(path, snapshot_id), key="errors_departments"
     )
 
 st.subheader("By group, SKU and error")
@@ -78,7 +77,9 @@ if group_names:
             state={"fix_source": "Group members in error", "fix_group": to_fix},
         )
 
-members = filter_errors(explained, users, sku_id=sku_id, departments=departments)
+# Departments are read only to filter by them, and only those of the users in error.
+people = data.error_member_departments(path, snapshot_id) if departments else None
+members = filter_errors(explained, people, sku_id=sku_id, departments=departments)
 st.subheader("Members in error")
 if members.empty:
     st.markdown("No member in error matches the filters.")

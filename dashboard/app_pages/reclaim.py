@@ -16,7 +16,7 @@ from analysis.reclaim import (
     removal_targets,
     saving_totals,
 )
-from analysis.users import find_user, options
+from analysis.users import find_user
 from dashboard import data, ui
 from licensedesk.errors import LicenseDeskError
 
@@ -46,7 +46,6 @@ def done(text: str) -> None:
 
 days = data.inactive_days()
 seats = data.seats(path, snapshot_id)
-users = data.users(path, snapshot_id)
 exempted = data.exemptions(path)
 found = data.candidates(path, snapshot_id, days, data.version(exempted))
 st.caption(
@@ -67,13 +66,17 @@ with filters[1]:
         "SKU", seats[seats["sku_id"].isin(found["sku_id"].unique())], key="reclaim_sku", allow_all=True
     )
 with filters[2]:
-    departments = ui.shared_departments("Department", options(users, "department"), key="reclaim_departments")
+    departments = ui.shared_departments(
+        "Department", data.departments(path, snapshot_id), key="reclaim_departments"
+    )
 switches = st.columns(2)
 show_exempt = switches[0].toggle("Show exempt users and SKUs", key="reclaim_show_exempt")
 basis = BASES[switches[1].radio("Savings", list(BASES), horizontal=True, key="reclaim_basis")]
-active = filter_candidates(found, users, reasons=reasons, sku_id=sku_id, departments=departments)
+# Every candidate's seat is a held seat: its holder's department is there, read only to filter by it.
+holders = data.holders(path, snapshot_id, days) if departments else None
+active = filter_candidates(found, holders, reasons=reasons, sku_id=sku_id, departments=departments)
 listed = filter_candidates(
-    found, users, reasons=reasons, sku_id=sku_id, departments=departments, include_exempt=show_exempt
+    found, holders, reasons=reasons, sku_id=sku_id, departments=departments, include_exempt=show_exempt
 )
 
 headline = reclaim_headline(active)
@@ -127,7 +130,8 @@ else:
     )
 
     st.subheader("Candidates")
-    shown = listed.assign(reason=listed["reason"].map(REASONS))[VIEW]
+    shown = ui.first_rows(listed, "candidates")
+    shown = shown.assign(reason=shown["reason"].map(REASONS))[VIEW]
     settings, _problem = data.settings()
     writes = settings is not None and settings.allow_writes
     config = {
@@ -140,7 +144,8 @@ else:
             shown, hide_index=True, width="stretch", key="reclaim_table", column_config=config,
             on_select="rerun", selection_mode="multi-row",
         )  # fmt: skip
-        picked = listed.iloc[[r for r in event.selection.rows if r < len(listed)]]
+        # The rows shown are the first of ``listed``: the same positions.
+        picked = listed.iloc[[r for r in event.selection.rows if r < len(shown)]]
         targets = removal_targets(picked)
         st.caption(
             "Select candidates (the box at the start of a row) to plan removing their direct assignments. "
@@ -182,7 +187,7 @@ else:
     )
 note = st.text_input("Why (required)", key="exempt_note")
 if st.button("Add exemption", key="exempt_add"):
-    person = find_user(users, wanted) if kind == "user" else None
+    person = find_user(data.users(path, snapshot_id), wanted) if kind == "user" else None
     if kind == "user" and person is None:
         st.error(
             f"There is no user {wanted.strip()!r} in the latest snapshot."

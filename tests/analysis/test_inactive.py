@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from analysis.holders import reclaimable_from_holders, seat_holders
-from analysis.inactive import reclaim_by_sku, reclaim_totals, reclaimable_seats, user_activity
+from analysis.inactive import (
+    distinct_values,
+    reclaim_by_sku,
+    reclaim_totals,
+    reclaimable_seats,
+    user_activity,
+)
 from analysis.seats import seat_table
 
 NOW = pd.Timestamp("2025-06-01T00:00:00Z")
@@ -165,3 +171,21 @@ def test_reclaimable_from_holders_is_reclaimable_seats_row_for_row(signin_availa
     assert len(got) == (4 if signin_available else 1)
     empty = seat_holders(users, licenses.iloc[:0], now=NOW, inactive_days=90, signin_available=True)
     assert reclaimable_from_holders(empty, _seats(), now=NOW).empty
+
+
+def test_distinct_values_sorts_keys_and_lists_each_keys_distinct_values() -> None:
+    frame = pd.DataFrame(
+        {
+            "user": pd.Series(["u2", "u1", "u2", "u1", None, "u1", "u2"], dtype=object),
+            "sku": pd.Series(["e3", "e3", "e3", "visio", "e3", "e3", "e3"], dtype=object),
+            "group": pd.Series(["g2", "", "g1", "g1", "g9", "", None], dtype=object),
+        }
+    )
+    out = distinct_values(frame, ["user", "sku"], "group")
+    # The row without a user is left out; u1's two direct E3 rows are one ''; u2's missing group comes last.
+    assert out.values.tolist() == [
+        ["u1", "e3", ("",)],
+        ["u1", "visio", ("g1",)],
+        ["u2", "e3", ("g1", "g2", None)],
+    ]
+    assert distinct_values(frame.iloc[:0], ["user"], "group").empty

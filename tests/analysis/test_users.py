@@ -52,6 +52,40 @@ def test_user_table() -> None:
     assert (table.loc["d", "licenses"], table.loc["d", "assignment"]) == ("", "")
 
 
+@pytest.mark.parametrize("skus", [3, 70])  # 70 names: more than a bit mask holds, the general way
+def test_user_table_lists_each_users_held_skus_and_errors_once_sorted_by_name(skus: int) -> None:
+    names = {f"s{i:02d}": f"SKU {i:02d}" for i in range(skus)}
+    rows = [
+        # ann holds the last SKU directly and through a group (once in the list), then the first
+        ("a", f"s{skus - 1:02d}", "", "Active", ""),
+        ("a", f"s{skus - 1:02d}", "g", "Active", ""),
+        ("a", "s00", "", "ActiveWithError", "MutuallyExclusiveViolation"),
+        ("a", "s01", "g", "Error", "CountViolation"),  # in error: not held
+        ("b", "s01", "", "Active", ""),
+        ("c", "s01", "h", "Error", "CountViolation"),
+        ("c", "s00", "g", "Error", "CountViolation"),
+    ]
+    # bob holds every SKU: the list is every name, sorted.
+    rows += [("b", sku, "", "Active", "") for sku in names]
+    licenses = pd.DataFrame(rows, columns=["user_id", "sku_id", "assigned_by_group", "state", "error"])
+    activity = user_activity(USERS, now=NOW, inactive_days=90, signin_available=True)
+    table = user_table(USERS, licenses, activity, names).set_index("user_id")
+    assert table.loc["a", "licenses"] == f"SKU 00; SKU {skus - 1:02d}"
+    assert table.loc["a", "errors"] == "CountViolation; MutuallyExclusiveViolation"
+    assert table.loc["b", "licenses"] == "; ".join(f"SKU {i:02d}" for i in range(skus))
+    assert table.loc["b", "errors"] == ""
+    assert (table.loc["c", "licenses"], table.loc["c", "errors"]) == ("", "CountViolation")
+    assert (table.loc["d", "licenses"], table.loc["d", "errors"]) == ("", "")
+    # A missing error code is no error (the general way, as every store gives '' for none).
+    with_none = licenses.astype({"error": object})
+    with_none.loc[4, "error"] = None
+    table = user_table(USERS, with_none, activity, names).set_index("user_id")
+    assert (
+        table.loc["b", "errors"] == ""
+        and table.loc["a", "errors"] == "CountViolation; MutuallyExclusiveViolation"
+    )
+
+
 def test_user_table_matches_activity_by_user_id_whatever_its_order() -> None:
     activity = user_activity(USERS, now=NOW, inactive_days=90, signin_available=True)
     shuffled = activity.iloc[[2, 0, 3]].reset_index(drop=True)  # one user missing, the rest reordered

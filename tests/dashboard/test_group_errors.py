@@ -121,6 +121,25 @@ def test_sku_and_department_filters(tenant_store: str, monkeypatch: pytest.Monke
     assert [m["user_principal_name"].tolist() for m in members] == [["ida@contoso.com", "jon@contoso.com"]]
 
 
+def test_department_picker_offers_every_users_department(
+    tenant_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_app(monkeypatch, tenant_store, "group_errors")
+    # Every user's department, not only those in error (nobody in Finance is): hal and ned have none.
+    assert at.multiselect(key="errors_departments").options == [
+        "Finance", "IT", "Marketing", "Sales", "Support", "(none)",
+    ]  # fmt: skip
+    at.session_state["errors_departments"] = ["(none)"]
+    at.run()
+    members = [f.value for f in at.dataframe if "detail" in f.value.columns]
+    # hal waits for an E3 seat; ned has no department but no error.
+    assert [m["user_principal_name"].tolist() for m in members] == [["hal@contoso.com"]]
+    at.session_state["errors_departments"] = ["Finance"]
+    at.run()
+    assert not [f for f in at.dataframe if "detail" in f.value.columns]
+    assert "No member in error matches the filters." in texts(at)
+
+
 def test_no_errors_is_good_news(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
     from pathlib import Path
 

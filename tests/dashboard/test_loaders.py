@@ -6,11 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.inactive import reclaimable_seats
+from analysis.inactive import reclaim_by_sku, reclaimable_seats
 from dashboard import data, ui
+from tests.dashboard.tenant import E3, FLOW, VISIO
 
 
-@pytest.mark.parametrize("loader", ["holders", "reclaimable", "users_table", "candidates"])
+@pytest.mark.parametrize("loader", ["holders", "users_table", "candidates"])
 def test_a_caller_editing_a_shared_frame_leaves_the_cache_alone(finance_store: str, loader: str) -> None:
     sid = data.latest_snapshot(finance_store)
     assert sid is not None
@@ -28,15 +29,26 @@ def test_a_caller_editing_a_shared_frame_leaves_the_cache_alone(finance_store: s
 
 
 @pytest.mark.parametrize("days", [30, 90])
-def test_reclaimable_from_the_cached_holders_is_reclaimable_seats(tenant_store: str, days: int) -> None:
+def test_reclaimable_by_sku_counts_the_reclaimable_seats_of_the_skus_asked_for(
+    tenant_store: str, days: int
+) -> None:
     for sid in data.snapshot_ids(tenant_store):
-        expected = reclaimable_seats(
-            data.user_licenses(tenant_store, sid),
-            data.activity(tenant_store, sid, days),
-            data.users(tenant_store, sid),
-            data.seats(tenant_store, sid),
+        every = reclaim_by_sku(
+            reclaimable_seats(
+                data.user_licenses(tenant_store, sid),
+                data.activity(tenant_store, sid, days),
+                data.users(tenant_store, sid),
+                data.seats(tenant_store, sid),
+            )
         )
-        pd.testing.assert_frame_equal(data.reclaimable(tenant_store, sid, days), expected)
+        skus = tuple(data.seats(tenant_store, sid)["sku_id"])
+        assert data.reclaimable_by_sku(tenant_store, sid, days, skus) == every
+        assert data.reclaimable_by_sku(tenant_store, sid, days, (E3,)) == {E3: every[E3]}
+        assert data.reclaimable_by_sku(tenant_store, sid, days, ()) == {}
+    # Latest snapshot: cat (inactive past 30 and 90 days) holds E3 and Visio, dan (disabled) and
+    # eve (never signed in) E3; ned never signed in, but FLOW_FREE is free, never reclaimable.
+    assert every == {E3: 3, VISIO: 1}
+    assert data.reclaimable_by_sku(tenant_store, sid, days, (FLOW,)) == {}
 
 
 def test_when_each_is_when_of_each() -> None:
