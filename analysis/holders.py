@@ -83,36 +83,3 @@ def seat_holders(
     out["guest"] = out["user_type"].fillna("").str.lower().eq("guest")
     # Already in user, SKU order: ``held_licenses`` is, and a left merge keeps the left order.
     return out[HOLDER_COLUMNS].reset_index(drop=True)
-
-
-def reclaimable_from_holders(
-    holders: pd.DataFrame, seats: pd.DataFrame, *, now: pd.Timestamp
-) -> pd.DataFrame:
-    """``analysis.inactive.reclaimable_seats``, row for row, from ``seat_holders`` output.
-
-    The dashboard has the held seats with their holders' activity anyway (costs, reclaim); the
-    reclaimable seats are the idle ones on SKUs that count as seats, without joining every licence
-    with every user a second time.
-
-    Args:
-        holders: ``seat_holders`` output.
-        seats: ``analysis.seats.seat_table`` output (names and ``counts_as_unused``).
-        now: the snapshot's time, the one ``holders`` was built with.
-    """
-    counted = seats.loc[seats["counts_as_unused"].astype(bool), ["sku_id", "name"]]
-    idle = holders[holders["idle"] != ""]
-    out = idle.merge(counted, on="sku_id").rename(columns={"name": "sku"})
-    last = pd.to_datetime(out["last_sign_in"], utc=True)
-    out["days_since_sign_in"] = ((now - last).dt.total_seconds() / 86400.0).to_numpy(
-        dtype="float64", na_value=float("nan")
-    )
-    out["sources"] = pd.Series(
-        [("", *g) if d else g for d, g in zip(out["direct"].tolist(), out["groups"].tolist(), strict=True)],
-        index=out.index,
-        dtype=object,
-    )
-    columns = [
-        "user_id", "user_principal_name", "display_name", "sku_id", "sku", "activity", "last_sign_in",
-        "days_since_sign_in", "sources",
-    ]  # fmt: skip
-    return out[columns].sort_values(["sku", "user_principal_name"]).reset_index(drop=True)

@@ -7,7 +7,6 @@ import math
 import pandas as pd
 import pytest
 
-from analysis.holders import reclaimable_from_holders, seat_holders
 from analysis.inactive import (
     distinct_values,
     reclaim_by_sku,
@@ -133,44 +132,6 @@ def test_nobody_to_reclaim() -> None:
     out = reclaimable_seats(licenses, activity, users, _seats())
     assert out.empty
     assert reclaim_totals(out) == {"seats": 0, "disabled": 0, "inactive": 0}
-
-
-@pytest.mark.parametrize("signin_available", [True, False])
-def test_reclaimable_from_holders_is_reclaimable_seats_row_for_row(signin_available: bool) -> None:
-    # The dashboard derives reclaimable seats from the seat holders it has anyway: same rows,
-    # same order, same values as the direct computation.
-    users = _users(
-        ("dis", 0, "2024-01-01T00:00:00Z", "2025-05-31T00:00:00Z", None),
-        ("old", 1, "2024-01-01T00:00:00Z", "2024-12-01T00:00:00Z", "2024-12-02T10:30:00.25Z"),
-        ("act", 1, "2024-01-01T00:00:00Z", "2025-05-31T00:00:00Z", None),
-        ("nev", 1, "2024-01-01T00:00:00Z", None, None),
-        ("ghost", 1, None, "not a date", None),
-    ).assign(user_type=["Member", "Guest", None, "Member", "Member"], department="Sales", company_name=None,
-             usage_location="US")  # fmt: skip
-    licenses = pd.DataFrame(
-        [
-            ("dis", "e3", "", "Active"),
-            ("dis", "flow", "", "Active"),
-            ("old", "e3", "g2", "Active"),
-            ("old", "e3", "", "Active"),
-            ("old", "e3", "g1", "Active"),
-            ("old", "co", "", "Active"),
-            ("old", "visio", "g2", "Error"),
-            ("act", "e3", "", "Active"),
-            ("nev", "visio", "", "ActiveWithError"),
-            ("ghost", "visio", "g1", "Active"),
-            ("gone", "e3", "", "Active"),  # a licence whose user is missing: unknown, never reclaimable
-        ],
-        columns=["user_id", "sku_id", "assigned_by_group", "state"],
-    )
-    activity = user_activity(users, now=NOW, inactive_days=90, signin_available=signin_available)
-    expected = reclaimable_seats(licenses, activity, users, _seats())
-    holders = seat_holders(users, licenses, now=NOW, inactive_days=90, signin_available=signin_available)
-    got = reclaimable_from_holders(holders, _seats(), now=NOW)
-    pd.testing.assert_frame_equal(got, expected)
-    assert len(got) == (4 if signin_available else 1)
-    empty = seat_holders(users, licenses.iloc[:0], now=NOW, inactive_days=90, signin_available=True)
-    assert reclaimable_from_holders(empty, _seats(), now=NOW).empty
 
 
 def test_distinct_values_sorts_keys_and_lists_each_keys_distinct_values() -> None:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis.group_errors import PER_MEMBER_LICENCES, explain_errors, filter_errors
-from analysis.holders import reclaimable_from_holders, seat_holders
+from analysis.holders import seat_holders
 from analysis.inactive import (
     reclaim_by_sku,
     reclaim_totals,
@@ -166,11 +166,11 @@ def test_held_seat_pairs_give_the_reclaimable_seats_per_sku_of_every_held_seat(
             counted = seats.loc[seats["counts_as_unused"], "sku_id"].tolist()
             users, every = queries.users(store, sid), queries.user_licenses(store, sid)
             for days in (1, 30, 90):
-                # What Group errors showed: reclaim_by_sku of every held seat joined with its holder.
-                holders = seat_holders(
-                    users, every, now=now, inactive_days=days, signin_available=signin_available
+                # The definition: reclaim_by_sku of every licence joined with every user's activity.
+                activity = user_activity(
+                    users, now=now, inactive_days=days, signin_available=signin_available
                 )
-                expected = reclaim_by_sku(reclaimable_from_holders(holders, seats, now=now))
+                expected = reclaim_by_sku(reclaimable_seats(every, activity, users, seats))
                 narrow = user_activity(queries.activity_inputs(store, sid), now=now, inactive_days=days,
                                        signin_available=signin_available)  # fmt: skip
                 got = reclaimable_per_sku(queries.held_seat_pairs(store, sid, counted), narrow)
