@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 import pytest
 
@@ -20,7 +22,7 @@ from analysis.reclaim import filter_candidates, reclaim_candidates
 from analysis.seats import seat_table
 from analysis.users import NONE_LABEL, options, user_table
 from store import prices, queries
-from store.db import open_store
+from store.db import Store, open_store
 from tests.analysis import finance_tenant
 from tests.dashboard.tenant import E3, VISIO, build_store
 
@@ -123,18 +125,22 @@ def test_narrow_licence_reads_are_slices_of_user_licenses(store_url: str) -> Non
             queries.user_licenses_of(store, 1)
 
 
+def _snapshots(store: Store) -> Iterator[tuple[int, pd.Timestamp, pd.DataFrame, list[str], pd.DataFrame]]:
+    """Each complete snapshot: its id, time, seat table, SKUs counted as seats, and users."""
+    for sid in queries.complete_snapshot_ids(store):
+        seats = seat_table(queries.sku_counts(store, sid))
+        counted = seats.loc[seats["counts_as_unused"], "sku_id"].tolist()
+        now = pd.Timestamp(queries.snapshot_info(store, sid)["started_at"])
+        yield sid, now, seats, counted, queries.users(store, sid)
+
+
 @pytest.mark.parametrize("tenant", ["finance", "history"])
 @pytest.mark.parametrize("signin_available", [True, False])
 def test_per_user_seat_counts_give_the_reclaim_totals_of_every_pair(
     tenant: str, signin_available: bool, store_url: str
 ) -> None:
-    path = _build(tenant, store_url)
-    with open_store(path) as store:
-        for sid in queries.complete_snapshot_ids(store):
-            now = pd.Timestamp(queries.snapshot_info(store, sid)["started_at"])
-            seats = seat_table(queries.sku_counts(store, sid))
-            counted = seats.loc[seats["counts_as_unused"], "sku_id"].tolist()
-            users = queries.users(store, sid)
+    with open_store(_build(tenant, store_url)) as store:
+        for sid, now, seats, counted, users in _snapshots(store):
             for days in (1, 30, 90):
                 full = user_activity(users, now=now, inactive_days=days, signin_available=signin_available)
                 narrow = user_activity(queries.activity_inputs(store, sid), now=now, inactive_days=days,
@@ -158,13 +164,9 @@ def test_per_user_seat_counts_give_the_reclaim_totals_of_every_pair(
 def test_held_seat_pairs_give_the_reclaimable_seats_per_sku_of_every_held_seat(
     tenant: str, signin_available: bool, store_url: str
 ) -> None:
-    path = _build(tenant, store_url)
-    with open_store(path) as store:
-        for sid in queries.complete_snapshot_ids(store):
-            now = pd.Timestamp(queries.snapshot_info(store, sid)["started_at"])
-            seats = seat_table(queries.sku_counts(store, sid))
-            counted = seats.loc[seats["counts_as_unused"], "sku_id"].tolist()
-            users, every = queries.users(store, sid), queries.user_licenses(store, sid)
+    with open_store(_build(tenant, store_url)) as store:
+        for sid, now, seats, counted, users in _snapshots(store):
+            every = queries.user_licenses(store, sid)
             for days in (1, 30, 90):
                 # The definition: reclaim_by_sku of every licence joined with every user's activity.
                 activity = user_activity(
