@@ -111,15 +111,17 @@ def _take_paged(store: Store, tenant: Tenant, rng: random.Random, *, signins: bo
         return writer.complete(signin_available=signins)
 
 
+def _stage_whole(writer: SnapshotWriter, tenant: Tenant, *, signins: bool) -> None:
+    """Stage a whole tenant with ``stage``: compared with the history only at publish."""
+    _stage_common(writer)
+    tables = ("stage_users", "stage_licenses", "stage_assigned", "stage_signins")
+    for table, rows in zip(tables, _rows(tenant, sorted(tenant), signins=signins), strict=True):
+        writer.stage(table, rows)
+
+
 def _take_whole(store: Store, tenant: Tenant, *, signins: bool) -> SnapshotSummary:
     with SnapshotWriter(store, "t") as writer:
-        _stage_common(writer)
-        users, licenses, assigned, signin_rows = _rows(tenant, sorted(tenant), signins=signins)
-        for table, rows in (
-            ("stage_users", users), ("stage_licenses", licenses), ("stage_assigned", assigned),
-            ("stage_signins", signin_rows),
-        ):  # fmt: skip
-            writer.stage(table, rows)
+        _stage_whole(writer, tenant, signins=signins)
         return writer.complete(signin_available=signins)
 
 
@@ -171,28 +173,21 @@ def test_a_collection_published_meanwhile_makes_the_pages_be_compared_again(
     rng = random.Random(12)
     with open_store(store_url) as store:
         _take_paged(store, day1, rng, signins=True)
-    with open_store(store_url) as first, open_store(store_url) as second:
-        earlier = SnapshotWriter(first, "t").__enter__()  # started first: the smaller id
-        later = SnapshotWriter(second, "t").__enter__()
-        try:
-            _stage_common(later)
-            uids = sorted(day3)
-            half = len(uids) // 2
-            # Half the pages are compared with day 1, half with day 2 (published in between).
-            later.stage_user_page(*_rows(day3, uids[:half], signins=True))
-            _stage_common(earlier)
-            for table, rows in zip(
-                ("stage_users", "stage_licenses", "stage_assigned", "stage_signins"),
-                _rows(day2, sorted(day2), signins=True),
-                strict=True,
-            ):
-                earlier.stage(table, rows)
-            earlier.complete()
-            later.stage_user_page(*_rows(day3, uids[half:], signins=True))
-            later.complete()
-        finally:
-            earlier.__exit__(None, None, None)
-            later.__exit__(None, None, None)
+    with (
+        open_store(store_url) as first,
+        open_store(store_url) as second,
+        SnapshotWriter(first, "t") as earlier,  # started first: the smaller id
+        SnapshotWriter(second, "t") as later,
+    ):
+        _stage_common(later)
+        uids = sorted(day3)
+        half = len(uids) // 2
+        # Half the pages are compared with day 1, half with day 2 (published in between).
+        later.stage_user_page(*_rows(day3, uids[:half], signins=True))
+        _stage_whole(earlier, day2, signins=True)
+        earlier.complete()
+        later.stage_user_page(*_rows(day3, uids[half:], signins=True))
+        later.complete()
         published = _dump(first)
     with open_store(str(tmp_path / "reference.sqlite")) as reference:
         for tenant in (day1, day2, day3):
