@@ -110,3 +110,17 @@ def fetch_group_members(client: GraphClient, group_id: str) -> list[str]:
         for page in pages
         for uid in _ids([m for m in page if "user" in str(m.get("@odata.type", "user"))])
     ]
+
+
+def find_groups_named(client: GraphClient, name: str) -> list[tuple[str, str]]:
+    """(id, display name) of every group whose display name is ``name`` (Graph compares it
+    case-insensitively): any group, licensed or not."""
+    literal = name.replace("'", "''")  # OData string literal: a quote is doubled
+    params = {"$filter": f"displayName eq '{literal}'", "$select": "id,displayName"}
+    found = []
+    for page in client.iter_pages("/groups", params):
+        for item in page:
+            gid = guid(item.get("id"))
+            if gid:
+                found.append((gid, text(item.get("displayName")) or gid))
+    return found

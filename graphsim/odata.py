@@ -65,7 +65,8 @@ def parse_top(raw: str | None) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """A parsed $filter: kind is one of sku, accountEnabled, userType, usageLocation, ids, licenseErrors."""
+    """A parsed $filter: kind is one of sku, accountEnabled, userType, usageLocation, ids, licenseErrors,
+    displayName."""
 
     kind: str
     value: str | bool | frozenset[str]
@@ -123,6 +124,9 @@ def parse_group_filter(raw: str | None, *, advanced: bool) -> Filter | None:
     m = _SKU_ANY.fullmatch(text)
     if m:
         return Filter("sku", m.group(2).lower())
+    name = re.fullmatch(r"displayName\s+eq\s+'((?:[^']|'')*)'", text, re.I)
+    if name:  # Graph compares names case-insensitively; a quote inside the literal is doubled
+        return Filter("displayName", name.group(1).replace("''", "'"))
     if re.fullmatch(r"hasMembersWithLicenseErrors\s+eq\s+true", text, re.I):
         if advanced:
             raise _unsupported(text, "Group")

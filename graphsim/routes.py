@@ -252,6 +252,8 @@ class GraphApi:
         matches: Callable[[Group], bool] = lambda g: True  # noqa: E731
         if flt is not None and flt.kind == "sku":
             matches = lambda g: flt.value in g.licenses  # noqa: E731
+        elif flt is not None and flt.kind == "displayName":
+            matches = lambda g: g.display_name.lower() == str(flt.value).lower()  # noqa: E731
         elif flt is not None:
             matches = self._has_errors
         t = self.tenant
