@@ -91,8 +91,14 @@ class GraphSimulator:
         cert.configure_cert(context)
         self._tmpdir = tempfile.mkdtemp(prefix="graphsim-")
         self._ca_path = os.path.join(self._tmpdir, "graphsim-ca.pem")
-        ca.cert_pem.write_to_path(self._ca_path)
-        self._server = TLSServer((self._host, self._port), self, context)
+        try:
+            ca.cert_pem.write_to_path(self._ca_path)
+            self._server = TLSServer((self._host, self._port), self, context)
+        except BaseException:
+            # A port in use or out of range: leave no CA directory behind a simulator that never ran.
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = self._ca_path = None
+            raise
         port = self._server.server_address[1]
         self.idp.origin = f"https://{self._host}:{port}"
         self.api.base_url = f"{self.idp.origin}/v1.0"
