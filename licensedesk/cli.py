@@ -7,11 +7,10 @@ adds the traceback. Nothing here computes a number: reports come from ``analysis
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import signal
-import subprocess
+import sqlite3
 import sys
 import threading
 import traceback
@@ -24,6 +23,10 @@ import pandas as pd
 
 from licensedesk.config import DEFAULT_DEMO_STORE, Settings, load_settings
 from licensedesk.errors import LicenseDeskError, redact
+from licensedesk.output import json_text
+from licensedesk.params import PORT, SERVER_PORT, SNAPSHOT_ID
+from licensedesk.serve import StopRequested
+from store.db import describe
 
 FORMATS = click.Choice(["table", "csv", "json"])
 
@@ -39,15 +42,31 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("license-desk: interrupted; nothing was published.", err=True)
             ctx.exit(130)
+        except StopRequested as stop:  # SIGTERM/SIGHUP before the dashboard was serving (the demo's build)
+            click.echo(f"license-desk: stopped ({stop}); nothing was published.", err=True)
+            ctx.exit(128 + stop.signum)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            # The reader went away (`report users | head`): nothing left to say, and nowhere to
+            # say it. Point stdout at devnull so the interpreter's last flush does not fail too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                _unexpected(ctx, exc)
+            # Another process held the store's write lock longer than the busy timeout.
+            obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+            settings = obj.get("settings")
+            where = f" at {describe(settings.store)}" if isinstance(settings, Settings) else ""
+            _fail(ctx, exc, f"The store{where} is locked: another License Desk process (a collection, an "
+                  "import or applied changes) is writing to it; try again when it has finished.", 1)  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - last line of defence: still one sentence
-            _fail(
-                ctx,
-                exc,
-                f"Unexpected error ({exc.__class__.__name__}: {exc}); run with --debug for details.",
-                1,
-            )
+            _unexpected(ctx, exc)
+
+
+def _unexpected(ctx: click.Context, exc: Exception) -> None:
+    _fail(ctx, exc, f"Unexpected error ({exc.__class__.__name__}: {exc}); run with --debug for details.", 1)
 
 
 def _fail(ctx: click.Context, exc: BaseException, message: str, code: int) -> None:
@@ -125,12 +144,18 @@ def _progress_printer() -> Callable[[Any], None]:
 
 
 # -- report ----------------------------------------------------------------------------------
+REPORTS = ["skus", "users", "errors", "subscriptions", "costs", "groups", "reclaim", "renewals"]
+
+
 @cli.command()
-@click.argument("what", type=click.Choice(["skus", "users", "errors", "subscriptions", "costs"]))
+@click.argument("what", type=click.Choice(REPORTS))
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-@click.option("--snapshot", "snapshot_id", type=int, help="A complete snapshot id (default: the latest).")
+@click.option(
+    "--snapshot", "snapshot_id", type=SNAPSHOT_ID, help="A complete snapshot id (default: the latest)."
+)
+@click.option("--show-ids", is_flag=True, help="Keep the id (GUID) columns in --format table.")
 @click.pass_context
-def report(ctx: click.Context, what: str, fmt: str, snapshot_id: int | None) -> None:
+def report(ctx: click.Context, what: str, fmt: str, snapshot_id: int | None, show_ids: bool) -> None:
     """Print a report of the latest (or a given) complete snapshot."""
     from analysis import reports
     from store import queries
@@ -139,48 +164,56 @@ def report(ctx: click.Context, what: str, fmt: str, snapshot_id: int | None) -> 
     settings = _settings(ctx)
     with open_store(settings.store, create=False) as store:
         sid = queries.resolve_snapshot(store, snapshot_id)
-        if what == "costs":
-            from licensedesk.cli_finance import report_costs
+        from licensedesk import cli_finance
 
-            report_costs(ctx, store, sid, fmt)
+        if what == "costs":
+            cli_finance.report_costs(ctx, store, sid, fmt, show_ids)
+        elif what == "reclaim":
+            cli_finance.report_reclaim(ctx, store, sid, fmt, show_ids)
+        elif what == "renewals":
+            cli_finance.report_renewals(ctx, store, sid, fmt, show_ids)
         elif what == "skus":
-            _emit(reports.sku_report(queries.sku_counts(store, sid)), fmt)
+            _emit(reports.sku_report(queries.sku_counts(store, sid)), fmt, show_ids=show_ids)
         elif what == "errors":
-            _emit(reports.error_report(queries.group_errors(store, sid)), fmt)
+            _emit(reports.error_report(queries.group_errors(store, sid)), fmt, show_ids=show_ids)
         elif what == "subscriptions":
-            _emit(reports.subscription_report(queries.subscriptions(store, sid)), fmt)
+            _emit(reports.subscription_report(queries.subscriptions(store, sid)), fmt, show_ids=show_ids)
+        elif what == "groups":
+            from analysis.seats import seat_table
+
+            groups = reports.group_report(
+                queries.licensed_groups(store, sid),
+                queries.license_states(store, sid),
+                seat_table(queries.sku_counts(store, sid)),
+            )
+            # Finding a group's id is what this report is for: the table keeps it.
+            _emit(groups, fmt, show_ids=show_ids, keep=("group_id",))
         else:
             rows = reports.user_report(queries.users(store, sid), queries.user_licenses(store, sid))
             if fmt == "json":
-                click.echo(json.dumps(rows, indent=1, default=_jsonable))
+                click.echo(json_text(rows))
             else:
-                _emit(reports.flatten_users(rows), fmt)
+                _emit(reports.flatten_users(rows), fmt, show_ids=show_ids)
 
 
-def _emit(frame: pd.DataFrame, fmt: str) -> None:
+def _emit(
+    frame: pd.DataFrame,
+    fmt: str,
+    *,
+    show_ids: bool = False,
+    hide: Sequence[str] = (),
+    keep: Sequence[str] = (),
+) -> None:
+    """Print a report: JSON (every column, strict), CSV (every column) or a table for people
+    (friendly labels; no id columns unless ``show_ids`` or named in ``keep``; ``hide`` left out)."""
+    from licensedesk.output import csv_text, records, table_text
+
     if fmt == "json":
-        records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-        click.echo(json.dumps(records, indent=1, default=_jsonable))
+        click.echo(json_text(records(frame)))
     elif fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
-    elif frame.empty:
-        click.echo("(no rows)")
+        click.echo(csv_text(frame), nl=False)
     else:
-        click.echo(frame.to_string(index=False))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        return _plain(value.item())
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    return _plain(value) if hasattr(value, "item") else str(value)
+        click.echo(table_text(frame, show_ids=show_ids, hide=hide, keep=keep))
 
 
 # -- actions ---------------------------------------------------------------------------------
@@ -224,7 +257,7 @@ def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -
 
     settings = _settings(ctx)
     if fmt == "json" and not apply:
-        click.echo(json.dumps(plan.as_json(), indent=1))
+        click.echo(json_text(plan.as_json()))
     else:
         _print_plan(plan)
     if not plan.ok:
@@ -255,9 +288,9 @@ def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -
     summary = run_collection(settings)
     click.echo(f"Snapshot {summary.snapshot_id} taken after the changes.", err=True)
     if fmt == "json":
-        click.echo(json.dumps({"plan_id": result.plan_id, "results": [
+        click.echo(json_text({"plan_id": result.plan_id, "results": [
             {"change": r.change.describe(), "status": r.status, "http_status": r.http_status,
-             "request_id": r.request_id, "error": r.error} for r in result.results]}, indent=1))  # fmt: skip
+             "request_id": r.request_id, "error": r.error} for r in result.results]}))  # fmt: skip
     if result.failed:
         ctx.exit(1)
 
@@ -335,24 +368,43 @@ def _group_error_members(group: str | None, licenses: Any) -> list[str]:
 
 
 def _group_id(group: str, *, allow_unlicensed: bool = False) -> str:
-    """A group id from an id or a display name, as of the latest snapshot.
+    """A group id from an id or a display name (any case), as of the latest snapshot.
 
-    With ``allow_unlicensed``, a GUID that is not among the licensed groups is taken as a group id.
+    Any GUID is taken as a group id (a group that assigns no licence has no member in error). With
+    ``allow_unlicensed``, a name the snapshot does not know (it keeps licensed groups only) is
+    looked up in Graph.
     """
     from licensedesk.errors import InputError
     from store import queries
     from store.db import open_store
 
+    key = group.strip().lower()
+    if re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", key):
+        return key
     ctx = click.get_current_context()
     with open_store(_settings(ctx).store, create=False) as store:
         groups = queries.licensed_groups(store, queries.resolve_snapshot(store))
-    key = group.strip().lower()
-    match = groups[(groups["group_id"].str.lower() == key) | (groups["group_name"].str.lower() == key)]
-    if match.empty:
-        if allow_unlicensed and re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", key):
-            return key
-        raise InputError(f"There is no licensed group {group!r} in the latest snapshot.")
-    return str(match.iloc[0]["group_id"])
+    named = groups[groups["group_name"].fillna("").str.strip().str.lower() == key]
+    found = sorted(set(zip(named["group_id"], named["group_name"], strict=True)))
+    if not found and allow_unlicensed:
+        from collectors.graph import GraphClient
+        from collectors.groups import find_groups_named
+
+        settings = _settings(ctx)
+        settings.require_tenant()
+        found = sorted(set(find_groups_named(GraphClient(settings), group.strip())))
+    if len(found) > 1:
+        ids = ", ".join(gid for gid, _ in found)
+        raise InputError(
+            f"{len(found)} groups are named {group.strip()!r} ({ids}): give the id of the one you mean."
+        )
+    if not found:
+        where = "in the tenant" if allow_unlicensed else "among the licensed groups of the latest snapshot"
+        raise InputError(
+            f"There is no group named {group.strip()!r} {where}; `license-desk report groups` lists the "
+            "licensed ones, and any group can be given by its id."
+        )
+    return str(found[0][0])
 
 
 @cli.command()
@@ -377,17 +429,18 @@ def reprocess(ctx: click.Context, users: tuple[str, ...], group: str | None, app
 
 @cli.command()
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--show-ids", is_flag=True, help="Keep the id (GUID) columns in --format table.")
 @click.pass_context
-def audit(ctx: click.Context, fmt: str) -> None:
+def audit(ctx: click.Context, fmt: str, show_ids: bool) -> None:
     """The audit log of changes License Desk sent (or refused to send)."""
     from store.audit import audit_entries
     from store.db import open_store
 
     with open_store(_settings(ctx).store, create=False) as store:
         frame = audit_entries(store)
-    if fmt == "table":
-        frame = frame.drop(columns=["detail", "user_id", "sku_id", "tenant_id", "group_id"])
-    _emit(frame, fmt)
+    # Pending and refused changes have no HTTP status: keep the others whole numbers.
+    frame["http_status"] = frame["http_status"].astype("Int64")
+    _emit(frame, fmt, show_ids=show_ids, hide=("detail",))
 
 
 # -- catalog ---------------------------------------------------------------------------------
@@ -419,18 +472,24 @@ def catalog_import(ctx: click.Context, file: str) -> None:
 
 # -- simulator, demo, dashboard ---------------------------------------------------------------
 @cli.command()
-@click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
+@click.option("--port", type=SERVER_PORT, default=0, show_default=True, help="0 picks a free port.")
 @click.option("--users", type=click.IntRange(1, 1_000_000), default=500, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option(
     "--days", type=click.IntRange(0, 3650), default=0, help="Simulated days to advance before serving."
 )
-def simulator(port: int, users: int, seed: int, days: int) -> None:
+@click.option(
+    "--ready-file",
+    type=click.Path(dir_okay=False),
+    help="Also write the ready line to this file (whole, once listening; removed on exit).",
+)
+def simulator(port: int, users: int, seed: int, days: int, ready_file: str | None) -> None:
     """Serve a simulated tenant over HTTPS on 127.0.0.1; prints one JSON line when ready."""
     from datetime import UTC, datetime, timedelta
 
     from graphsim.server import GraphSimulator
     from graphsim.tenant import build_tenant
+    from licensedesk.errors import InputError
 
     start = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0) - timedelta(days=days)
     tenant = build_tenant(users=users, seed=seed, start=start)
@@ -438,18 +497,51 @@ def simulator(port: int, users: int, seed: int, days: int) -> None:
         tenant.advance_day()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with GraphSimulator(tenant, port=port) as sim:
+    sim = GraphSimulator(tenant, port=port)
+    try:
+        sim.start()
+    except OSError as exc:
+        raise InputError(
+            f"The simulator cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})."
+        ) from None
+    with sim:
         click.echo(json.dumps(sim.ready_info()))
         sys.stdout.flush()
+        if ready_file:
+            _write_ready_file(Path(ready_file), sim.ready_info())
         try:
             while not stop.wait(0.5):
                 pass
         except KeyboardInterrupt:
             pass
+        finally:
+            if ready_file:
+                Path(ready_file).unlink(missing_ok=True)
+
+
+def _write_ready_file(path: Path, info: dict[str, str]) -> None:
+    """Write the ready line whole: a reader polling for the file never sees half of it."""
+    import tempfile
+
+    from licensedesk.errors import InputError
+
+    try:
+        # Created 0600 beside the target (os.replace is atomic only within one file system):
+        # the line holds the simulated app's secret.
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"Cannot write the ready file {path} ({exc.strerror or exc}).") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(info) + "\n")
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 @cli.command()
-@click.option("--port", type=int, default=8501, show_default=True)
+@click.option("--port", type=PORT, default=8501, show_default=True)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @click.option("--users", type=click.IntRange(20, 100_000), default=600, show_default=True)
 @click.option("--days", type=click.IntRange(1, 400), default=42, show_default=True, help="Days of history.")
@@ -461,14 +553,18 @@ def demo(
 ) -> None:
     """Build the demo tenant's store (simulator + real collectors), then start the dashboard."""
     from licensedesk.demo import build_demo_store, serve_demo_simulator
+    from licensedesk.serve import stop_on_signals
 
-    click.echo(f"Building the demo store: {users} simulated users, {days} days of history...", err=True)
-    summary = build_demo_store(store_path, users=users, days=days, seed=seed, progress=_day_printer(days))
-    click.echo(f"Demo store ready: {store_path} ({summary})", err=True)
-    if build_only:
-        return
-    with serve_demo_simulator(users=users, days=days, seed=seed) as env:
-        _run_dashboard({**env, "LICENSE_DESK_STORE": store_path}, port=port, browser=not no_browser)
+    if not build_only:
+        _check_port(port)  # before the build, not a minute later
+    with stop_on_signals():
+        click.echo(f"Building the demo store: {users} simulated users, {days} days of history...", err=True)
+        summary = build_demo_store(store_path, users=users, days=days, seed=seed, progress=_day_printer(days))
+        click.echo(f"Demo store ready: {store_path} ({summary})", err=True)
+        if build_only:
+            return
+        with serve_demo_simulator(users=users, days=days, seed=seed) as env:
+            _run_dashboard({**env, "LICENSE_DESK_STORE": store_path}, port=port, browser=not no_browser)
 
 
 def _day_printer(days: int) -> Callable[[int], None]:
@@ -487,23 +583,43 @@ def _day_printer(days: int) -> Callable[[int], None]:
 
 
 @cli.command()
-@click.option("--port", type=int, default=8501, show_default=True)
+@click.option("--port", type=PORT, default=8501, show_default=True)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @click.pass_context
 def dashboard(ctx: click.Context, port: int, no_browser: bool) -> None:
     """Start the dashboard on the configured store."""
+    from licensedesk.serve import stop_on_signals
+
     settings = _settings(ctx)
-    _run_dashboard({"LICENSE_DESK_STORE": settings.store}, port=port, browser=not no_browser)
+    _check_port(port)
+    with stop_on_signals():
+        _run_dashboard({"LICENSE_DESK_STORE": settings.store}, port=port, browser=not no_browser)
+
+
+def _check_port(port: int) -> None:
+    from licensedesk.errors import InputError
+    from licensedesk.serve import port_problem
+
+    problem = port_problem(port)
+    if problem:
+        raise InputError(problem)
 
 
 def _run_dashboard(env: dict[str, str], *, port: int, browser: bool) -> None:
-    from licensedesk.serve import dashboard_command
+    """Serve the dashboard until Streamlit exits or we are stopped; a Streamlit that dies is an
+    error with its exit code (its own messages are above ours)."""
+    from licensedesk.serve import has_display, run_dashboard
 
-    click.echo(f"Dashboard: http://127.0.0.1:{port}  (Ctrl+C to stop)", err=True)
-    try:
-        subprocess.run(dashboard_command(port, headless=not browser), env={**os.environ, **env}, check=False)  # noqa: S603
-    except KeyboardInterrupt:
-        pass
+    def ready(url: str) -> None:
+        click.echo(f"Dashboard: {url}  (Ctrl+C to stop)", err=True)
+
+    code = run_dashboard(env, port=port, open_browser=browser and has_display(), on_ready=ready)
+    if code == 0:
+        return
+    how = f"was killed by signal {-code}" if code < 0 else f"stopped with exit code {code}"
+    error = LicenseDeskError(f"The dashboard (Streamlit) {how}; its messages are above.")
+    error.exit_code = code if code > 0 else 1
+    raise error
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ inputs, calls the analysis and prints. Money leaves as exact decimal text (``"12
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandas as pd
 
 from licensedesk.config import Settings
 from licensedesk.errors import InputError
+from licensedesk.output import json_text, records, table_text
 
 EXPIRING_DAYS = 30
 DOWNSCALE_DAYS = 90
@@ -126,8 +126,8 @@ def _print_cost_table(frame: pd.DataFrame) -> None:
         return
     shown = skus[["sku_part_number", "status", "currency", "unit_price", "period", "paid_seats",
                   "unassigned_seats", "purchased_cost_monthly", "waste_cost_monthly"]]  # fmt: skip
-    click.echo(shown.fillna("").to_string(index=False))
-    for total in frame[frame["kind"] == "total"].to_dict(orient="records"):
+    click.echo(table_text(shown))
+    for total in records(frame[frame["kind"] == "total"]):
         currency = total["currency"]
         if currency is None:
             continue
@@ -146,15 +146,163 @@ def _print_cost_table(frame: pd.DataFrame) -> None:
         )
 
 
-def report_costs(ctx: click.Context, store: Any, snapshot_id: int, fmt: str) -> None:
+def report_costs(ctx: click.Context, store: Any, snapshot_id: int, fmt: str, show_ids: bool = False) -> None:
     """``license-desk report costs``: spend and waste per SKU and per currency."""
     from licensedesk.cli import _emit, _settings
 
     frame = cost_report(load_finance_inputs(store, snapshot_id, _settings(ctx)))
-    if fmt == "table":
+    if fmt == "table" and not show_ids:
         _print_cost_table(frame)
     else:
-        _emit(frame, fmt)
+        _emit(frame, fmt, show_ids=show_ids)
+
+
+def reclaim_rows(store: Any, snapshot_id: int, settings: Settings) -> pd.DataFrame:
+    """``report reclaim`` rows (``analysis.reports.reclaim_report``): the Reclaim page's candidates
+    and savings, from the same reads and analysis the page uses (``dashboard.data``)."""
+    from analysis.costs import sku_costs, snapshot_date
+    from analysis.holders import seat_holders
+    from analysis.labels import group_names
+    from analysis.reclaim import filter_candidates, reclaim_candidates, reclaim_savings
+    from analysis.reports import reclaim_report
+    from analysis.seats import seat_table
+    from store import queries
+    from store.prices import load_exemptions, load_prices
+
+    info = queries.snapshot_info(store, snapshot_id)
+    now, signin = pd.Timestamp(info["started_at"]), bool(info["signin_available"])
+    held = queries.held_licenses(store, snapshot_id)
+    holders = seat_holders(queries.holder_inputs(store, snapshot_id), held, now=now,
+                           inactive_days=settings.inactive_days, signin_available=signin)  # fmt: skip
+    seats = seat_table(queries.sku_counts(store, snapshot_id))
+    groups = queries.licensed_groups(store, snapshot_id)
+    found = reclaim_candidates(
+        holders, held, seats, queries.service_plans(store, snapshot_id), load_exemptions(store), groups,
+        now=now, inactive_days=settings.inactive_days, include_exempt=True,
+    )  # fmt: skip
+    active = filter_candidates(found, None)  # as the page shows it unfiltered: exempt rows left out
+    prices, subscriptions = load_prices(store), queries.subscriptions(store, snapshot_id)
+    savings = {
+        basis: reclaim_savings(
+            active,
+            sku_costs(seats, prices, holders, subscriptions, on=snapshot_date(str(info["started_at"])),
+                      basis=basis, signin_available=signin),
+            basis=basis,
+        )
+        for basis in ("month", "year")
+    }  # fmt: skip
+    return reclaim_report(active, savings, seats, group_names(groups) if not groups.empty else {})
+
+
+def report_reclaim(
+    ctx: click.Context, store: Any, snapshot_id: int, fmt: str, show_ids: bool = False
+) -> None:
+    """``license-desk report reclaim``: whose seat could be taken back, why, and what it saves."""
+    from licensedesk.cli import _emit, _settings
+
+    frame = reclaim_rows(store, snapshot_id, _settings(ctx))
+    if fmt != "table":
+        _emit(frame, fmt, show_ids=show_ids)
+        return
+    from analysis.reclaim import REASONS
+
+    candidates = frame[frame["kind"] == "candidate"]
+    if candidates.empty:
+        click.echo("No reclaim candidate in this snapshot.")
+        return
+    shown = candidates.assign(reason=candidates["reason"].map(REASONS))[
+        ["user_principal_name", "display_name", "sku_part_number", "reason", "frees_seat", "action", "evidence",
+         "group_names", *(("user_id", "sku_id", "group_ids") if show_ids else ())]
+    ]  # fmt: skip
+    click.echo(table_text(shown, show_ids=show_ids))
+    freeing = candidates[candidates["frees_seat"].astype(bool)]
+    seats = len(freeing.drop_duplicates(["user_id", "sku_id"]))
+    tidy = len(candidates) - len(freeing)
+    click.echo(
+        f"\n{len(candidates)} candidate(s), {candidates['user_id'].nunique()} user(s), {seats} seat(s) to free, "
+        f"{tidy} tidy-up(s) that free no seat."
+    )
+    for total in records(frame[frame["kind"] == "total"]):
+        if total["currency"] is None:
+            click.echo(
+                f"The saving of {total['seats_to_free']} seat(s) is unknown: their SKUs have no price."
+            )
+        else:
+            click.echo(
+                f"{total['currency']}: freeing {total['seats_to_free']} seat(s) saves {total['saving_monthly']}/month "
+                f"({total['saving_annual']}/year)."
+            )
+
+
+RENEWAL_DAYS = 90
+
+
+def renewal_rows(store: Any, snapshot_id: int) -> pd.DataFrame:
+    """``report renewals`` rows (``analysis.reports.renewal_report``): the Renewals page's figures
+    for its default look-ahead of 90 days, from the same reads and analysis the page uses."""
+    from analysis.renewals import (
+        HORIZONS,
+        calendar_totals,
+        downscale_totals,
+        downscale_window,
+        renewal_calendar,
+        subscription_terms,
+    )  # fmt: skip
+    from analysis.reports import renewal_report
+    from analysis.seats import seat_table
+    from store import queries
+    from store.prices import load_prices, subscription_lifecycles
+
+    info = queries.snapshot_info(store, snapshot_id)
+    terms = subscription_terms(
+        queries.subscriptions(store, snapshot_id), subscription_lifecycles(store),
+        now=pd.Timestamp(info["started_at"]),
+    )  # fmt: skip
+    seats, book = seat_table(queries.sku_counts(store, snapshot_id)), load_prices(store)
+    window = downscale_window(terms, seats, book, within_days=RENEWAL_DAYS)
+    return renewal_report(
+        renewal_calendar(terms, book, horizon_days=RENEWAL_DAYS),
+        window,
+        calendar_totals(renewal_calendar(terms, book, horizon_days=max(HORIZONS))),
+        downscale_totals(window),
+        seats,
+    )
+
+
+def report_renewals(
+    ctx: click.Context, store: Any, snapshot_id: int, fmt: str, show_ids: bool = False
+) -> None:
+    """``license-desk report renewals``: what renews or ends in the next 90 days, and what could be dropped."""
+    from licensedesk.cli import _emit
+
+    frame = renewal_rows(store, snapshot_id)
+    if fmt != "table":
+        _emit(frame, fmt, show_ids=show_ids)
+        return
+    due = frame[frame["kind"] == "renewal"]
+    if due.empty:
+        click.echo(f"Nothing renews or ends in the next {RENEWAL_DAYS} days.")
+    else:
+        click.echo(table_text(due[[
+            "next_lifecycle_at", "days_left", "event", "sku_part_number", "status", "is_trial", "term", "seats",
+            "currency", "monthly_cost", "term_cost", "droppable_seats", "annual_saving",
+            *(("subscription_id", "sku_id") if show_ids else ()),
+        ]], show_ids=show_ids))  # fmt: skip
+    bands = records(frame[frame["kind"] == "window"])
+    click.echo("\n" + "; ".join(
+        f"{b['window']}: {b['subscriptions']} subscription(s), {b['seats']} seat(s) ({b['rollovers']} monthly rollover(s))"
+        for b in bands
+    ) + ".")  # fmt: skip
+    for total in records(frame[frame["kind"] == "total"]):
+        saving = (
+            f"{total['currency']} {total['annual_saving']}/year"
+            if total["currency"]
+            else "unknown (no price)"
+        )
+        click.echo(
+            f"Downscale window: {total['droppable_seats']} seat(s) of {total['subscriptions']} annual subscription(s) "
+            f"could be dropped at renewal, saving {saving}."
+        )
 
 
 def register(cli: click.Group) -> None:
@@ -251,11 +399,11 @@ def check(ctx: click.Context, fmt: str) -> None:
     with open_store(_settings(ctx).store, create=False) as store:
         snapshot_id, started_at, findings = run_check(store)
     if fmt == "json":
-        click.echo(json.dumps({
+        click.echo(json_text({
             "status": "attention" if findings else "ok", "snapshot_id": snapshot_id, "snapshot_started_at": started_at,
             "counts": {kind: sum(f.kind == kind for f in findings) for kind in _kinds()},
             "findings": [f.as_json() for f in findings],
-        }, indent=1, default=str))  # fmt: skip
+        }))  # fmt: skip
     elif findings:
         for finding in findings:
             click.echo(f"{finding.kind}: {finding.message}")

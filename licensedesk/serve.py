@@ -1,20 +1,32 @@
 """Starting the dashboard as a Streamlit server: for the CLI, the browser tests and screenshots.
 
 The dashboard is located, never imported: the CLI and the dashboard are sibling interfaces.
+Streamlit always runs headless: otherwise, on a first run (no ``~/.streamlit/credentials.toml``)
+it stops at an "Email:" prompt, and without a terminal it prints the prompt and exits. We open the
+browser ourselves, once the server is healthy, and only where there is a display.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib.resources
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+import webbrowser
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+
+HOST = "127.0.0.1"
+# A proxy from the environment must never see (or break) requests to our own local server.
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def app_path() -> Path:
@@ -22,13 +34,131 @@ def app_path() -> Path:
     return Path(str(importlib.resources.files("dashboard") / "app.py"))
 
 
-def dashboard_command(port: int, *, headless: bool = True, extra: tuple[str, ...] = ()) -> list[str]:
-    """``python -m streamlit run dashboard/app.py`` on 127.0.0.1:port, usage statistics off."""
+def dashboard_command(port: int, *, extra: tuple[str, ...] = ()) -> list[str]:
+    """``python -m streamlit run dashboard/app.py`` on 127.0.0.1:port: headless (no e-mail prompt,
+    no browser of Streamlit's own), usage statistics off."""
     return [
         sys.executable, "-m", "streamlit", "run", str(app_path()),
-        f"--server.port={port}", "--server.address=127.0.0.1", f"--server.headless={str(headless).lower()}",
+        f"--server.port={port}", f"--server.address={HOST}", "--server.headless=true",
         "--server.fileWatcherType=none", "--browser.gatherUsageStats=false", *extra,
     ]  # fmt: skip
+
+
+def port_problem(port: int, host: str = HOST) -> str | None:
+    """Why a server could not listen on ``host:port`` right now (one sentence), or None if it can.
+
+    The probe binds the way Streamlit's server does (address reuse on, except on Windows, where
+    it would let two servers share a port), so a port left in TIME_WAIT is not called busy.
+    """
+    with socket.socket() as sock:
+        if sys.platform != "win32":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except PermissionError:
+            return f"Port {port} needs administrator rights on this machine: pick one above 1023 with --port."
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"Port {port} on {host} is already in use: stop what is using it, or pick another with --port."
+            return f"Cannot listen on {host}:{port} ({exc.strerror or exc})."
+    return None
+
+
+def has_display() -> bool:
+    """Whether a browser window can be opened here: macOS, Windows, or an X11/Wayland display."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+class StopRequested(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind (ending children, removing temporary files) and exit.
+
+    A BaseException, like KeyboardInterrupt, so no ``except Exception`` on the way swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise ``StopRequested`` in the main thread, so the
+    blocks around it end their processes and servers (the default action kills us on the spot)."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise StopRequested(signum)
+
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, stop) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def healthy(url: str) -> bool:
+    """Whether the Streamlit server at ``url`` answers ``/_stcore/health`` with ``ok``.
+
+    Only that route proves readiness: other routes answer 200 with the app's HTML shell while
+    it is still starting.
+    """
+    try:
+        with _LOCAL.open(f"{url}/_stcore/health", timeout=2) as response:
+            return bool(response.read().decode().strip() == "ok")
+    except OSError:
+        return False
+
+
+def run_dashboard(
+    env: Mapping[str, str],
+    *,
+    port: int,
+    open_browser: bool,
+    on_ready: Callable[[str], None],
+    poll: float = 0.25,
+) -> int:
+    """Run the dashboard on ``127.0.0.1:port`` in the foreground until Streamlit exits or we are
+    asked to stop; returns Streamlit's exit code (0 when we stopped it).
+
+    ``on_ready(url)`` is called once the server is healthy, and then, with ``open_browser``, the
+    default browser opens the URL. SIGTERM/SIGHUP (``StopRequested``) and Ctrl+C end Streamlit
+    before returning; it is never left running behind us.
+    """
+    child_env = {**os.environ, **env, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    process = subprocess.Popen(dashboard_command(port), env=child_env, stdin=subprocess.DEVNULL)  # noqa: S603
+    url = f"http://{HOST}:{port}"
+    ready = False
+    try:
+        while True:
+            try:
+                return process.wait(timeout=poll)
+            except subprocess.TimeoutExpired:
+                pass
+            if not ready and healthy(url):
+                ready = True
+                on_ready(url)
+                if open_browser:
+                    # webbrowser may wait for the browser command: never hold up the server for it.
+                    threading.Thread(target=webbrowser.open, args=(url,), name="browser", daemon=True).start()
+    except (StopRequested, KeyboardInterrupt):
+        return 0
+    finally:
+        _end(process)
+
+
+def _end(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """Stop a child that is still running: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def free_port() -> int:
@@ -55,16 +185,10 @@ def serving_dashboard(
     process = subprocess.Popen(
         dashboard_command(port, extra=extra), env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{HOST}:{port}"
     try:
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
+        while not healthy(url):
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 output = process.stdout.read().decode(errors="replace") if process.stdout else ""

@@ -126,3 +126,38 @@ def test_catalog_import_rejects_a_bad_file_in_one_sentence(tmp_path: Path) -> No
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("license-desk: error: ") and "bad.csv" in lines[0]
+
+
+def test_simulator_ready_file_is_whole_once_listening_and_removed_on_exit(tmp_path: Path) -> None:
+    import socket
+    import stat
+    import time
+    from urllib.parse import urlsplit
+
+    ready = tmp_path / "sim.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "licensedesk", "simulator", "--users", "50", "--ready-file", str(ready)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "no ready file"
+            time.sleep(0.01)
+        info = json.loads(ready.read_text())  # never half a line: it appears whole
+        assert set(info) >= READY_KEYS
+        assert stat.S_IMODE(ready.stat().st_mode) == 0o600  # it holds the app's secret
+        url = urlsplit(info["graph_url"])
+        with socket.create_connection((url.hostname, url.port), timeout=5):
+            pass  # already listening when the file appears
+        assert proc.stdout is not None
+        assert json.loads(proc.stdout.readline()) == info
+        assert [p.name for p in tmp_path.iterdir()] == ["sim.json"]  # no temporary file left beside it
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stdout:
+            proc.stdout.close()
+    assert proc.returncode == 0
+    assert not ready.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import click
 import pytest
@@ -38,3 +39,34 @@ def test_command_has_help_and_is_in_the_readme(name: str, command: click.Command
 def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["colect"])
     assert result.exit_code == 2
+
+
+def _bash_block_after(marker: str) -> str:
+    """The first ```bash block after ``marker`` in the README."""
+    after = README[README.index(marker) :]
+    match = re.search(r"```bash\n(.*?)```", after, re.S)
+    assert match, f"no bash block after {marker!r}"
+    return match.group(1)
+
+
+def test_the_simulator_by_hand_block_works_pasted_whole(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+
+    # The block itself, run by bash from the repository, with its /tmp files moved into tmp_path
+    # (several checkouts may run this test at once).
+    block = _bash_block_after("Try the simulator by hand").replace("/tmp/", f"{tmp_path}/")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
+    result = subprocess.run(
+        ["bash", "-c", block], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Snapshot 1 complete: 3,000 users"), result.stdout[:500]
+
+    def refuse(constant: str) -> None:
+        raise ValueError(constant)
+
+    skus = json.loads(result.stdout[result.stdout.index("\n[") :], parse_constant=refuse)
+    assert {"sku_id", "sku_part_number", "purchased", "consumed", "available"} <= set(skus[0])
+    assert not (tmp_path / "sim.json").exists()  # `kill $sim` stopped it, and it removed its file

@@ -1,0 +1,43 @@
+"""Command-line value types whose bad values get one sentence from click (exit code 2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+# SQLite's INTEGER (and PostgreSQL's BIGINT) ceiling: a larger id cannot be in any store.
+MAX_ID = 2**63 - 1
+
+
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[int, Any]
+else:  # generic only from click 8.2
+    _ParamType = click.ParamType
+
+
+class _Bounded(_ParamType):
+    """A whole number from ``low`` to ``high`` with a sentence of our own for anything else."""
+
+    def __init__(self, name: str, low: int, high: int, sentence: str) -> None:
+        self.name = name
+        self._low, self._high, self._sentence = low, high, sentence
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip(), 10)
+            except ValueError:
+                self.fail(self._sentence.format(value=value), param, ctx)
+        if not self._low <= number <= self._high:
+            self.fail(self._sentence.format(value=value), param, ctx)
+        return number
+
+
+PORT = _Bounded("port", 1, 65535, "{value} is not a TCP port: give a number from 1 to 65535.")
+SERVER_PORT = _Bounded(
+    "port", 0, 65535, "{value} is not a TCP port: give a number from 1 to 65535 (0 picks a free one)."
+)
+SNAPSHOT_ID = _Bounded("id", 1, MAX_ID, "{value} is not a snapshot id: ids are whole numbers from 1.")
