@@ -246,4 +246,33 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX users_by_id ON users (user_id, valid_from);
         """,
     ),
+    (
+        6,
+        "signin_history",
+        """
+        -- Sign-in activity as intervals of snapshot ids, like users and licences: a past snapshot's
+        -- reports (last sign-in, inactive seats, their cost) must never change once published, and
+        -- with only the latest value kept they moved with every collection. Rows that existed
+        -- before this migration become valid from snapshot 0: earlier snapshots keep showing what
+        -- they showed at the upgrade, and stop moving from then on.
+        CREATE TABLE user_signin_intervals (
+            user_id TEXT NOT NULL,
+            valid_from INTEGER NOT NULL,
+            valid_to INTEGER,
+            last_sign_in_at TEXT,
+            last_non_interactive_at TEXT,
+            last_successful_at TEXT
+        );
+        INSERT INTO user_signin_intervals (user_id, valid_from, valid_to, last_sign_in_at,
+            last_non_interactive_at, last_successful_at)
+            SELECT user_id, 0, NULL, last_sign_in_at, last_non_interactive_at, last_successful_at
+            FROM user_signins;
+        DROP TABLE user_signins;
+        ALTER TABLE user_signin_intervals RENAME TO user_signins;
+        -- A collection compares each page with the current rows; a report reads one row per user
+        -- as of a snapshot: the latest valid_from at or before it (see store.queries).
+        CREATE INDEX user_signins_current ON user_signins (user_id) WHERE valid_to IS NULL;
+        CREATE INDEX user_signins_by_id ON user_signins (user_id, valid_from);
+        """,
+    ),
 )
