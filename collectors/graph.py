@@ -147,6 +147,14 @@ class GraphClient:
                 "License Desk refused to follow it."
             )
 
+    def sign_in(self) -> None:
+        """Acquire a token now, so a bad secret or certificate fails before anything else is done.
+
+        Raises:
+            AuthError, ConfigError: the credentials or the sign-in endpoint are not usable.
+        """
+        self._tokens.token()
+
     # -- reads --------------------------------------------------------------------------------
     def get_json(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """GET a Graph resource as JSON, retrying transient failures within the policy."""

@@ -82,7 +82,7 @@ def snapshot_ids(path: str) -> list[int]:
     """Complete snapshot ids, oldest first; [] when there is no store yet (uncached: cache keys)."""
     if not store_exists(path):
         return []
-    with open_store(path, create=False) as store:
+    with open_store(path, readonly=True) as store:
         return queries.complete_snapshot_ids(store)
 
 
@@ -96,12 +96,12 @@ def latest_attempt(path: str) -> int | None:
     """The newest snapshot attempt of any status (the key of the snapshot list)."""
     if not store_exists(path):
         return None
-    with open_store(path, create=False) as store:
+    with open_store(path, readonly=True) as store:
         return history.latest_attempt(store)
 
 
 def _read(path: str, reader: Callable[..., Any], *args: Any) -> Any:
-    with open_store(path, create=False) as store:
+    with open_store(path, readonly=True) as store:
         return reader(store, *args)
 
 

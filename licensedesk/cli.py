@@ -137,7 +137,7 @@ def report(ctx: click.Context, what: str, fmt: str, snapshot_id: int | None) -> 
     from store.db import open_store
 
     settings = _settings(ctx)
-    with open_store(settings.store, create=False) as store:
+    with open_store(settings.store, readonly=True) as store:
         sid = queries.resolve_snapshot(store, snapshot_id)
         if what == "costs":
             from licensedesk.cli_finance import report_costs
@@ -189,7 +189,7 @@ def _plan_inputs(settings: Settings) -> tuple[Any, Any, Any]:
     from store import queries
     from store.db import open_store
 
-    with open_store(settings.store, create=False) as store:
+    with open_store(settings.store, readonly=True) as store:
         sid = queries.resolve_snapshot(store)
         return (
             seat_table(queries.sku_counts(store, sid)),
@@ -344,7 +344,7 @@ def _group_id(group: str, *, allow_unlicensed: bool = False) -> str:
     from store.db import open_store
 
     ctx = click.get_current_context()
-    with open_store(_settings(ctx).store, create=False) as store:
+    with open_store(_settings(ctx).store, readonly=True) as store:
         groups = queries.licensed_groups(store, queries.resolve_snapshot(store))
     key = group.strip().lower()
     match = groups[(groups["group_id"].str.lower() == key) | (groups["group_name"].str.lower() == key)]
@@ -383,7 +383,7 @@ def audit(ctx: click.Context, fmt: str) -> None:
     from store.audit import audit_entries
     from store.db import open_store
 
-    with open_store(_settings(ctx).store, create=False) as store:
+    with open_store(_settings(ctx).store, readonly=True) as store:
         frame = audit_entries(store)
     if fmt == "table":
         frame = frame.drop(columns=["detail", "user_id", "sku_id", "tenant_id", "group_id"])

@@ -30,6 +30,7 @@ from store.migrations import MIGRATIONS
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 SQLITE_SCHEME = "sqlite:///"
+_STORE_SETTING = "LICENSE_DESK_STORE"
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -172,15 +173,22 @@ def store_exists(location: str | Path) -> bool:
         conn.close()
 
 
-def open_store(location: str | Path, *, create: bool = True) -> Store:
-    """Open (and upgrade) the store at ``location``: a path, ``sqlite:///path`` or ``postgresql://``.
+def open_store(location: str | Path, *, create: bool = True, readonly: bool = False) -> Store:
+    """Open the store at ``location``: a path, ``sqlite:///path`` or ``postgresql://``.
+
+    Args:
+        create: create the store when there is none yet (else: an error saying so).
+        readonly: for commands that only read: never creates, upgrades or writes anything, so a
+            report pointed at the wrong file leaves it exactly as it was. A store with an older
+            schema is an error asking for a command that writes (``collect``), which upgrades it.
 
     Raises:
-        StoreError: unreachable, not a store, a newer schema than this code knows, or not creatable.
+        StoreError: unreachable, not a License Desk store, a schema this code cannot read, or not
+            creatable.
     """
     if is_postgres(location):
-        return _open_postgres(str(location), create=create)
-    return _open_sqlite(sqlite_path(location), create=create)
+        return _open_postgres(str(location), create=create and not readonly, readonly=readonly)
+    return _open_sqlite(sqlite_path(location), create=create and not readonly, readonly=readonly)
 
 
 def _missing(label: str) -> StoreError:
@@ -189,21 +197,37 @@ def _missing(label: str) -> StoreError:
     )
 
 
-def _open_sqlite(location: Path, *, create: bool) -> Store:
+def _open_sqlite(location: Path, *, create: bool, readonly: bool) -> Store:
     if not create and not location.exists():
         raise _missing(str(location))
     try:
-        location.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves (see Store.atomic).
-        conn = sqlite3.connect(location, isolation_level=None, timeout=30.0, check_same_thread=False)
+        if readonly:
+            # mode=ro: SQLite itself refuses every write, journal-mode changes included.
+            uri = f"{location.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0, check_same_thread=False)
+        else:
+            location.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves (see Store.atomic).
+            conn = sqlite3.connect(location, isolation_level=None, timeout=30.0, check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"Cannot open the store at {location} ({exc}).") from None
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "schema_migrations" not in tables:
+            raise StoreError(
+                f"{location} is an SQLite database of another application, not a License Desk store; "
+                f"License Desk left it untouched: point {_STORE_SETTING} at a new file."
+            )
         store = Store(conn, str(location), SQLITE)
-        _migrate(store)
+        if readonly:
+            if not tables:
+                raise _missing(str(location))
+            _check_version(store)
+        else:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            _migrate(store)
     except sqlite3.DatabaseError as exc:
         conn.close()
         if "not a database" in str(exc) or "file is encrypted" in str(exc):
@@ -215,7 +239,7 @@ def _open_sqlite(location: Path, *, create: bool) -> Store:
     return store
 
 
-def _open_postgres(url: str, *, create: bool) -> Store:
+def _open_postgres(url: str, *, create: bool, readonly: bool) -> Store:
     from store import postgres
 
     label = describe(url)
@@ -224,7 +248,11 @@ def _open_postgres(url: str, *, create: bool) -> Store:
         if not create and not postgres.has_table(conn, "schema_migrations"):
             raise _missing(label)
         store = Store(conn, label, POSTGRES)
-        _migrate(store)
+        if readonly:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            _check_version(store)
+        else:
+            _migrate(store)
     except postgres.DatabaseError as exc:
         conn.close()
         raise StoreError(f"Cannot open the store at {label} ({postgres.first_line(exc)}).") from None
@@ -234,6 +262,25 @@ def _open_postgres(url: str, *, create: bool) -> Store:
     return store
 
 
+def _check_version(store: Store) -> None:
+    """A reader's check: the store's schema is the one this code reads (nothing is upgraded)."""
+    current = store.schema_version()
+    if current > SCHEMA_VERSION:
+        raise _too_new(store, current)
+    if current < SCHEMA_VERSION:
+        raise StoreError(
+            f"The store at {store.path} has schema version {current} and this License Desk reads "
+            f"{SCHEMA_VERSION}; run `license-desk collect` once to upgrade it (reports never change the store)."
+        )
+
+
+def _too_new(store: Store, current: int) -> StoreError:
+    return StoreError(
+        f"The store at {store.path} has schema version {current}, newer than this License Desk "
+        f"understands ({SCHEMA_VERSION}); upgrade License Desk."
+    )
+
+
 def _migrate(store: Store) -> None:
     conn = store.conn
     conn.execute(
@@ -241,10 +288,7 @@ def _migrate(store: Store) -> None:
     )
     current = store.schema_version()
     if current > SCHEMA_VERSION:
-        raise StoreError(
-            f"The store at {store.path} has schema version {current}, newer than this License Desk "
-            f"understands ({SCHEMA_VERSION}); upgrade License Desk."
-        )
+        raise _too_new(store, current)
     for version, name, sql in MIGRATIONS:
         if version <= current:
             continue
