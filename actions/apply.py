@@ -22,7 +22,7 @@ from typing import Any
 from actions.plan import Change, ChangeKind, Plan, api_calls
 from collectors.graph import GraphClient
 from collectors.skus import fetch_skus, sku_rows
-from licensedesk.config import Settings
+from licensedesk.config import NO_WRITE_IDENTITY, Settings
 from licensedesk.errors import ActionRefused
 from store.audit import record_intent, record_outcome
 from store.db import Store
@@ -72,7 +72,7 @@ def apply_plan(
     """Send a plan's changes to Graph, auditing each one.
 
     Raises:
-        ActionRefused: writes disabled, a refused plan, or live seats no longer cover it
+        ActionRefused: writes disabled, no write app configured, a refused plan, or live seats no longer cover it
             (recorded in the audit log; nothing sent).
     """
     plan_id = uuid.uuid4().hex[:12]
@@ -81,6 +81,10 @@ def apply_plan(
         raise ActionRefused(
             "Writes are disabled: set LICENSE_DESK_ALLOW_WRITES=true to apply plans; nothing was sent."
         )
+    if settings.write_identity() is None:  # client must be GraphClient(settings, identity="write")
+        record_intent(store, plan_id=plan_id, actor=actor, tenant_id=tenant, action="plan", status="refused",
+                      error=NO_WRITE_IDENTITY)  # fmt: skip
+        raise ActionRefused(NO_WRITE_IDENTITY)
     if not plan.ok:
         reason = plan.refused[0].reason if plan.refused else "The plan has no changes."
         record_intent(store, plan_id=plan_id, actor=actor, tenant_id=tenant, action="plan", status="refused", error=reason,

@@ -543,7 +543,8 @@ def apply(
         licensedesk.errors.LicenseDeskError: refused before sending (writes off, live seats short).
     """
     with open_store(settings_.store) as store:
-        result = apply_plan(plan, settings=settings_, client=GraphClient(settings_), store=store, actor=actor,
+        writer = GraphClient(settings_, identity="write")  # the live seat re-check and the writes
+        result = apply_plan(plan, settings=settings_, client=writer, store=store, actor=actor,
                             on_result=on_result)  # fmt: skip
     try:
         run_collection(settings_)

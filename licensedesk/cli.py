@@ -241,7 +241,7 @@ def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -
         )
         return
     settings.require_tenant()
-    client = GraphClient(settings)
+    client = GraphClient(settings, identity="write")  # the live seat re-check and the writes
     with open_store(settings.store) as store:
         result = apply_plan(
             plan, settings=settings, client=client, store=store, actor=default_actor(),
