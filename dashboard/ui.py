@@ -15,12 +15,12 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitSecretNotFoundError
 
 from analysis.exports import MIME_CSV, MIME_XLSX, csv_bytes, excel_bytes
 from analysis.money import format_money
 from dashboard import data
-from dashboard.access import PAGE_ROLES, AccessConfig, Role, access_config, may_open, roles_for
+from dashboard.access import PAGE_ROLES, Role, may_open
+from dashboard.signin import access_state
 from licensedesk.errors import LicenseDeskError
 from store.db import describe
 
@@ -289,29 +289,12 @@ def fix_button(label: str, *, key: str, state: dict[str, object]) -> None:
         st.switch_page("app_pages/fix.py")
 
 
-def secrets() -> dict[str, Any]:
-    """``st.secrets`` as a plain dict; empty when there is no secrets file (Streamlit raises then)."""
-    try:
-        return {key: st.secrets[key] for key in st.secrets}
-    except (FileNotFoundError, StreamlitSecretNotFoundError):
-        return {}
-
-
-def claims() -> dict[str, Any]:
-    """The signed-in person's claims (``st.user``) as a plain dict."""
-    return {key: st.user.get(key) for key in st.user}
-
-
-def access_state() -> tuple[AccessConfig, dict[str, Any], frozenset[Role]]:
-    """Sign-in configuration, the person's claims, and their roles."""
-    config = access_config(secrets())
-    person = claims()
-    return config, person, roles_for(person, config)
-
-
 def require(page: str) -> None:
     """Stop the page unless the person may open it (the navigation hides it too; this is the lock)."""
-    _config, _person, roles = access_state()
+    config, _person, roles = access_state()
+    if config.problem:
+        st.error(config.problem)
+        st.stop()
     if not may_open(page, roles):
         needed = PAGE_ROLES.get(page, Role.VIEWER).value
         st.error(f"This page needs the {needed} role; ask a License Desk administrator.")
