@@ -6,6 +6,8 @@ import streamlit as st
 
 from analysis.collection import log_counts, snapshot_log, unknown_skus
 from dashboard import data, ui
+from dashboard.access import Role
+from dashboard.signin import access_state
 from licensedesk.errors import LicenseDeskError
 from store.db import describe
 
@@ -23,7 +25,10 @@ except LicenseDeskError as exc:
 st.subheader("Collect now")
 ui.flash(FLASH)
 settings, problem = data.settings()
-if problem:
+_config, _person, roles = access_state()
+if Role.ADMIN not in roles:
+    st.caption("Collecting from here needs the admin role.")
+elif problem:
     st.error(problem)
 elif settings is None or not settings.tenant_configured:
     st.info("No tenant is configured, so the dashboard cannot collect. " + ui.HOW_TO_CONFIGURE)
