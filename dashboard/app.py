@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, ui
 from dashboard.access import describe, may_open, no_role
 from dashboard.signin import access_state
 
@@ -59,6 +59,11 @@ pages = [
 ]
 with st.sidebar:
     st.caption(describe(person, config, roles))
+    st.toggle(
+        "Show ids",
+        key=ui.SHOW_IDS_KEY,
+        help="Show the object ids of users, SKUs, service plans, subscriptions and Graph requests in the tables.",
+    )
     if config.sign_in:
         st.button("Sign out", key="logout", on_click=st.logout)
 st.navigation(pages).run()

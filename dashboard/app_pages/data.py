@@ -69,12 +69,11 @@ st.caption(
     f"{ui.count(tally['attempts'])} attempts, {ui.count(tally['failed'])} failed. A failed or interrupted collection publishes "
     "nothing: the previous complete snapshot stays the latest."
 )
-st.dataframe(
+ui.table(
     log,
-    hide_index=True,
-    width="stretch",
     key="snapshot_log",
-    column_config={
+    config={
+        "id": "Snapshot",
         "started": st.column_config.DatetimeColumn("started", format="YYYY-MM-DD HH:mm:ss"),
         "finished": st.column_config.DatetimeColumn("finished", format="YYYY-MM-DD HH:mm:ss"),
     },
@@ -99,5 +98,5 @@ else:
         'Download Microsoft\'s "Product names and service plan identifiers for licensing" CSV and run '
         "`license-desk catalog import FILE` to refresh it."
     )
-    st.dataframe(unknown, hide_index=True, width="stretch", key="unknown_skus")
+    ui.table(unknown, key="unknown_skus")
     ui.downloads(unknown, "unknown-skus", key="unknown_skus")
