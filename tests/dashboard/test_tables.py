@@ -136,3 +136,25 @@ def test_audit_shows_the_request_id_only_when_asked(
     at.toggle(key="show_ids").set_value(True).run()
     headers, frame = shown(at.dataframe[0])
     assert "Request ID" in headers and REQUEST_ID in frame["request_id"].tolist()
+
+
+def test_labels_and_id_columns() -> None:
+    from analysis.labels import id_columns, table_labels
+
+    assert table_labels(["sku_part_number", "seats_short", "sku_id", "http_status", "last_sign_in", "name"]) == {
+        "sku_part_number": "Part number", "seats_short": "Seats short", "sku_id": "SKU ID",
+        "http_status": "HTTP status", "last_sign_in": "Last sign-in", "name": "Name",
+    }  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2],  # a snapshot number, not an object id
+            "user_id": ["u1", "u2"],  # an id by its key, whatever the values look like
+            "group": ["9f1c2a9e-0000-4000-8000-00000000f1a4", None],  # GUIDs by their values
+            "target_id": [
+                "ada@contoso.com",
+                "3c1e7a52-8f0b-4d6e-9a21-5b4c3d2e1f00",
+            ],  # labelled "Exempt": shown
+            "name": ["Ada", "Bo"],
+        }
+    )
+    assert id_columns(frame) == ["user_id", "group"]
