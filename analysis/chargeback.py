@@ -29,7 +29,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from analysis.costs import exact_int64, none_for_missing
-from analysis.exports import major_units
+from analysis.exports import escape_formula, major_units
 from analysis.money import minor_digits, seats_cost, to_decimal
 
 VIEWS: dict[str, str] = {
@@ -151,7 +151,8 @@ def chargeback_workbook(views: Mapping[str, pd.DataFrame], *, basis: str = "mont
         for row in view.to_dict(orient="records"):
             currency = row["currency"] if isinstance(row["currency"], str) else None
             cost = to_decimal(int(row["cost"]), currency) if currency and not pd.isna(row["cost"]) else None
-            sheet.append([row["bucket"], currency, int(row["users"]), int(row["seats"]), cost,
+            # A bucket is tenant text (a department, company or usage location): never a formula.
+            sheet.append([escape_formula(row["bucket"]), currency, int(row["users"]), int(row["seats"]), cost,
                           int(row["unpriced_seats"])])  # fmt: skip
             _money_format(sheet, currency)
         for total in chargeback_totals(view).to_dict(orient="records"):

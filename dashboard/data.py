@@ -40,6 +40,8 @@ from analysis.seats import seat_table
 from analysis.skus import plan_usage, sku_holders
 from analysis.users import options, user_table
 from collectors.graph import GraphClient
+from dashboard.access import Role
+from dashboard.signin import require_role
 from licensedesk.config import DEFAULT_STORE, Settings, load_settings
 from licensedesk.errors import ConfigError
 from licensedesk.runner import run_collection
@@ -516,11 +518,14 @@ def clear_caches() -> None:
 
 
 def collect(settings_: Settings, progress: Callable[[Any], None]) -> SnapshotSummary:
-    """Take one snapshot now (``license-desk collect``), then clear the caches.
+    """Take one snapshot now (``license-desk collect``), then clear the caches. Admins only:
+    checked here, not only by hiding the button.
 
     Raises:
+        dashboard.access.AccessDenied: this session's person is not an admin; nothing was called.
         licensedesk.errors.LicenseDeskError: the collection failed; nothing was published.
     """
+    require_role(Role.ADMIN, "Collecting now")
     try:
         return run_collection(settings_, progress=progress)
     finally:

@@ -40,5 +40,5 @@ view = shown[
         "plan_id",
     ]
 ]
-st.dataframe(view, hide_index=True, width="stretch", key="audit_table")
+ui.table(view, key="audit_table")
 ui.downloads(view, "audit-log", key="audit")

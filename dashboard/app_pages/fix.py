@@ -41,7 +41,7 @@ if "fix_results" in st.session_state:
     summary = st.session_state["fix_summary"]
     results = st.session_state["fix_results"]
     (st.success if (results["status"] == "succeeded").all() else st.warning)(summary)
-    st.dataframe(results, hide_index=True, width="stretch", key="fix_result_table")
+    ui.table(results, key="fix_result_table")
 
 reclaim: dict[str, list[str]] = st.session_state.get(ui.RECLAIM_TARGETS_KEY) or {}
 sources = (["Reclaim candidates"] if reclaim else []) + ["Group members in error", "A list of users"]
@@ -97,8 +97,8 @@ for skipped in plan.skipped:
 if changes.empty:
     st.info("This plan has no changes to send.")
     st.stop()
-st.dataframe(changes, hide_index=True, width="stretch", key="fix_changes")
-st.dataframe(seat_table.drop(columns=["sku_id"]), hide_index=True, width="stretch", key="fix_seats")
+ui.table(changes, key="fix_changes")
+ui.table(seat_table.drop(columns=["sku_id"]), key="fix_seats")
 price_book = data.price_book(path)
 if not price_book.empty and not seat_table.empty:
     money = seat_change_cost(
@@ -110,7 +110,7 @@ if not price_book.empty and not seat_table.empty:
             "their cost from unassigned (waste) to assigned. Freed seats can be dropped at renewal."
         )
         shown = ui.money_table(money, ["assigned_cost_change", "unassigned_cost_change"])
-        st.dataframe(shown, hide_index=True, width="stretch", key="fix_costs")
+        ui.table(shown, key="fix_costs")
     unpriced = sorted(set(seat_table["sku_part_number"]) - set(money["sku_part_number"]))
     if unpriced:
         st.caption(f"No price for {', '.join(unpriced)}: its cost difference is unknown (see Costs).")
