@@ -210,7 +210,7 @@ def _read_users_file(path: str) -> list[str]:
         raise InputError(f"The users file {path} is not UTF-8 text.") from None
     except OSError as exc:
         raise InputError(f"The users file {path} cannot be read ({exc.strerror}).") from None
-    users = parse_user_list(text)
+    users = parse_user_list(text, source=f"The users file {path}")
     if not users:
         raise InputError(f"The users file {path} names no users.")
     return users

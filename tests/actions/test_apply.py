@@ -11,32 +11,19 @@ from click.testing import CliRunner
 
 from actions.apply import apply_plan
 from actions.plan import plan_assign, plan_reprocess
-from analysis.seats import seat_table
 from collectors.graph import GraphClient
-from graphsim.server import GraphSimulator
 from licensedesk.cli import cli
 from licensedesk.config import Settings
-from licensedesk.demo import simulator_settings
 from licensedesk.errors import ActionRefused
 from licensedesk.runner import run_collection
 from store import queries
 from store.audit import audit_entries
 from store.db import open_store
-
-WRITE = {
-    "Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All",
-    "LicenseAssignment.ReadWrite.All", "User.ReadWrite.All",
-}  # fmt: skip
+from tests.actions.conftest import WRITE, plan_inputs
 
 
 def _inputs(store_url: str) -> tuple[Any, Any, Any]:
-    with open_store(store_url) as store:
-        sid = queries.resolve_snapshot(store)
-        return (
-            seat_table(queries.sku_counts(store, sid)),
-            queries.users(store, sid),
-            queries.user_licenses(store, sid),
-        )
+    return plan_inputs(store_url)
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -52,15 +39,6 @@ def _over_capacity(store_url: str) -> tuple[str, str, str, list[str]]:
     (gid, name, part), _n = next(iter(top.items()))
     members = sorted(count[(count["group_id"] == gid) & (count["sku_part_number"] == part)]["user_id"])
     return gid, name, part, members
-
-
-@pytest.fixture
-def tenant(store_url: str) -> Any:
-    with GraphSimulator(users=300, seed=4) as simulator:
-        simulator.set_permissions(WRITE)
-        settings = replace(simulator_settings(simulator, store_url), allow_writes=True)
-        run_collection(settings)
-        yield simulator, settings
 
 
 def test_group_over_capacity_is_fixed_end_to_end(tenant: Any) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
@@ -158,7 +161,41 @@ def test_reprocess_refused_when_waiting_members_exceed_free_seats(skus, users) -
         ),
         ("upn\n", []),
         ("", []),
+        # A quoted display name holding a comma must not shift the columns (issue 14: the licence
+        # went to the manager in the next column).
+        (
+            'displayName,manager,userPrincipalName\n"Kim, Olga",rahul@contoso.com,olga@contoso.com\n',
+            ["olga@contoso.com"],
+        ),
+        # Entra's "Download users" CSV: the UPN column wins over id and mail, whatever its case.
+        (
+            "id,USERPRINCIPALNAME,displayName,mail\nu-ann,ann@contoso.com,Ann,ann.smith@contoso.com\n",
+            ["ann@contoso.com"],
+        ),
+        ("displayName,Mail\nAnn,ann@contoso.com\n", ["ann@contoso.com"]),
+        ("User_Id;displayName\nu-ann;Ann\nu-bob;Bob\n", ["u-ann", "u-bob"]),  # Excel's semicolons
+        ("Ann@Contoso.com\nbob@contoso.com\nann@contoso.com\n", ["Ann@Contoso.com", "bob@contoso.com"]),
     ],
 )
 def test_parse_user_list(text: str, expected: list[str]) -> None:
     assert parse_user_list(text) == expected
+
+
+def test_parse_user_list_is_linear_in_the_number_of_lines() -> None:
+    # 200,000 distinct users, then each named again: a quadratic dedup takes minutes on this, so it
+    # runs in a child process that is stopped after 30 s (pytest-timeout cannot report from inside it).
+    script = (
+        "import sys, time; from actions.plan import parse_user_list\n"
+        "names = [f'user{i:06d}@contoso.com' for i in range(200_000)]\n"
+        "text = 'userPrincipalName\\n' + '\\n'.join(names + names[::-1])\n"
+        "start = time.monotonic(); out = parse_user_list(text)\n"
+        "assert out == names, len(out)\n"
+        "print(round(time.monotonic() - start, 1))\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("parsing 400,000 lines took more than 30 s")
+    assert float(done.stdout) < 10
