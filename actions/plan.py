@@ -137,12 +137,15 @@ def plan_assign(
     users: pd.DataFrame,
     licenses: pd.DataFrame,
     disabled_plans: Sequence[str] = (),
+    service_plans: pd.DataFrame | None = None,
     usage_location: str | None = None,
 ) -> Plan:
     """Assign ``sku`` directly to each target (UPN or object id).
 
     Users who already hold the SKU are skipped, not refused. A user with no usage location is
     refused unless ``usage_location`` is given, in which case setting it is planned first.
+    ``disabled_plans`` are service plan names or ids, checked against ``service_plans``
+    (``store.queries.service_plans`` rows: sku_id, service_plan_id, service_plan_name).
     """
     refused: list[Refusal] = []
     skipped: list[Refusal] = []
@@ -152,10 +155,7 @@ def plan_assign(
         return Plan((), (Refusal(sku, f"There is no SKU {sku!r} in the latest snapshot."),), ())
     if usage_location is not None and not _COUNTRY.match(usage_location):
         refused.append(Refusal(usage_location, f"{usage_location!r} is not a two-letter ISO country code."))
-    plan_ids = set(_service_plan_ids(row))
-    for plan_id in disabled_plans:
-        if plan_ids and plan_id.lower() not in plan_ids:
-            refused.append(Refusal(plan_id, f"{row['sku_part_number']} has no service plan {plan_id}."))
+    disabled = _disabled_plan_ids(row, disabled_plans, service_plans, refused)
     held = _holders(licenses, str(row["sku_id"]))
     for target, user in _resolve(targets, users, refused):
         uid, upn = str(user["user_id"]), str(user["user_principal_name"])
@@ -193,7 +193,7 @@ def plan_assign(
                 upn,
                 sku_id=str(row["sku_id"]),
                 sku_part_number=str(row["sku_part_number"]),
-                disabled_plans=tuple(p.lower() for p in disabled_plans),
+                disabled_plans=disabled,
                 seats=1,
                 reason=f"requested for {target}",
             )
@@ -311,6 +311,7 @@ def plan_group_assign(
     skus: pd.DataFrame,
     licenses: pd.DataFrame,
     disabled_plans: Sequence[str] = (),
+    service_plans: pd.DataFrame | None = None,
 ) -> Plan:
     """Add ``sku`` to a group: every member who does not already hold it takes a seat.
 
@@ -325,6 +326,8 @@ def plan_group_assign(
         return Plan(
             (), (), (), (Refusal(group_name, f"Group {group_name} has no members; nothing would change."),)
         )
+    refused: list[Refusal] = []
+    disabled = _disabled_plan_ids(row, disabled_plans, service_plans, refused)
     held = _holders(licenses, str(row["sku_id"]))
     needing = [m for m in {m.lower() for m in members} if m not in held]
     change = Change(
@@ -333,12 +336,12 @@ def plan_group_assign(
         group_name,
         sku_id=str(row["sku_id"]),
         sku_part_number=str(row["sku_part_number"]),
-        disabled_plans=tuple(p.lower() for p in disabled_plans),
+        disabled_plans=disabled,
         seats=len(needing),
         reason=f"{len(members)} member(s), {len(needing)} without it",
         group_id=group_id,
     )
-    return _finish([change], [], [], skus)
+    return _finish([change], refused, [], skus)
 
 
 def api_calls(plan: Plan) -> list[Change]:
@@ -451,9 +454,35 @@ def _part_number(skus: pd.DataFrame, sku_id: str) -> str:
     return str(match.iloc[0]["sku_part_number"]) if not match.empty else sku_id
 
 
-def _service_plan_ids(row: pd.Series) -> list[str]:
-    value = row.get("service_plan_ids")
-    return [p.lower() for p in value] if isinstance(value, list | tuple) else []
+def _disabled_plan_ids(
+    row: pd.Series, wanted: Sequence[str], service_plans: pd.DataFrame | None, refused: list[Refusal]
+) -> tuple[str, ...]:
+    """The servicePlanIds Graph needs for ``wanted`` (names or ids, any case) of the SKU in ``row``;
+    a refusal listing the SKU's plan names when one is not among them."""
+    if not wanted:
+        return ()
+    part, sku_id = str(row["sku_part_number"]), str(row["sku_id"]).lower()
+    plans = service_plans if service_plans is not None else pd.DataFrame(columns=["sku_id"])
+    mine = plans[plans["sku_id"].astype(str).str.lower() == sku_id]
+    if mine.empty:
+        refused.append(
+            Refusal(part, f"The latest snapshot lists no service plans of {part}, so the plans to disable cannot be checked.")
+        )  # fmt: skip
+        return ()
+    by_key: dict[str, str] = {}
+    for plan_id, name in zip(mine["service_plan_id"], mine["service_plan_name"], strict=True):
+        by_key[str(plan_id).lower()] = str(plan_id).lower()
+        if isinstance(name, str) and name:
+            by_key[name.lower()] = str(plan_id).lower()
+    unknown = [w for w in wanted if w.strip().lower() not in by_key]
+    if unknown:
+        names = sorted({str(n) for n in mine["service_plan_name"] if isinstance(n, str) and n})
+        listed = " or ".join(repr(w) for w in unknown)
+        refused.append(
+            Refusal(", ".join(unknown), f"{part} has no service plan {listed}; its plans are {', '.join(names)} (by name or id).")
+        )  # fmt: skip
+        return ()
+    return tuple(sorted({by_key[w.strip().lower()] for w in wanted}))
 
 
 def _finish(

@@ -198,6 +198,15 @@ def _plan_inputs(settings: Settings) -> tuple[Any, Any, Any]:
         )
 
 
+def _service_plans(settings: Settings) -> Any:
+    """The latest snapshot's service plans per SKU (what --disable-plan is checked against)."""
+    from store import queries
+    from store.db import open_store
+
+    with open_store(settings.store, create=False) as store:
+        return queries.service_plans(store, queries.resolve_snapshot(store))
+
+
 def _read_users_file(path: str) -> list[str]:
     from actions.plan import parse_user_list
     from licensedesk.errors import InputError
@@ -284,7 +293,9 @@ def _print_plan(plan: Any) -> None:
 @click.option(
     "--group", "to_group", help="Add the SKU to this group itself (id, or name of a licensed group)."
 )
-@click.option("--disable-plan", "disabled", multiple=True, help="Service plan id to disable (repeatable).")
+@click.option(
+    "--disable-plan", "disabled", multiple=True, help="Service plan name or id to disable (repeatable)."
+)
 @click.option("--usage-location", help="Country code to set first for users who have none.")
 @click.option("--apply", is_flag=True, help="Send the changes (needs LICENSE_DESK_ALLOW_WRITES=true).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -299,6 +310,7 @@ def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str
     if sources != 1:
         raise click.UsageError("Give exactly one of --user, --users-file, --group-errors or --group.")
     skus, user_frame, licenses = _plan_inputs(_settings(ctx))
+    plans = _service_plans(_settings(ctx)) if disabled else None
     if to_group:
         from collectors.graph import GraphClient
         from collectors.groups import fetch_group_members
@@ -310,15 +322,16 @@ def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str
             GraphClient(settings), gid
         )  # live: the store knows only licensed groups
         plan = plan_group_assign(
-            sku, gid, to_group, members, skus=skus, licenses=licenses, disabled_plans=disabled
-        )
+            sku, gid, to_group, members, skus=skus, licenses=licenses, disabled_plans=disabled,
+            service_plans=plans,
+        )  # fmt: skip
         _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
         return
     targets = list(users) or (
         _read_users_file(users_file) if users_file else _group_error_members(group, licenses)
     )
     plan = plan_assign(sku, targets, skus=skus, users=user_frame, licenses=licenses, disabled_plans=disabled,
-                       usage_location=usage_location.upper() if usage_location else None)  # fmt: skip
+                       service_plans=plans, usage_location=usage_location.upper() if usage_location else None)  # fmt: skip
     _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
 
 

@@ -42,3 +42,39 @@ def test_users_file_without_a_user_column_is_refused_in_one_sentence(tenant: Any
     assert line.startswith(f"license-desk: error: The users file {file} has several columns")
     assert "'displayName', 'department'" in line and "userPrincipalName" in line
     assert sim.write_requests() == []
+
+
+def test_disable_plan_by_name_or_id_reaches_graph_as_plan_ids(tenant: Any) -> None:
+    sim, settings = tenant
+    _skus, users, licenses = plan_inputs(settings.store)
+    visio = sim.tenant.sku("VISIOCLIENT")
+    online = next(p for p in visio.plans if p.name == "VISIOONLINE")
+    onedrive = next(p for p in visio.plans if p.name == "ONEDRIVE_BASIC")
+    (user,) = assignable(users, licenses, visio.sku_id)[:1]
+    args = ["assign", "--sku", "VISIOCLIENT", "--user", user,
+            "--disable-plan", "visioonline", "--disable-plan", onedrive.id.upper()]  # fmt: skip
+    preview = CliRunner().invoke(cli, [*args, "--format", "json"], env=settings.environ())
+    assert preview.exit_code == 0, preview.output
+    (change,) = json.loads(preview.stdout)["changes"]
+    assert change["disabled_plans"] == sorted([online.id, onedrive.id])
+    applied = CliRunner().invoke(cli, [*args, "--apply"], env=settings.environ())
+    assert applied.exit_code == 0, applied.output
+    assert sim.tenant.user(user).direct[visio.sku_id].disabled_plans == tuple(
+        sorted([online.id, onedrive.id])
+    )
+
+
+def test_an_unknown_disabled_plan_is_refused_naming_the_skus_plans(tenant: Any) -> None:
+    sim, settings = tenant
+    _skus, users, licenses = plan_inputs(settings.store)
+    (user,) = assignable(users, licenses, sim.tenant.sku_id("VISIOCLIENT"))[:1]
+    result = CliRunner().invoke(
+        cli, ["assign", "--sku", "VISIOCLIENT", "--user", user, "--disable-plan", "Teams", "--apply"],
+        env=settings.environ(),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert (
+        "license-desk: refused: VISIOCLIENT has no service plan 'Teams'; its plans are EXCHANGE_S_FOUNDATION, "
+        "ONEDRIVE_BASIC, VISIOONLINE, VISIO_CLIENT_SUBSCRIPTION (by name or id)."
+    ) in result.stderr.splitlines()
+    assert sim.write_requests() == []

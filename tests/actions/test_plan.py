@@ -199,3 +199,59 @@ def test_parse_user_list_is_linear_in_the_number_of_lines() -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("parsing 400,000 lines took more than 30 s")
     assert float(done.stdout) < 10
+
+
+@pytest.fixture
+def visio_plans() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            (VISIO, "663a804f-1c30-4ff0-9915-9db84f0d1cea", "VISIO_CLIENT_SUBSCRIPTION"),
+            (VISIO, "2bdbaf8f-738f-4ac7-9234-3c3ee2ce7d0f", "VISIOONLINE"),
+            (E3, "efb87545-963c-4e0d-99df-69c6916d9eb0", "EXCHANGE_S_ENTERPRISE"),
+        ],
+        columns=["sku_id", "service_plan_id", "service_plan_name"],
+    )
+
+
+def test_disabled_plans_by_name_or_id_become_the_ids_graph_needs(skus, users, licenses, visio_plans) -> None:
+    plan = plan_assign(
+        E3, ["eve@contoso.com"], skus=skus, users=users, licenses=licenses,
+        disabled_plans=["exchange_s_enterprise"], service_plans=visio_plans,
+    )  # fmt: skip
+    assert plan.ok
+    assert plan.changes[0].disabled_plans == ("efb87545-963c-4e0d-99df-69c6916d9eb0",)
+    both = plan_assign(
+        "visioclient", ["eve@contoso.com"], skus=skus, users=users, licenses=licenses,
+        disabled_plans=["VisioOnline", "663A804F-1C30-4FF0-9915-9DB84F0D1CEA"], service_plans=visio_plans,
+    )  # fmt: skip
+    assert both.changes[0].disabled_plans == (
+        "2bdbaf8f-738f-4ac7-9234-3c3ee2ce7d0f",
+        "663a804f-1c30-4ff0-9915-9db84f0d1cea",
+    )
+    assert both.as_json()["changes"][0]["disabled_plans"] == list(both.changes[0].disabled_plans)
+
+
+def test_an_unknown_disabled_plan_refuses_the_plan_listing_the_skus_plans(
+    skus, users, licenses, visio_plans
+) -> None:
+    plan = plan_assign(
+        "VISIOCLIENT", ["eve@contoso.com"], skus=skus, users=users, licenses=licenses,
+        disabled_plans=["visioonline", "TEAMS1"], service_plans=visio_plans,
+    )  # fmt: skip
+    assert not plan.ok
+    assert [r.reason for r in plan.refused][0] == (
+        "VISIOCLIENT has no service plan 'TEAMS1'; its plans are VISIOONLINE, VISIO_CLIENT_SUBSCRIPTION "
+        "(by name or id)."
+    )
+    # A plan id of another SKU is unknown for this one, and so is any plan when none are known.
+    other = plan_assign(
+        "VISIOCLIENT", ["eve@contoso.com"], skus=skus, users=users, licenses=licenses,
+        disabled_plans=["efb87545-963c-4e0d-99df-69c6916d9eb0"], service_plans=visio_plans,
+    )  # fmt: skip
+    assert "has no service plan 'efb87545-963c-4e0d-99df-69c6916d9eb0'" in other.refused[0].reason
+    unknown = plan_assign(
+        "VISIOCLIENT", ["eve@contoso.com"], skus=skus, users=users, licenses=licenses, disabled_plans=["x"]
+    )
+    assert unknown.refused[0].reason == (
+        "The latest snapshot lists no service plans of VISIOCLIENT, so the plans to disable cannot be checked."
+    )
