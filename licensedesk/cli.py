@@ -296,15 +296,24 @@ def _print_plan(plan: Any) -> None:
 @click.option(
     "--disable-plan", "disabled", multiple=True, help="Service plan name or id to disable (repeatable)."
 )
-@click.option("--usage-location", help="Country code to set first for users who have none.")
+@click.option(
+    "--usage-location",
+    help="Country code to set first for users who have none (with --group-errors, also for members "
+    "whose location the SKU is not available in).",
+)
 @click.option("--apply", is_flag=True, help="Send the changes (needs LICENSE_DESK_ALLOW_WRITES=true).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str | None, group: str | None,
            to_group: str | None, disabled: tuple[str, ...], usage_location: str | None, apply: bool,
            fmt: str) -> None:  # fmt: skip
-    """Assign a SKU to users directly, or to a group; preview by default."""
-    from actions.plan import plan_assign, plan_group_assign
+    """Assign a SKU to users directly, or to a group; preview by default.
+
+    With --group-errors, only the members a direct assignment can help are planned (those waiting
+    for a seat, while seats last; with --usage-location, those blocked by their usage location);
+    the preview says why each other member is left out.
+    """
+    from actions.plan import plan_assign, plan_group_assign, plan_group_errors_assign
 
     sources = sum(bool(x) for x in (users, users_file, group, to_group))
     if sources != 1:
@@ -327,11 +336,17 @@ def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str
         )  # fmt: skip
         _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
         return
-    targets = list(users) or (
-        _read_users_file(users_file) if users_file else _group_error_members(group, licenses)
-    )
+    location = usage_location.upper() if usage_location else None
+    if group:
+        gid = _group_id(group)
+        _group_error_members(group, licenses)  # none in error: say so rather than plan nothing
+        plan = plan_group_errors_assign(sku, gid, skus=skus, users=user_frame, licenses=licenses,
+                                        disabled_plans=disabled, service_plans=plans, usage_location=location)  # fmt: skip
+        _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
+        return
+    targets = list(users) or _read_users_file(users_file or "")
     plan = plan_assign(sku, targets, skus=skus, users=user_frame, licenses=licenses, disabled_plans=disabled,
-                       service_plans=plans, usage_location=usage_location.upper() if usage_location else None)  # fmt: skip
+                       service_plans=plans, usage_location=location)  # fmt: skip
     _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
 
 

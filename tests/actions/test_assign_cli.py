@@ -9,6 +9,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from licensedesk.cli import cli
+from licensedesk.runner import run_collection
 from tests.actions.conftest import assignable, plan_inputs
 
 
@@ -78,3 +79,91 @@ def test_an_unknown_disabled_plan_is_refused_naming_the_skus_plans(tenant: Any) 
         "ONEDRIVE_BASIC, VISIOONLINE, VISIO_CLIENT_SUBSCRIPTION (by name or id)."
     ) in result.stderr.splitlines()
     assert sim.write_requests() == []
+
+
+def _staff_group_with_every_cause(sim: Any) -> tuple[Any, list[str], str]:
+    """The E3 Staff group (proxy-address errors already) with a conflicting member and three more
+    members than SPE_E3 has seats; then 2 seats are bought. Returns (group, waiting UPNs, conflicting UPN)."""
+    tenant = sim.tenant
+    e3, spb = tenant.sku_id("SPE_E3"), tenant.sku_id("SPB")
+    group = next(g for g in tenant.groups if g.display_name == "Licensing - M365 E3 Staff")
+    conflicting = next(u for u in tenant.users if spb in u.direct and u.id not in group.members)
+    # Only Exchange Online plan 1 (EXCHANGESTANDARD, SPB) and SharePoint plan 1 (SPB) conflict with E3.
+    conflicts = {spb, e3, tenant.sku_id("EXCHANGESTANDARD")}
+    clean = [
+        u for u in tenant.users
+        if u.account_enabled and not u.is_guest and u.usage_location and u.proxy_conflict is None
+        and not u.held_skus() & conflicts and u.id not in group.members
+    ]  # fmt: skip
+    newcomers = clean[: tenant.free_seats(e3) + 3]
+    tenant.add_group_members(group.id, [conflicting.id] + [u.id for u in newcomers])
+    waiting = sorted(u.upn for u in newcomers if u.group_licenses[(group.id, e3)].state == "Error")
+    assert (
+        len(waiting) == 3 and conflicting.group_licenses[(group.id, e3)].error == "MutuallyExclusiveViolation"
+    )
+    tenant.buy_seats("SPE_E3", 2, process=False)
+    return group, waiting, conflicting.upn
+
+
+def test_group_errors_plans_only_members_a_direct_assignment_can_fix(tenant: Any) -> None:
+    sim, settings = tenant
+    group, waiting, conflicting = _staff_group_with_every_cause(sim)
+    run_collection(settings)
+    proxy = sorted(
+        sim.tenant.users_by_id[u].upn for u in group.members
+        if sim.tenant.users_by_id[u].group_licenses[(group.id, sim.tenant.sku_id("SPE_E3"))].error in ("Other", "UniquenessViolation")
+    )  # fmt: skip
+    assert len(proxy) == 2
+    args = ["assign", "--sku", "SPE_E3", "--group-errors", group.display_name]
+    preview = CliRunner().invoke(cli, [*args, "--format", "json"], env=settings.environ())
+    assert preview.exit_code == 0, preview.output
+    plan = json.loads(preview.stdout)
+    assert [(c["kind"], c["user_principal_name"]) for c in plan["changes"]] == [
+        ("assign", waiting[0]),
+        ("assign", waiting[1]),
+    ]
+    assert plan["refused"] == [] and plan["seats"]["SPE_E3"]["available_after"] == 0
+    left = {s["target"]: s["reason"] for s in plan["skipped"]}
+    assert sorted(left) == sorted([waiting[2], conflicting, *proxy])
+    assert "no seat of SPE_E3 is left" in left[waiting[2]]
+    assert "(MutuallyExclusiveViolation)" in left[conflicting]
+    assert all("Exchange" in left[upn] for upn in proxy)
+    table = CliRunner().invoke(cli, args, env=settings.environ())
+    assert f"  = {left[conflicting]}" in table.stdout.splitlines()  # the preview says why, per member
+
+    applied = CliRunner().invoke(cli, [*args, "--apply"], env=settings.environ())
+    assert applied.exit_code == 0, applied.output
+    writes = sim.write_requests()
+    assert [w.status for w in writes] == [200, 200]  # nothing Graph would refuse was sent
+    assert all(sim.tenant.sku_id("SPE_E3") in sim.tenant.user(upn).direct for upn in waiting[:2])
+
+
+def test_group_errors_usage_location_members_only_with_a_location(tenant: Any) -> None:
+    sim, settings = tenant
+    calling = sim.tenant.sku_id("MCOPSTN1")
+    group = next(g for g in sim.tenant.groups if g.display_name == "Licensing - Teams Calling")
+    blocked = sorted(
+        sim.tenant.users_by_id[u].upn for u in group.members
+        if sim.tenant.users_by_id[u].group_licenses[(group.id, calling)].error == "ProhibitedInUsageLocationViolation"
+        and sim.tenant.users_by_id[u].account_enabled
+    )  # fmt: skip
+    free = sim.tenant.free_seats(calling)
+    assert len(blocked) > free >= 1
+    args = ["assign", "--sku", "MCOPSTN1", "--group-errors", group.display_name]
+    without = CliRunner().invoke(cli, [*args, "--format", "json"], env=settings.environ())
+    assert without.exit_code == 0, without.output
+    plan = json.loads(without.stdout)
+    assert plan["changes"] == []
+    left = {s["target"]: s["reason"] for s in plan["skipped"]}
+    assert all(left[upn].endswith("; give a usage location to set first.") for upn in blocked)
+
+    applied = CliRunner().invoke(cli, [*args, "--usage-location", "us", "--apply"], env=settings.environ())
+    assert applied.exit_code == 0, applied.output
+    fixed = blocked[:free]
+    assert [(w.method, w.status) for w in sim.write_requests()] == [("PATCH", 204)] * free + [
+        ("POST", 200)
+    ] * free
+    for upn in fixed:
+        user = sim.tenant.user(upn)
+        assert user.usage_location == "US" and calling in user.direct
+    assert all(calling not in sim.tenant.user(upn).direct for upn in blocked[free:])

@@ -8,7 +8,15 @@ import sys
 import pandas as pd
 import pytest
 
-from actions.plan import ChangeKind, api_calls, parse_user_list, plan_assign, plan_remove, plan_reprocess
+from actions.plan import (
+    ChangeKind,
+    api_calls,
+    parse_user_list,
+    plan_assign,
+    plan_group_errors_assign,
+    plan_remove,
+    plan_reprocess,
+)
 from analysis.seats import seat_table
 
 E3, VISIO = "e3-id", "visio-id"
@@ -255,3 +263,74 @@ def test_an_unknown_disabled_plan_refuses_the_plan_listing_the_skus_plans(
     assert unknown.refused[0].reason == (
         "The latest snapshot lists no service plans of VISIOCLIENT, so the plans to disable cannot be checked."
     )
+
+
+@pytest.fixture
+def mixed_group() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Members of SALES in error for SPE_E3 (2 free seats), one for each cause."""
+    people = [
+        ("u-ann", "ann@contoso.com", "US", 1, "Other"),
+        ("u-bob", "bob@contoso.com", "DE", 1, "MutuallyExclusiveViolation"),
+        ("u-cat", "cat@contoso.com", None, 1, "CountViolation"),
+        ("u-dan", "dan@contoso.com", "US", 0, "CountViolation"),
+        ("u-eve", "eve@contoso.com", "FR", 1, "CountViolation"),
+        ("u-fay", "fay@contoso.com", "IN", 1, "ProhibitedInUsageLocationViolation"),
+        ("u-gus", "gus@contoso.com", "US", 1, "CountViolation"),
+        ("u-hal", "hal@contoso.com", "US", 1, "CountViolation"),
+        ("u-ivy", "ivy@contoso.com", "US", 1, "DependencyViolation"),
+    ]
+    users = pd.DataFrame(
+        [p[:4] for p in people],
+        columns=["user_id", "user_principal_name", "usage_location", "account_enabled"],
+    )
+    licenses = pd.DataFrame(
+        [(p[0], E3, SALES, "Error", p[4]) for p in people] + [("u-jim", E3, SALES, "Active", "")],
+        columns=["user_id", "sku_id", "assigned_by_group", "state", "error"],
+    )
+    return users, licenses
+
+
+def test_group_errors_plans_only_what_a_direct_assignment_can_fix(skus, mixed_group) -> None:
+    users, licenses = mixed_group
+    plan = plan_group_errors_assign("SPE_E3", SALES, skus=skus, users=users, licenses=licenses)
+    assert plan.ok
+    assert [(c.kind, c.user_principal_name) for c in plan.changes] == [
+        (ChangeKind.ASSIGN, "eve@contoso.com"),
+        (ChangeKind.ASSIGN, "gus@contoso.com"),
+    ]
+    assert plan.seats[0].available_after == 0
+    assert [s.reason for s in plan.skipped] == [
+        "ann@contoso.com is left out (Other): the mailbox cannot be provisioned (usually a proxy address "
+        "already used): fix it in Exchange, then reprocess the user.",
+        "bob@contoso.com is left out (MutuallyExclusiveViolation): a plan of the licence conflicts with a plan "
+        "the user already has, and a direct assignment is refused for the same conflict: remove one of the "
+        "two first.",
+        "cat@contoso.com is left out (CountViolation): the user has no usage location, which direct "
+        "assignment requires; give a usage location to set first.",
+        "dan@contoso.com is a disabled account; assigning it a licence would waste a seat.",
+        "fay@contoso.com is left out (ProhibitedInUsageLocationViolation): SPE_E3 is not available in the "
+        "user's usage location IN; give a usage location to set first.",
+        "hal@contoso.com is left out (CountViolation): no seat of SPE_E3 is left for it; free or buy more first.",
+        "ivy@contoso.com is left out (DependencyViolation): the licence needs a plan the user does not have, "
+        "and a direct assignment is refused for the same reason: assign the prerequisite first.",
+    ]
+    assert plan.as_json()["skipped"][0]["target"] == "ann@contoso.com"
+
+
+def test_group_errors_with_a_usage_location_sets_it_first_while_seats_last(skus, mixed_group) -> None:
+    users, licenses = mixed_group
+    plan = plan_group_errors_assign(
+        "SPE_E3", SALES, skus=skus, users=users, licenses=licenses, usage_location="GB"
+    )
+    # Two free seats, in user principal name order: cat (no location) then eve; fay and the rest wait.
+    assert [(c.kind, c.user_principal_name, c.usage_location) for c in plan.changes] == [
+        (ChangeKind.SET_USAGE_LOCATION, "cat@contoso.com", "GB"),
+        (ChangeKind.ASSIGN, "cat@contoso.com", None),
+        (ChangeKind.ASSIGN, "eve@contoso.com", None),
+    ]
+    left = {s.target: s.reason for s in plan.skipped}
+    assert left["fay@contoso.com"] == (
+        "fay@contoso.com is left out (ProhibitedInUsageLocationViolation): no seat of SPE_E3 is left for it; "
+        "free or buy more first."
+    )
+    assert sorted(left) == [f"{n}@contoso.com" for n in ("ann", "bob", "dan", "fay", "gus", "hal", "ivy")]
