@@ -226,7 +226,7 @@ def _read_users_file(path: str) -> list[str]:
 
 
 def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -> None:
-    from actions.apply import apply_plan, default_actor
+    from actions.apply import ApplyInterrupted, apply_plan, default_actor, record_refusal
     from collectors.graph import GraphClient
     from licensedesk.runner import run_collection
     from store.db import open_store
@@ -240,6 +240,9 @@ def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -
         if plan.refused:
             for refusal in plan.refused:
                 click.echo(f"license-desk: refused: {refusal.reason}", err=True)
+            if apply:  # the audit log holds what was refused as well as what was sent
+                with open_store(settings.store) as store:
+                    record_refusal(plan, settings=settings, store=store, actor=default_actor())
             ctx.exit(1)
         click.echo("Nothing to do.", err=True)
         return
@@ -251,23 +254,36 @@ def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -
         return
     settings.require_tenant()
     client = GraphClient(settings)
-    with open_store(settings.store) as store:
-        result = apply_plan(
-            plan, settings=settings, client=client, store=store, actor=default_actor(),
-            on_result=lambda r: click.echo(
-                f"{r.status:>9}  {r.change.describe()}" + (f"  ({r.error})" if r.error else ""), err=True
-            ),
-        )  # fmt: skip
-    click.echo(
-        f"Applied plan {result.plan_id}: {result.succeeded} succeeded, {result.failed} failed.", err=True
-    )
+
+    def show(r: Any) -> None:
+        click.echo(f"{r.status:>9}  {r.change.describe()}" + (f"  ({r.error})" if r.error else ""), err=True)
+
+    try:
+        with open_store(settings.store) as store:
+            result = apply_plan(
+                plan, settings=settings, client=client, store=store, actor=default_actor(), on_result=show,
+                on_wait=lambda: click.echo("Waiting for another plan being applied from this store to finish...", err=True),
+            )  # fmt: skip
+    except ApplyInterrupted as exc:
+        for r in exc.result.results:
+            if r.status == "unknown":
+                show(r)
+        click.echo(
+            f"license-desk: interrupted: plan {exc.result.plan_id}: {exc.result.summary()}; no snapshot was taken.",
+            err=True,
+        )
+        ctx.exit(130)
+    except KeyboardInterrupt:
+        click.echo("license-desk: interrupted before anything was sent.", err=True)
+        ctx.exit(130)
+    click.echo(f"Applied plan {result.plan_id}: {result.summary()}.", err=True)
     summary = run_collection(settings)
     click.echo(f"Snapshot {summary.snapshot_id} taken after the changes.", err=True)
     if fmt == "json":
         click.echo(json.dumps({"plan_id": result.plan_id, "results": [
             {"change": r.change.describe(), "status": r.status, "http_status": r.http_status,
              "request_id": r.request_id, "error": r.error} for r in result.results]}, indent=1))  # fmt: skip
-    if result.failed:
+    if not result.complete:
         ctx.exit(1)
 
 

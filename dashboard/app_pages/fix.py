@@ -144,7 +144,7 @@ if st.button("Apply", type="primary", disabled=not confirmed, key="fix_apply"):
         st.stop()
     st.session_state["fix_results"] = pd.DataFrame(done)
     st.session_state["fix_summary"] = (
-        f"Plan {outcome.plan_id}: {outcome.succeeded} succeeded, {outcome.failed} failed. "
+        f"Plan {outcome.plan_id}: {outcome.summary()}. "
         "A fresh snapshot was taken; every page now shows the result."
     )
     st.rerun()

@@ -58,3 +58,21 @@ def test_a_pasted_table_without_a_user_column_says_so(writable: Any) -> None:
     assert error.value.startswith("The list has several columns ('displayName', 'department')")
     assert not [b for b in at.button if b.key == "fix_apply"]
     assert sim.write_requests() == []
+
+
+def test_a_change_whose_answer_never_came_shows_as_unknown(writable: Any) -> None:
+    sim, store = writable
+    _skus, users, licenses = plan_inputs(store)
+    (name,) = assignable(users, licenses, sim.tenant.sku_id("SPE_E5"))[:1]
+    at = _list_page("SPE_E5")
+    at.text_area(key="fix_users").input(name).run()
+    at.checkbox(key="fix_confirm").check().run()
+    sim.faults.add("drop", path_prefix="/v1.0/$batch", nth=1)  # the write's connection dies unanswered
+    at.button(key="fix_apply").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    results = at.dataframe[0].value
+    assert results["status"].tolist() == ["unknown"]
+    assert "0 succeeded, 0 failed, 1 outcome unknown, 0 not sent" in at.warning[0].value
+    at.switch_page("app_pages/audit.py").run()
+    assert at.dataframe[0].value["status"].tolist() == ["unknown"]
+    assert any("**unknown**: sent, but Graph's answer never came" in c.value for c in at.caption)
