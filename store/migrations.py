@@ -275,4 +275,45 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX user_signins_by_id ON user_signins (user_id, valid_from);
         """,
     ),
+    (
+        7,
+        "audit_unknown_status",
+        """
+        -- 'unknown': a change that was sent but whose answer never came (the connection was lost,
+        -- or the apply was interrupted while waiting): never resent, to be checked in the tenant.
+        -- SQLite cannot alter a CHECK constraint, so the table is rebuilt with its ids kept. From
+        -- here on store.audit assigns ids (MAX + 1 under the writer lock): an identity column
+        -- rebuilt on PostgreSQL would restart at 1 and collide with the copied ids.
+        CREATE TABLE audit_log_v7 (
+            id INTEGER NOT NULL PRIMARY KEY,
+            plan_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            actor TEXT NOT NULL,
+            tenant_id TEXT,
+            action TEXT NOT NULL,
+            user_id TEXT,
+            user_principal_name TEXT,
+            group_id TEXT,
+            sku_id TEXT,
+            sku_part_number TEXT,
+            detail TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'succeeded', 'failed', 'unknown', 'refused', 'not_sent')),
+            http_status INTEGER,
+            request_id TEXT,
+            error TEXT
+        );
+        INSERT INTO audit_log_v7 (id, plan_id, created_at, finished_at, actor, tenant_id, action, user_id,
+                                  user_principal_name, group_id, sku_id, sku_part_number, detail, status,
+                                  http_status, request_id, error)
+            SELECT id, plan_id, created_at, finished_at, actor, tenant_id, action, user_id, user_principal_name,
+                   group_id, sku_id, sku_part_number, detail, status, http_status, request_id, error
+            FROM audit_log;
+        DROP TABLE audit_log;
+        ALTER TABLE audit_log_v7 RENAME TO audit_log;
+        CREATE INDEX audit_log_created ON audit_log (created_at);
+        CREATE INDEX audit_log_plan ON audit_log (plan_id);
+        """,
+    ),
 )

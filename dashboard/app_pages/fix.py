@@ -17,6 +17,7 @@ from actions.plan import parse_user_list, plan_assign, plan_remove_many, plan_re
 from analysis.costs import seat_change_cost, snapshot_date
 from analysis.group_errors import groups_in_error
 from dashboard import data, ui
+from licensedesk.errors import InputError
 
 ui.require("fix")
 path, snapshot_id = ui.start_page("Assign & fix")
@@ -79,7 +80,13 @@ else:
         "Usage location to set for users who have none (two letters, optional)", key="fix_loc"
     )
     text = uploaded.getvalue().decode("utf-8-sig", errors="replace") if uploaded is not None else pasted
-    targets = parse_user_list(text or "")
+    try:
+        targets = parse_user_list(
+            text or "", source="The uploaded file" if uploaded is not None else "The list"
+        )
+    except InputError as exc:
+        st.error(str(exc))
+        st.stop()
     if not targets:
         st.info("Name at least one user to build a plan.")
         st.stop()
@@ -137,7 +144,7 @@ if st.button("Apply", type="primary", disabled=not confirmed, key="fix_apply"):
         st.stop()
     st.session_state["fix_results"] = pd.DataFrame(done)
     st.session_state["fix_summary"] = (
-        f"Plan {outcome.plan_id}: {outcome.succeeded} succeeded, {outcome.failed} failed. "
+        f"Plan {outcome.plan_id}: {outcome.summary()}. "
         "A fresh snapshot was taken; every page now shows the result."
     )
     st.rerun()
