@@ -246,4 +246,43 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX users_by_id ON users (user_id, valid_from);
         """,
     ),
+    (
+        6,
+        "notifications",
+        """
+        -- What each notification channel was last told about each finding of `license-desk check`
+        -- (finding_key: analysis.digest.finding_key; facts: its fingerprint, to tell "changed"
+        -- from "unchanged"). Deleted when the finding is resolved and the channel was told so.
+        CREATE TABLE notification_state (
+            channel TEXT NOT NULL,
+            finding_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            message TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            first_sent_at TEXT NOT NULL,
+            last_sent_at TEXT NOT NULL,
+            PRIMARY KEY (channel, finding_key)
+        );
+        -- Every message sent (digests and mailed reports): inserted as 'pending' before it is sent,
+        -- updated with the server's answer. Destinations never hold a secret (no webhook path or
+        -- query, no password).
+        CREATE TABLE notification_deliveries (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            channel TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            what TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            snapshot_id INTEGER,
+            content TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+            answer TEXT,
+            error TEXT
+        );
+        CREATE INDEX notification_deliveries_created ON notification_deliveries (created_at);
+        """,
+    ),
 )
