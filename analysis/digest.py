@@ -77,9 +77,14 @@ class Exclusions:
         return cls(frozenset(s.strip().lower() for s in skus), frozenset(f.strip().lower() for f in findings))
 
     def excludes(self, finding: Finding) -> bool:
-        if finding_key(finding).lower() in self.findings:
-            return True
-        return any(name and name.lower() in self.skus for name in finding_sku(finding))
+        return self._matches(finding_key(finding), finding_sku(finding))
+
+    def excludes_sent(self, sent: Sent) -> bool:
+        """Whether a finding told before is excluded now (then it is not reported as resolved)."""
+        return self._matches(sent.key, (sent.sku_id, sent.sku_part_number))
+
+    def _matches(self, key: str, skus: tuple[str, str]) -> bool:
+        return key.lower() in self.findings or any(name and name.lower() in self.skus for name in skus)
 
 
 def split_excluded(
@@ -102,6 +107,8 @@ class Sent:
     facts: str
     first_sent_at: dt.datetime
     last_sent_at: dt.datetime
+    sku_id: str = ""
+    sku_part_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,7 +199,6 @@ def build_digest(
         reminder_days: resend an unchanged finding after this many days; 0 never resends.
     """
     kept, excluded = split_excluded(findings, exclusions)
-    held_back = {finding_key(f) for f in excluded}
     sections: dict[str, list[Entry]] = {"new": [], "changed": [], "reminder": [], "unchanged": []}
     seen: set[str] = set()
     for finding in kept:
@@ -210,7 +216,9 @@ def build_digest(
         else:
             reason = "unchanged"
         sections[reason].append(Entry(key, finding, reason, before))
-    resolved = tuple(s for key, s in sorted(sent.items()) if key not in seen and key not in held_back)
+    resolved = tuple(
+        s for key, s in sorted(sent.items()) if key not in seen and not exclusions.excludes_sent(s)
+    )
     return Digest(
         snapshot_id=snapshot_id,
         snapshot_started_at=snapshot_started_at,

@@ -63,7 +63,8 @@ def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text cell through ``escape_cell`` (a new frame)."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
+        # pandas 3 holds text as the "str" dtype, older frames as object: both may hold text.
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(escape_cell)
     return out
 

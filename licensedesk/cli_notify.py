@@ -60,12 +60,12 @@ def notify(ctx: click.Context, dry_run: bool, only: tuple[str, ...]) -> None:
     config = _notify_config(ctx)
     if not config.channels:
         raise ConfigError(
-            f"No notification channel is configured in {config.source}: add [notify.email], "
-            "[notify.teams] or [notify.webhook] (see the README, Alerts and scheduled reports)."
+            f"No notification channel is configured: add {config.add_hint('[notify.email], [notify.teams] or [notify.webhook]')} "
+            "(see the README, Alerts and scheduled reports)."
         )
     missing = [name for name in only if name not in {c.name for c in config.channels}]
     if missing:
-        raise ConfigError(f"--channel {missing[0]}: there is no [notify.{missing[0]}] in {config.source}.")
+        raise ConfigError(f"--channel {missing[0]}: add {config.add_hint(f'[notify.{missing[0]}]')}.")
     with open_store(settings.store, create=False) as store:
         snapshot_id, started_at, findings = run_check(store)
         results = notify_channels(
@@ -141,13 +141,14 @@ def export(
     settings = _settings(ctx)
     channel = None
     if recipients:
-        email = _notify_config(ctx).email
-        if email is None:
+        to = _addresses(recipients)
+        config = _notify_config(ctx)
+        if config.email is None:
             raise ConfigError(
-                f"--email needs an SMTP server: add [notify.email] to {_notify_config(ctx).source} "
+                f"--email needs an SMTP server: add {config.add_hint('[notify.email]')} "
                 "(see the README, Alerts and scheduled reports)."
             )
-        channel = email.with_recipients(_addresses(recipients))
+        channel = config.email.with_recipients(to)
     with open_store(settings.store, create=False) as store:
         sid = queries.resolve_snapshot(store, snapshot_id)
         started = str(queries.snapshot_info(store, sid)["started_at"])

@@ -101,7 +101,13 @@ class NotifyConfig:
     send_all_clear: bool = False
     tenant_name: str | None = None
     exclusions: Exclusions = Exclusions()
-    source: str = "the configuration"
+    source: str | None = None  # the configuration file, None when there is none
+
+    def add_hint(self, tables: str) -> str:
+        """Where to add ``tables``: the file read, or how to give one."""
+        if self.source is None:
+            return f"{tables} to a configuration file (--config FILE or LICENSE_DESK_CONFIG)"
+        return f"{tables} to {self.source}"
 
     @property
     def channels(self) -> list[EmailChannel | HttpChannel]:

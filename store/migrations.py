@@ -252,12 +252,15 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         """
         -- What each notification channel was last told about each finding of `license-desk check`
         -- (finding_key: analysis.digest.finding_key; facts: its fingerprint, to tell "changed"
-        -- from "unchanged"). Deleted when the finding is resolved and the channel was told so.
+        -- from "unchanged"; its SKU, so a SKU excluded later is not announced as resolved).
+        -- Deleted when the finding is resolved and the channel was told so.
         CREATE TABLE notification_state (
             channel TEXT NOT NULL,
             finding_key TEXT NOT NULL,
             kind TEXT NOT NULL,
             subject TEXT NOT NULL,
+            sku_id TEXT NOT NULL,
+            sku_part_number TEXT NOT NULL,
             message TEXT NOT NULL,
             facts TEXT NOT NULL,
             first_sent_at TEXT NOT NULL,

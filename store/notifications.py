@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.digest import Digest, Sent, finding_facts
+from analysis.digest import Digest, Sent, finding_facts, finding_sku
 from store.db import Store, utcnow
 
 DELIVERY_STATUSES = ("pending", "sent", "failed")
@@ -35,12 +35,22 @@ def _stamp(when: dt.datetime) -> str:
 def load_sent(store: Store, channel: str) -> dict[str, Sent]:
     """What ``channel`` was last told, by finding key."""
     rows = store.conn.execute(
-        """SELECT finding_key, kind, subject, message, facts, first_sent_at, last_sent_at
+        """SELECT finding_key, kind, subject, message, facts, first_sent_at, last_sent_at, sku_id, sku_part_number
            FROM notification_state WHERE channel = ? ORDER BY finding_key""",
         (channel,),
     ).fetchall()
     return {
-        str(r[0]): Sent(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), _parse(r[5]), _parse(r[6]))
+        str(r[0]): Sent(
+            str(r[0]),
+            str(r[1]),
+            str(r[2]),
+            str(r[3]),
+            str(r[4]),
+            _parse(r[5]),
+            _parse(r[6]),
+            str(r[7]),
+            str(r[8]),
+        )
         for r in rows
     }
 
@@ -96,14 +106,15 @@ def record_sent(
             return
         now = _stamp(digest.generated_at)
         tx.executemany(
-            """INSERT INTO notification_state (channel, finding_key, kind, subject, message, facts,
-                   first_sent_at, last_sent_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """INSERT INTO notification_state (channel, finding_key, kind, subject, sku_id, sku_part_number,
+                   message, facts, first_sent_at, last_sent_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (channel, finding_key) DO UPDATE SET
-                   kind = excluded.kind, subject = excluded.subject, message = excluded.message,
+                   kind = excluded.kind, subject = excluded.subject, sku_id = excluded.sku_id,
+                   sku_part_number = excluded.sku_part_number, message = excluded.message,
                    facts = excluded.facts, last_sent_at = excluded.last_sent_at""",
             [
-                (channel, e.key, e.finding.kind, e.finding.subject, e.finding.message,
+                (channel, e.key, e.finding.kind, e.finding.subject, *finding_sku(e.finding), e.finding.message,
                  finding_facts(e.finding), now, now)
                 for e in digest.listed
             ],
