@@ -67,15 +67,19 @@ class _Handler:
         return QUEUE_ANSWER
 
 
-def _authenticator(
-    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
-) -> AuthResult:
-    ok = (
-        isinstance(auth_data, LoginPassword)
-        and auth_data.login == SMTP_USER.encode()
-        and auth_data.password == SMTP_PASSWORD.encode()
-    )
-    return AuthResult(success=ok, handled=False, auth_data=SMTP_USER if ok else None)
+class _Authenticator:
+    def __init__(self, password: str) -> None:
+        self.password = password
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == SMTP_USER.encode()
+            and auth_data.password == self.password.encode()
+        )
+        return AuthResult(success=ok, handled=False, auth_data=SMTP_USER if ok else None)
 
 
 @dataclass
@@ -86,7 +90,9 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(ca: trustme.CA, *, security: str = "starttls", auth: bool = True) -> Iterator[SmtpServer]:
+def smtp_server(
+    ca: trustme.CA, *, security: str = "starttls", auth: bool = True, password: str = SMTP_PASSWORD
+) -> Iterator[SmtpServer]:
     """An SMTP server: ``starttls`` (STARTTLS required), ``tls`` (implicit TLS) or ``none``; with
     ``auth``, AUTH for ``SMTP_USER`` / ``SMTP_PASSWORD`` (required after STARTTLS, offered on TLS)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -97,9 +103,9 @@ def smtp_server(ca: trustme.CA, *, security: str = "starttls", auth: bool = True
         params.update(tls_context=context, require_starttls=True)
     if auth and security == "tls":
         # aiosmtpd counts only STARTTLS as TLS for AUTH; the connection is TLS from the start here.
-        params.update(authenticator=_authenticator, auth_required=False, auth_require_tls=False)
+        params.update(authenticator=_Authenticator(password), auth_required=False, auth_require_tls=False)
     elif auth:
-        params.update(authenticator=_authenticator, auth_required=True, auth_require_tls=True)
+        params.update(authenticator=_Authenticator(password), auth_required=True, auth_require_tls=True)
     controller = Controller(
         _Handler(server.inbox),
         hostname=server.host,
