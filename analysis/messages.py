@@ -137,28 +137,26 @@ def adaptive_card(
     ]  # fmt: skip
     if facts:
         body.append({"type": "FactSet", "facts": facts})
-    shown = 0
+    # The budget of CARD_ITEMS lines is shared by the listed findings, then the resolved ones.
+    left = CARD_ITEMS
     for attr, title in _SECTIONS:
         entries: tuple[Entry, ...] = getattr(digest, attr)
-        if not entries:
+        if not entries or left == 0:
             continue
         body.append(_text_block(title, weight="Bolder", separator=True))
-        for entry in entries:
-            if shown == CARD_ITEMS:
-                break
+        for entry in entries[:left]:
             text = f"- {entry.finding.message}"
             if entry.reason == "changed" and entry.previous is not None:
                 text += f" (was: {entry.previous.message})"
             body.append(_text_block(text, spacing="Small"))
-            shown += 1
-    if len(digest.listed) > shown:
-        body.append(
-            _text_block(f"... and {len(digest.listed) - shown} more: see the dashboard.", isSubtle=True)
-        )
-    if digest.resolved:
+        left -= min(left, len(entries))
+    if digest.resolved and left:
         body.append(_text_block(f"Resolved ({len(digest.resolved)})", weight="Bolder", separator=True))
-        for sent in digest.resolved[:CARD_ITEMS]:
-            body.append(_text_block(f"- {sent.message}", spacing="Small"))
+        body.extend(_text_block(f"- {sent.message}", spacing="Small") for sent in digest.resolved[:left])
+        left -= min(left, len(digest.resolved))
+    hidden = len(digest.listed) + len(digest.resolved) - (CARD_ITEMS - left)
+    if hidden > 0:
+        body.append(_text_block(f"... and {hidden} more: see the dashboard.", isSubtle=True))
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",

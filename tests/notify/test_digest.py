@@ -144,3 +144,19 @@ def test_signature_is_hmac_sha256_of_the_body() -> None:
     )
     body = json_body({"message": "Grüße", "n": 1})
     assert json.loads(body) == {"message": "Grüße", "n": 1} and b" " not in body
+
+
+def test_card_budget_is_shared_with_resolved_findings() -> None:
+    groups = [
+        Finding("group_error", f"G{i}", f"Group 'G{i}': 1 member cannot get X (CountViolation).",
+                {"group_id": f"g{i}", "sku_id": "x", "sku_part_number": "X", "error": "CountViolation", "members": 1})
+        for i in range(30)
+    ]  # fmt: skip
+    # 20 still found (new), 10 told before and gone (resolved): 30 lines for a card of 25
+    content = adaptive_card(digest(groups[:20], [sent(g, days_ago=1) for g in groups[20:]]))["attachments"][
+        0
+    ]["content"]  # type: ignore[arg-type]
+    texts = [b["text"] for b in content["body"] if b["type"] == "TextBlock"]
+    assert sum(t.startswith("- ") for t in texts) == CARD_ITEMS
+    assert "Resolved (10)" in texts and texts[-1] == "... and 5 more: see the dashboard."
+    assert "actions" not in content  # no dashboard URL, no buttons

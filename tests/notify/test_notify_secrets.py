@@ -24,7 +24,12 @@ CANARIES = (SMTP_CANARY, SIG_CANARY, HOOK_CANARY)
 
 def _run(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "licensedesk", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "licensedesk", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     return done.stdout + done.stderr
 
@@ -33,10 +38,14 @@ def test_notification_secrets_never_leak(ca: trustme.CA, ca_file: str, tmp_path:
     store = str(tmp_path / "store.sqlite")
     t.build(store)
     breach_e3(store)
-    teams_path = f"/workflows/{SIG_CANARY}/triggers/manual/paths/invoke?api-version=2016-06-01&sig={SIG_CANARY}"
+    teams_path = (
+        f"/workflows/{SIG_CANARY}/triggers/manual/paths/invoke?api-version=2016-06-01&sig={SIG_CANARY}"
+    )
     base = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
     with smtp_server(ca, password=SMTP_CANARY) as smtp, Receiver(ca) as teams, Receiver(status=500) as broken:
-        config = write_config(tmp_path / "ld.toml", ca_file=ca_file, smtp=smtp, teams=True, webhook=broken.url("/h"))
+        config = write_config(
+            tmp_path / "ld.toml", ca_file=ca_file, smtp=smtp, teams=True, webhook=broken.url("/h")
+        )
         env = {
             **base,
             "LICENSE_DESK_STORE": store,
@@ -50,14 +59,31 @@ def test_notification_secrets_never_leak(ca: trustme.CA, ca_file: str, tmp_path:
             "LICENSE_DESK_SMTP_PASSWORD": "wrong",
             "LICENSE_DESK_TEAMS_WEBHOOK_URL": f"https://127.0.0.1:{free_port()}{teams_path}",
         }
-        plain_teams = {**env, "LICENSE_DESK_TEAMS_WEBHOOK_URL": teams.url(teams_path).replace("https", "http")}
+        plain_teams = {
+            **env,
+            "LICENSE_DESK_TEAMS_WEBHOOK_URL": teams.url(teams_path).replace("https", "http"),
+        }
         outputs = [
             _run(["--config", config, "notify", "--dry-run"], env),
             _run(["--debug", "--config", config, "notify"], failing),
             _run(["--debug", "--config", config, "notify"], env),  # e-mail and Teams sent, webhook 500
             _run(["--debug", "--config", config, "notify"], plain_teams),
-            _run(["--config", config, "export", "--report", "users-licences", "--format", "xlsx",
-                  "-o", str(tmp_path / "out.xlsx"), "--email", "billing@contoso.com"], env),  # fmt: skip
+            _run(
+                [
+                    "--config",
+                    config,
+                    "export",
+                    "--report",
+                    "users-licences",
+                    "--format",
+                    "xlsx",
+                    "-o",
+                    str(tmp_path / "out.xlsx"),
+                    "--email",
+                    "billing@contoso.com",
+                ],
+                env,
+            ),  # fmt: skip
             _run(["deliveries", "--format", "json"], env),
             _run(["deliveries"], env),
         ]

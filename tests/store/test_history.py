@@ -107,7 +107,9 @@ def test_a_store_from_before_migration_5_is_upgraded(tmp_path: Path) -> None:
     path = build_store(str(tmp_path / "tenant.sqlite"))
     conn = sqlite3.connect(path)
     conn.executescript(
-        "DROP INDEX user_licenses_errors; DROP INDEX users_by_id; DELETE FROM schema_migrations WHERE version = 5;"
+        "DROP INDEX user_licenses_errors; DROP INDEX users_by_id; DELETE FROM schema_migrations WHERE version >= 5;"
+        # what the later migrations made (6: notifications), so the store is truly from before 5
+        "DROP TABLE notification_state; DROP TABLE notification_deliveries;"
     )
     conn.close()
     with open_store(path) as store:
