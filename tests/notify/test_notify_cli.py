@@ -386,3 +386,32 @@ def test_dry_run_lists_ids_and_sends_nothing(
     assert f"id: {GROUP_KEY}" in result.stdout and "id: renewal:sub-e5-paid" in result.stdout
     assert result.stderr == "Dry run: nothing was sent.\n"
     assert deliveries(tenant) == []
+
+
+def test_after_each_collection_only_news(sim: Any, ca_file: str, tmp_path: Path) -> None:
+    """Collected by the real collectors from the simulator: the digest holds exactly `check`'s
+    findings; a second collection of the unchanged tenant brings nothing to send."""
+    from licensedesk.runner import run_collection
+    from tests.conftest import settings_for
+
+    store = str(tmp_path / "sim.sqlite")
+    settings = settings_for(sim, store)
+    run_collection(settings)  # type: ignore[arg-type]
+    check = json.loads(
+        CliRunner().invoke(cli, ["check", "--format", "json"], env={"LICENSE_DESK_STORE": store}).stdout
+    )
+    assert check["counts"]["group_error"] > 0  # the simulator seeds over-capacity groups
+    with Receiver() as hook:
+        config = write_config(tmp_path / "ld.toml", ca_file=ca_file, webhook=hook.url("/"))
+        assert run(store, config, "notify").exit_code == 0
+        payload = hook.requests[0].json()
+        assert [f["message"] for f in payload["new"]] == [f["message"] for f in check["findings"]]
+        summary = run_collection(settings)  # type: ignore[arg-type]
+        assert summary.snapshot_id == 2
+        again = run(store, config, "notify")
+        assert again.exit_code == 0
+        assert len(hook.requests) == 1
+        assert (
+            again.stdout
+            == f"webhook: nothing new to send ({len(check['findings'])} open finding(s) already notified).\n"
+        )
