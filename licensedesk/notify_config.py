@@ -65,8 +65,8 @@ class EmailChannel:
 
     @property
     def destination(self) -> str:
-        """Where it goes, as shown and audited: server and recipients, no password."""
-        return f"{self.host}:{self.port} to {', '.join(self.to)}"
+        """Where it goes, as shown and audited: recipients and server, no password."""
+        return f"{', '.join(self.to)} via {self.host}:{self.port}"
 
     def with_recipients(self, to: tuple[str, ...]) -> EmailChannel:
         return replace(self, to=to)

@@ -203,7 +203,7 @@ def test_export_mails_the_file_as_an_attachment(
     assert (row["what"], row["status"], row["destination"]) == (
         "report",
         "sent",
-        f"127.0.0.1:{smtp.port} to billing@contoso.com",
+        f"billing@contoso.com via 127.0.0.1:{smtp.port}",
     )
     assert row["content"] == {"attachment": "billing.xlsx", "bytes": len(data), "rows": 20}
 

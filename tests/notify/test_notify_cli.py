@@ -380,7 +380,7 @@ def test_dry_run_lists_ids_and_sends_nothing(
         assert result.exit_code == 0, result.output
         assert smtp.inbox == []
     assert result.stdout.startswith(
-        f"email (127.0.0.1:{smtp.port} to it@contoso.com, finance@contoso.com) would get: "
+        f"email (it@contoso.com, finance@contoso.com via 127.0.0.1:{smtp.port}) would get: "
         "License Desk: 5 findings need attention (5 new)\n"
     )
     assert f"id: {GROUP_KEY}" in result.stdout and "id: renewal:sub-e5-paid" in result.stdout
