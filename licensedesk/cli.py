@@ -558,3 +558,7 @@ def main() -> None:
 from licensedesk.cli_finance import register  # noqa: E402 - the finance commands join the group defined above
 
 register(cli)
+
+from licensedesk.cli_notify import register as register_notify  # noqa: E402 - notify, export, deliveries
+
+register_notify(cli)

@@ -316,4 +316,46 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX audit_log_plan ON audit_log (plan_id);
         """,
     ),
+    (
+        8,
+        "notifications",
+        """
+        -- What each notification channel was last told about each finding of `license-desk check`
+        -- (finding_key: analysis.digest.finding_key; facts: its fingerprint, to tell "changed"
+        -- from "unchanged"; its SKU, so a SKU excluded later is not announced as resolved).
+        -- Deleted when the finding is resolved and the channel was told so.
+        CREATE TABLE notification_state (
+            channel TEXT NOT NULL,
+            finding_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            sku_id TEXT NOT NULL,
+            sku_part_number TEXT NOT NULL,
+            message TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            first_sent_at TEXT NOT NULL,
+            last_sent_at TEXT NOT NULL,
+            PRIMARY KEY (channel, finding_key)
+        );
+        -- Every message sent (digests and mailed reports): inserted as 'pending' before it is sent,
+        -- updated with the server's answer. Destinations never hold a secret (no webhook path or
+        -- query, no password).
+        CREATE TABLE notification_deliveries (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            channel TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            what TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            snapshot_id INTEGER,
+            content TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+            answer TEXT,
+            error TEXT
+        );
+        CREATE INDEX notification_deliveries_created ON notification_deliveries (created_at);
+        """,
+    ),
 )
