@@ -1,4 +1,4 @@
-"""Notification state and the delivery audit (migration 6).
+"""Notification state and the delivery audit (migration 8).
 
 - ``notification_state``: per channel and finding key, what was last sent (``analysis.digest.Sent``).
 - ``notification_deliveries``: every message, written ``pending`` before it is sent and completed
