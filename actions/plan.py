@@ -12,6 +12,8 @@ Input frames (as ``store.queries`` returns them):
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,6 +21,8 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
+
+from licensedesk.errors import InputError
 
 ACTIVE_STATES = frozenset({"Active", "ActiveWithError"})
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -133,12 +137,15 @@ def plan_assign(
     users: pd.DataFrame,
     licenses: pd.DataFrame,
     disabled_plans: Sequence[str] = (),
+    service_plans: pd.DataFrame | None = None,
     usage_location: str | None = None,
 ) -> Plan:
     """Assign ``sku`` directly to each target (UPN or object id).
 
     Users who already hold the SKU are skipped, not refused. A user with no usage location is
     refused unless ``usage_location`` is given, in which case setting it is planned first.
+    ``disabled_plans`` are service plan names or ids, checked against ``service_plans``
+    (``store.queries.service_plans`` rows: sku_id, service_plan_id, service_plan_name).
     """
     refused: list[Refusal] = []
     skipped: list[Refusal] = []
@@ -148,10 +155,7 @@ def plan_assign(
         return Plan((), (Refusal(sku, f"There is no SKU {sku!r} in the latest snapshot."),), ())
     if usage_location is not None and not _COUNTRY.match(usage_location):
         refused.append(Refusal(usage_location, f"{usage_location!r} is not a two-letter ISO country code."))
-    plan_ids = set(_service_plan_ids(row))
-    for plan_id in disabled_plans:
-        if plan_ids and plan_id.lower() not in plan_ids:
-            refused.append(Refusal(plan_id, f"{row['sku_part_number']} has no service plan {plan_id}."))
+    disabled = _disabled_plan_ids(row, disabled_plans, service_plans, refused)
     held = _holders(licenses, str(row["sku_id"]))
     for target, user in _resolve(targets, users, refused):
         uid, upn = str(user["user_id"]), str(user["user_principal_name"])
@@ -189,11 +193,126 @@ def plan_assign(
                 upn,
                 sku_id=str(row["sku_id"]),
                 sku_part_number=str(row["sku_part_number"]),
-                disabled_plans=tuple(p.lower() for p in disabled_plans),
+                disabled_plans=disabled,
                 seats=1,
                 reason=f"requested for {target}",
             )
         )
+    return _finish(changes, refused, skipped, skus)
+
+
+# Why a member in one of these group errors is left out of a direct assignment: Graph refuses the
+# direct assignment for the same cause, or the cause is not the user's licence at all.
+_NOT_BY_DIRECT_ASSIGNMENT = {
+    "MutuallyExclusiveViolation": "a plan of the licence conflicts with a plan the user already has, and a "
+    "direct assignment is refused for the same conflict: remove one of the two first",
+    "DependencyViolation": "the licence needs a plan the user does not have, and a direct assignment is "
+    "refused for the same reason: assign the prerequisite first",
+    "UniquenessViolation": "the mailbox cannot be provisioned because a proxy address is already used: fix "
+    "the address in Exchange, then reprocess the user",
+    "Other": "the mailbox cannot be provisioned (usually a proxy address already used): fix it in Exchange, "
+    "then reprocess the user",
+}
+
+
+def plan_group_errors_assign(
+    sku: str,
+    group_id: str,
+    *,
+    skus: pd.DataFrame,
+    users: pd.DataFrame,
+    licenses: pd.DataFrame,
+    disabled_plans: Sequence[str] = (),
+    service_plans: pd.DataFrame | None = None,
+    usage_location: str | None = None,
+) -> Plan:
+    """Assign ``sku`` directly to the members of ``group_id`` in error, where that can succeed.
+
+    Planned, in user principal name order: members waiting for a seat (CountViolation) while the
+    SKU has free seats; members whose usage location is the obstacle (the SKU is prohibited
+    there, or they have none, which direct assignment requires) only when ``usage_location`` is
+    given, which is then set first. Every other member in error is skipped with the reason, so
+    the plan is never refused for the seats it cannot cover: those members are skipped as such.
+    """
+    refused: list[Refusal] = []
+    skipped: list[Refusal] = []
+    changes: list[Change] = []
+    row = find_sku(skus, sku)
+    if row is None:
+        return Plan((), (Refusal(sku, f"There is no SKU {sku!r} in the latest snapshot."),), ())
+    if usage_location is not None and not _COUNTRY.match(usage_location):
+        refused.append(Refusal(usage_location, f"{usage_location!r} is not a two-letter ISO country code."))
+    disabled = _disabled_plan_ids(row, disabled_plans, service_plans, refused)
+    sku_id, part = str(row["sku_id"]), str(row["sku_part_number"])
+    in_error = licenses[(licenses["assigned_by_group"] == group_id) & (licenses["error"] != "")]
+    # All-or-nothing per group: a member's products of one group share one error; the row of the
+    # SKU being assigned is preferred when the group carries it.
+    in_error = in_error.assign(other_sku=in_error["sku_id"] != sku_id).sort_values(["user_id", "other_sku"])
+    cause = dict(in_error.drop_duplicates("user_id")[["user_id", "error"]].itertuples(index=False))
+    held = _holders(licenses, sku_id)
+    free = max(int(row["available"]), 0)
+    members = users[users["user_id"].isin(list(cause))].sort_values("user_principal_name")
+    for user in members.to_dict("records"):
+        uid, upn = str(user["user_id"]), str(user["user_principal_name"])
+        error = cause[uid]
+        location = user.get("usage_location")
+        has_location = isinstance(location, str) and bool(location)
+        if uid in held:
+            skipped.append(Refusal(upn, f"{upn} already holds {part}."))
+            continue
+        if user.get("account_enabled") == 0:
+            skipped.append(
+                Refusal(upn, f"{upn} is a disabled account; assigning it a licence would waste a seat.")
+            )
+            continue
+        if error in _NOT_BY_DIRECT_ASSIGNMENT:
+            skipped.append(Refusal(upn, f"{upn} is left out ({error}): {_NOT_BY_DIRECT_ASSIGNMENT[error]}."))
+            continue
+        location_error = error == "ProhibitedInUsageLocationViolation"
+        if error not in ("CountViolation", "ProhibitedInUsageLocationViolation"):
+            skipped.append(
+                Refusal(
+                    upn,
+                    f"{upn} is left out ({error}): only members waiting for a seat or blocked by their usage location can be assigned directly.",
+                )
+            )
+            continue
+        if (location_error or not has_location) and usage_location is None:
+            why = (
+                f"{part} is not available in the user's usage location {location}"
+                if location_error and has_location
+                else "the user has no usage location, which direct assignment requires"
+            )
+            skipped.append(
+                Refusal(upn, f"{upn} is left out ({error}): {why}; give a usage location to set first.")
+            )
+            continue
+        if location_error and has_location and usage_location == location:
+            skipped.append(
+                Refusal(
+                    upn,
+                    f"{upn} is left out ({error}): {part} is not available in {location}, the usage location given.",
+                )
+            )
+            continue
+        if free <= 0:
+            skipped.append(
+                Refusal(
+                    upn,
+                    f"{upn} is left out ({error}): no seat of {part} is left for it; free or buy more first.",
+                )
+            )
+            continue
+        free -= 1
+        if location_error or not has_location:
+            changes.append(
+                Change(ChangeKind.SET_USAGE_LOCATION, uid, upn, usage_location=usage_location,
+                       reason=f"{error}: usage location {location or 'none'}")
+            )  # fmt: skip
+        changes.append(
+            Change(ChangeKind.ASSIGN, uid, upn, sku_id=sku_id, sku_part_number=part, disabled_plans=disabled,
+                   seats=1, reason=f"{error} in group {group_id}")
+        )  # fmt: skip
     return _finish(changes, refused, skipped, skus)
 
 
@@ -307,6 +426,7 @@ def plan_group_assign(
     skus: pd.DataFrame,
     licenses: pd.DataFrame,
     disabled_plans: Sequence[str] = (),
+    service_plans: pd.DataFrame | None = None,
 ) -> Plan:
     """Add ``sku`` to a group: every member who does not already hold it takes a seat.
 
@@ -321,6 +441,8 @@ def plan_group_assign(
         return Plan(
             (), (), (), (Refusal(group_name, f"Group {group_name} has no members; nothing would change."),)
         )
+    refused: list[Refusal] = []
+    disabled = _disabled_plan_ids(row, disabled_plans, service_plans, refused)
     held = _holders(licenses, str(row["sku_id"]))
     needing = [m for m in {m.lower() for m in members} if m not in held]
     change = Change(
@@ -329,12 +451,12 @@ def plan_group_assign(
         group_name,
         sku_id=str(row["sku_id"]),
         sku_part_number=str(row["sku_part_number"]),
-        disabled_plans=tuple(p.lower() for p in disabled_plans),
+        disabled_plans=disabled,
         seats=len(needing),
         reason=f"{len(members)} member(s), {len(needing)} without it",
         group_id=group_id,
     )
-    return _finish([change], [], [], skus)
+    return _finish([change], refused, [], skus)
 
 
 def api_calls(plan: Plan) -> list[Change]:
@@ -350,27 +472,70 @@ def api_calls(plan: Plan) -> list[Change]:
     return calls
 
 
-def parse_user_list(text: str) -> list[str]:
-    """User principal names or ids from a pasted list or a CSV (a header named upn/user_principal_name/
-    userPrincipalName/id is used when present; otherwise the first column). Blank lines and
-    duplicates are dropped, order kept."""
-    lines = [line.strip().lstrip("\ufeff") for line in text.splitlines() if line.strip()]
-    if not lines:
+# Header names (compared case-insensitively) of the column that names users, most specific first:
+# Entra's "Download users" CSV has userPrincipalName, id and mail; our own exports use
+# user_principal_name and user_id.
+USER_COLUMNS = ("userPrincipalName", "user_principal_name", "upn", "id", "user_id", "mail")
+
+
+def parse_user_list(text: str, *, source: str = "The list of users") -> list[str]:
+    """User principal names or object ids from a pasted list or a CSV file, in order, each once.
+
+    A first row naming one of ``USER_COLUMNS`` is a header, and that column is read; without one,
+    the text must be a single column (one user per line). Cells follow CSV quoting, so a
+    ``"Kim, Olga"`` display name does not shift the columns. Blank lines are dropped, and a user
+    named twice (in any letter case) is kept once.
+
+    Raises:
+        InputError: several columns and none of them names users, or several values on a line of a
+            list without header (``source`` starts the sentence).
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), _dialect(text))
+    rows = [(reader.line_num, cells) for cells in ([c.strip() for c in row] for row in reader) if any(cells)]
+    if not rows:
         return []
-    first = [c.strip().lower() for c in lines[0].split(",")]
-    column = 0
-    for name in ("user_principal_name", "userprincipalname", "upn", "id", "user_id", "email"):
-        if name in first:
-            column = first.index(name)
-            lines = lines[1:]
-            break
-    out: list[str] = []
-    for line in lines:
-        cells = [c.strip().strip('"') for c in line.split(",")]
+    wanted = {name.lower(): rank for rank, name in enumerate(USER_COLUMNS)}
+    named = [(wanted[cell.lower()], i) for i, cell in enumerate(rows[0][1]) if cell.lower() in wanted]
+    columns = ", ".join(USER_COLUMNS[:-1]) + f" or {USER_COLUMNS[-1]}"
+    if named:
+        column = min(named)[1]
+        rows = rows[1:]
+    elif len(rows[0][1]) == 1:
+        column = 0
+        for line, cells in rows:
+            if sum(bool(c) for c in cells) > 1:
+                raise InputError(
+                    f"{source} has several values on line {line} but no header naming the user column; "
+                    f"put one user per line, or add a header naming one column {columns}."
+                )
+    else:
+        found = ", ".join(repr(cell) for cell in rows[0][1])
+        raise InputError(
+            f"{source} has several columns ({found}) and none of them names users; add a header "
+            f"naming one column {columns} (any letter case)."
+        )
+    unique: dict[str, str] = {}  # lowercased -> as first written: a dict keeps this linear
+    for _line, cells in rows:
         value = cells[column] if column < len(cells) else ""
-        if value and value not in out:
-            out.append(value)
-    return out
+        if value:
+            unique.setdefault(value.lower(), value)
+    return list(unique.values())
+
+
+def _dialect(text: str) -> type[csv.Dialect]:
+    """Comma-separated unless the header row is clearly separated by semicolons or tabs (what
+    Excel writes in locales whose decimal separator is a comma)."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    if "," not in header:
+        if ";" in header:
+            return _Semicolon
+        if "\t" in header:
+            return csv.excel_tab
+    return csv.excel
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
 
 
 def _resolve(
@@ -404,9 +569,35 @@ def _part_number(skus: pd.DataFrame, sku_id: str) -> str:
     return str(match.iloc[0]["sku_part_number"]) if not match.empty else sku_id
 
 
-def _service_plan_ids(row: pd.Series) -> list[str]:
-    value = row.get("service_plan_ids")
-    return [p.lower() for p in value] if isinstance(value, list | tuple) else []
+def _disabled_plan_ids(
+    row: pd.Series, wanted: Sequence[str], service_plans: pd.DataFrame | None, refused: list[Refusal]
+) -> tuple[str, ...]:
+    """The servicePlanIds Graph needs for ``wanted`` (names or ids, any case) of the SKU in ``row``;
+    a refusal listing the SKU's plan names when one is not among them."""
+    if not wanted:
+        return ()
+    part, sku_id = str(row["sku_part_number"]), str(row["sku_id"]).lower()
+    plans = service_plans if service_plans is not None else pd.DataFrame(columns=["sku_id"])
+    mine = plans[plans["sku_id"].astype(str).str.lower() == sku_id]
+    if mine.empty:
+        refused.append(
+            Refusal(part, f"The latest snapshot lists no service plans of {part}, so the plans to disable cannot be checked.")
+        )  # fmt: skip
+        return ()
+    by_key: dict[str, str] = {}
+    for plan_id, name in zip(mine["service_plan_id"], mine["service_plan_name"], strict=True):
+        by_key[str(plan_id).lower()] = str(plan_id).lower()
+        if isinstance(name, str) and name:
+            by_key[name.lower()] = str(plan_id).lower()
+    unknown = [w for w in wanted if w.strip().lower() not in by_key]
+    if unknown:
+        names = sorted({str(n) for n in mine["service_plan_name"] if isinstance(n, str) and n})
+        listed = " or ".join(repr(w) for w in unknown)
+        refused.append(
+            Refusal(", ".join(unknown), f"{part} has no service plan {listed}; its plans are {', '.join(names)} (by name or id).")
+        )  # fmt: skip
+        return ()
+    return tuple(sorted({by_key[w.strip().lower()] for w in wanted}))
 
 
 def _finish(

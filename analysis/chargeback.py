@@ -28,8 +28,8 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from analysis.costs import none_for_missing
-from analysis.exports import major_units
+from analysis.costs import exact_int64, none_for_missing
+from analysis.exports import escape_formula, major_units
 from analysis.money import minor_digits, seats_cost, to_decimal
 
 VIEWS: dict[str, str] = {
@@ -77,7 +77,7 @@ def chargeback(holders: pd.DataFrame, costs: pd.DataFrame, by: str, *, basis: st
         for (bucket, currency), part in per_line.groupby(["bucket", "currency"], sort=False):
             rows.append({
                 "bucket": bucket, "currency": currency, "users": int(users[(bucket, currency)]),
-                "seats": int(part["count"].sum()), "cost": int(part["cost"].sum()), "unpriced_seats": 0,
+                "seats": int(part["count"].sum()), "cost": sum(int(v) for v in part["cost"]), "unpriced_seats": 0,
             })  # fmt: skip
     unpriced = held[held["sku_id"].isin(unpriced_ids)].groupby("bucket")
     for bucket, part in unpriced:
@@ -94,10 +94,10 @@ def chargeback(holders: pd.DataFrame, costs: pd.DataFrame, by: str, *, basis: st
         part = frame[(frame["status"] == "priced") & (frame[cost_column].fillna(0) > 0)]
         for currency, lines_ in part.groupby("currency", sort=True):
             rows.append({"bucket": bucket, "currency": currency, "users": 0,
-                         "seats": int(lines_[seats_column].sum()), "cost": int(lines_[cost_column].sum()),
+                         "seats": int(lines_[seats_column].sum()), "cost": sum(int(v) for v in lines_[cost_column]),
                          "unpriced_seats": 0})  # fmt: skip
     out = none_for_missing(pd.DataFrame(rows, columns=CHARGE_COLUMNS), "currency")
-    out["cost"] = out["cost"].astype("Int64")
+    out["cost"] = exact_int64([row["cost"] for row in rows])
     rank = out["bucket"].map({UNATTRIBUTED: 1, UNASSIGNED: 2, TENANT_WIDE: 3}).fillna(0)
     out = out.assign(_r=rank, _c=-out["cost"].fillna(0).astype("int64"))
     return (
@@ -151,7 +151,8 @@ def chargeback_workbook(views: Mapping[str, pd.DataFrame], *, basis: str = "mont
         for row in view.to_dict(orient="records"):
             currency = row["currency"] if isinstance(row["currency"], str) else None
             cost = to_decimal(int(row["cost"]), currency) if currency and not pd.isna(row["cost"]) else None
-            sheet.append([row["bucket"], currency, int(row["users"]), int(row["seats"]), cost,
+            # A bucket is tenant text (a department, company or usage location): never a formula.
+            sheet.append([escape_formula(row["bucket"]), currency, int(row["users"]), int(row["seats"]), cost,
                           int(row["unpriced_seats"])])  # fmt: skip
             _money_format(sheet, currency)
         for total in chargeback_totals(view).to_dict(orient="records"):

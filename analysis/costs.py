@@ -58,6 +58,16 @@ def snapshot_date(started_at: str) -> dt.date:
     return day
 
 
+def exact_int64(values: list[Any]) -> pd.arrays.IntegerArray:
+    """Python ints (None for missing) as an Int64 column, exactly.
+
+    ``pd.DataFrame(rows)`` puts an integer column with a missing value through float64, which
+    rounds above 2**53 minor units (USD 90 trillion); this never does. Prices are bounded
+    (``analysis.money.MAX_UNIT_PRICE_MINOR``) so that costs stay within 64 bits.
+    """
+    return pd.array(values, dtype="Int64")
+
+
 def none_for_missing(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     """Text columns with None (not NaN) where a value is missing, so JSON says null."""
     for column in columns:
@@ -177,7 +187,7 @@ def sku_costs(
             rows.append(_priced_row(seat_row, price, bool(sku["free"]), basis, signin_available))
     out = none_for_missing(pd.DataFrame(rows, columns=COST_COLUMNS), "currency", "period", "effective_from")
     for column in MONEY_COLUMNS + ["unit_price_minor"]:
-        out[column] = out[column].astype("Int64")
+        out[column] = exact_int64([row[column] for row in rows])
     order = out["status"].map({"priced": 0, "no price": 1, "free": 2})
     return (
         out.assign(_o=order).sort_values(["_o", "name", "currency"]).drop(columns="_o").reset_index(drop=True)
@@ -260,14 +270,15 @@ def cost_totals(costs: pd.DataFrame) -> pd.DataFrame:
         row.update({c: int(part[c].sum()) for c in SEAT_COLUMNS})
         for column in MONEY_COLUMNS:
             values = part[column]
-            row[column] = None if values.isna().any() else int(values.sum())
+            # Python ints, not numpy's int64 sum, which wraps around silently on overflow.
+            row[column] = None if values.isna().any() else sum(int(v) for v in values)
         row["unpriced_skus"] = unpriced
         rows.append(row)
     if not rows:
         rows.append({"currency": None, "skus": 0, "unpriced_skus": unpriced})
     out = pd.DataFrame(rows, columns=["currency", "skus", *SEAT_COLUMNS, *MONEY_COLUMNS, "unpriced_skus"])
     for column in MONEY_COLUMNS:
-        out[column] = out[column].astype("Int64")
+        out[column] = exact_int64([row.get(column) for row in rows])
     return out
 
 

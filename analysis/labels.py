@@ -1,16 +1,117 @@
-"""Names people read: SKU names, group names, and where a licence comes from.
+"""Names people read: SKU names, group names, where a licence comes from, and table headers.
 
 Every page says "via group X" and "Microsoft 365 E3" the same way because they all use these.
+Tables are built with the documented snake_case keys (the CLI's CSV and JSON, the downloads);
+``table_labels`` is what a person reads above each column instead.
 Pure pandas: no Streamlit, HTTP or database here.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
 DIRECT = "Direct"
+# Column key -> header, where turning the key into words (``column_label``'s fallback) reads badly.
+COLUMN_LABELS: dict[str, str] = {
+    "sku_part_number": "Part number",
+    "known": "In catalog",
+    "counts_as_unused": "Counted",
+    "counts_as_waste": "Counted as waste",
+    "holds_seat": "Holds a seat",
+    "frees_seat": "Frees a seat",
+    "service_plan_name": "Service plan",
+    "group_name": "Group",
+    "country": "Usage location",
+    "last_sign_in": "Last sign-in",
+    "created_at": "Created",
+    "finished_at": "Finished",
+    "rate_per_day": "Seats per day",
+    "runout_date": "Runs out",
+    "never_seats": "Never-signed-in seats",
+    "never_signed_in_cost": "Never-signed-in cost",
+    "unpriced_seats": "Seats without a price",
+    "bucket": "Charged to",
+    "min_free_seats": "Minimum free seats",
+    "max_utilization_percent": "Maximum utilization %",
+    "next_lifecycle_at": "Next lifecycle date",
+    "next_lifecycle": "Next lifecycle date",
+    "is_trial": "Trial",
+    "term_source": "Term from",
+    "total_licenses": "Licences",
+    "licenses": "Licences",
+    "droppable_seats": "Seats to drop",
+    "duration_seconds": "Duration (s)",
+    "request_count": "Requests",
+    "retry_count": "Retries",
+    "user_count": "Users",
+    "license_count": "Licences",
+    "sku_count": "SKUs",
+    "group_count": "Groups",
+    "signin_available": "Sign-in data",
+    "actor": "Who",
+    "plan_id": "Plan",
+    "target_id": "Exempt",
+    "label": "Name",
+    "note": "Why",
+    "sku_name": "SKU",
+    "user_principal_name": "User",
+    "display_name": "Name",
+    "other_sku_id": "Covering SKU ID",
+    "other_sku": "Covering SKU",
+    "consumed": "Assigned",
+    "users_in_store": "Users holding it",
+    "capability_status": "Status",
+    "account_enabled": "Enabled",
+    "sku_part_numbers": "SKUs assigned",
+    "free": "Free or viral",
+    "unpriced_skus": "SKUs without a price",
+}
+# Words that keep their own spelling in a header made from a key.
+_WORDS = {"sku": "SKU", "skus": "SKUs", "id": "ID", "ids": "IDs", "upn": "UPN", "http": "HTTP", "utc": "UTC"}
+_GUID = re.compile(r"^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$", re.IGNORECASE)
+_SAMPLE = 20
+_PERIODS = {"_monthly": " per month", "_annual": " per year"}
+
+
+def column_label(column: str) -> str:
+    """The header people read for a column key: ``COLUMN_LABELS``, else the key in Sentence case
+    (``seats_short`` -> "Seats short", ``sku_id`` -> "SKU ID", ``waste_cost_monthly`` -> "Waste cost
+    per month")."""
+    if column in COLUMN_LABELS:
+        return COLUMN_LABELS[column]
+    for suffix, words in _PERIODS.items():
+        if column.endswith(suffix):
+            return column_label(column.removesuffix(suffix)) + words
+    words = [_WORDS.get(w.lower(), w) for w in column.replace("_", " ").split()]
+    if not words:
+        return column
+    first = words[0]
+    words[0] = first if first in _WORDS.values() else first[:1].upper() + first[1:]
+    return " ".join(words)
+
+
+def table_labels(columns: Iterable[object]) -> dict[str, str]:
+    """Column key -> header for every column of a table."""
+    return {str(c): column_label(str(c)) for c in columns}
+
+
+def id_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns that hold object ids people do not read: a key ending in ``_id`` or ``_ids``
+    (unless ``COLUMN_LABELS`` names it: ``target_id`` is a UPN as often as an id), or values that
+    are all GUIDs (the first ones are sampled)."""
+    found: list[str] = []
+    for column in map(str, frame.columns):
+        if column in COLUMN_LABELS:
+            continue
+        values = frame[column].dropna().head(_SAMPLE).tolist()
+        if column.endswith(("_id", "_ids")) or (
+            values and all(isinstance(v, str) and _GUID.match(v) for v in values)
+        ):
+            found.append(column)
+    return found
 
 
 def sku_names(*seat_tables: pd.DataFrame) -> dict[str, str]:
@@ -46,37 +147,3 @@ def sku_label(sku_id: str, names: Mapping[str, str]) -> str:
 def assignment_text(state: str, error: str) -> str:
     """'Active' or 'Error (CountViolation)'."""
     return f"{state} ({error})" if error else state
-
-
-# Column labels people read in tables; any other snake_case key reads as words ("job_title" ->
-# "Job title"). JSON and CSV keep the keys: scripts rely on them (DESIGN §8).
-_LABELS = {
-    "id": "ID", "sku": "SKU", "sku_id": "SKU ID", "sku_part_number": "Part number", "name": "Name", "sku_name": "SKU",
-    "user_principal_name": "User", "display_name": "Name", "user_id": "User ID", "group_id": "Group ID",
-    "group_name": "Group", "tenant_id": "Tenant ID", "plan_id": "Plan", "subscription_id": "Subscription ID",
-    "commerce_subscription_id": "Commerce subscription ID", "other_sku_id": "Covering SKU ID",
-    "other_sku": "Covering SKU", "consumed": "Assigned", "available": "Available", "utilization": "Used",
-    "counts_as_unused": "Counts as seats", "known": "In catalog", "users_in_store": "Users holding it",
-    "capability_status": "Status", "locked_out": "Locked out", "account_enabled": "Enabled",
-    "usage_location": "Country", "last_sign_in": "Last sign-in", "created_at": "Created",
-    "next_lifecycle_at": "Next lifecycle date", "is_trial": "Trial", "total_licenses": "Seats",
-    "http_status": "HTTP status", "request_id": "Request ID", "skus": "SKUs", "sku_ids": "SKU IDs", "sku_part_numbers": "SKUs assigned", "free": "Free or viral",
-    "unpriced_skus": "SKUs without a price", "members_in_error": "Members in error", "frees_seat": "Frees a seat",
-    "days_left": "Days left", "monthly_cost": "Monthly cost", "term_cost": "Term cost",
-    "free_seats": "Free seats", "droppable_seats": "Seats to drop", "annual_saving": "Annual saving",
-    "seats_to_free": "Seats to free",
-}  # fmt: skip
-_PERIODS = {"_monthly": " per month", "_annual": " per year"}
-
-
-def table_labels(columns: Iterable[str]) -> dict[str, str]:
-    """Column key -> the label a table shows: ``sku_part_number`` -> "Part number", ``job_title`` ->
-    "Job title", ``waste_cost_monthly`` -> "Waste cost per month"."""
-    return {column: _LABELS.get(column) or _words(column) for column in columns}
-
-
-def _words(key: str) -> str:
-    for suffix, words in _PERIODS.items():
-        if key.endswith(suffix):
-            return _words(key.removesuffix(suffix)) + words
-    return key.replace("_", " ").capitalize()

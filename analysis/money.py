@@ -43,6 +43,13 @@ PERIODS = ("month", "year")
 
 _PLAIN_NUMBER = re.compile(r"^(\d+)(?:\.(\d+))?$")
 
+MAX_UNIT_PRICE_MINOR = 10**10
+"""The largest unit price accepted, in minor units (USD 100,000,000.00, JPY 10,000,000,000).
+
+Far above any licence's price, and low enough that every cost License Desk adds up (a price
+x 12 months x tens of millions of seats) stays an exact 64-bit integer in the store, in pandas'
+Int64 columns and in every total."""
+
 
 def is_currency(code: str) -> bool:
     """True for an ISO 4217 code License Desk knows (upper case, e.g. ``EUR``)."""
@@ -76,7 +83,16 @@ def parse_amount(text: str, currency: str) -> int:
         raise ValueError(f"has more decimals than {currency} allows ({digits})")
     fraction = fraction[:digits].ljust(digits, "0")
     scale: int = int(10**digits)
-    return int(whole) * scale + (int(fraction) if fraction else 0)
+    if len(whole.lstrip("0")) > len(str(MAX_UNIT_PRICE_MINOR)):  # before int(): 4,300-digit texts
+        raise ValueError(
+            f"is more than License Desk accepts (at most {amount_text(MAX_UNIT_PRICE_MINOR, currency)})"
+        )
+    minor = int(whole) * scale + (int(fraction) if fraction else 0)
+    if minor > MAX_UNIT_PRICE_MINOR:
+        raise ValueError(
+            f"is more than License Desk accepts (at most {amount_text(MAX_UNIT_PRICE_MINOR, currency)})"
+        )
+    return minor
 
 
 def to_decimal(minor: int, currency: str) -> Decimal:

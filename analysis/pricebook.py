@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis.exports import escape_formula
 from analysis.money import PERIODS, amount_text, is_currency, parse_amount
 
 CSV_COLUMNS = ("sku", "unit_price", "currency", "period", "effective_from")
@@ -287,5 +288,9 @@ def price_book_csv(prices: pd.DataFrame, skus: SkuIndex) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(price_book_frame(prices, skus)[list(CSV_COLUMNS)].itertuples(index=False))
+    # Valid cells never start like a formula; a SKU's part number comes from the tenant, though.
+    writer.writerows(
+        [escape_formula(cell) for cell in row]
+        for row in price_book_frame(prices, skus)[list(CSV_COLUMNS)].itertuples(index=False)
+    )
     return buffer.getvalue()

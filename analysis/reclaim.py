@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.costs import none_for_missing
+from analysis.costs import exact_int64, none_for_missing
 from analysis.inactive import HELD_STATES, distinct_values, utc
 from analysis.labels import group_names as _group_names
 from analysis.money import seats_cost
@@ -417,7 +417,7 @@ def reclaim_savings(candidates: pd.DataFrame, costs: pd.DataFrame, *, basis: str
         rows.append({"sku_id": cost["sku_id"], "sku": cost["name"], "currency": cost["currency"] if priced else None,
                      "seats": n, "saving": saving})  # fmt: skip
     out = pd.DataFrame(rows, columns=["sku_id", "sku", "currency", "seats", "saving"])
-    out["saving"] = out["saving"].astype("Int64")
+    out["saving"] = exact_int64([row["saving"] for row in rows])
     return out.sort_values(["currency", "saving", "sku"], ascending=[True, False, True]).reset_index(
         drop=True
     )
@@ -486,12 +486,16 @@ def saving_totals(savings: pd.DataFrame) -> pd.DataFrame:
     of unpriced SKUs come last in one row with ``currency`` None and ``saving`` NA (unknown, not 0)."""
     priced = savings[savings["currency"].notna()]
     rows: list[dict[str, Any]] = [
-        {"currency": str(currency), "seats": int(part["seats"].sum()), "saving": int(part["saving"].sum())}
+        {
+            "currency": str(currency),
+            "seats": int(part["seats"].sum()),
+            "saving": sum(int(v) for v in part["saving"]),
+        }
         for currency, part in priced.groupby("currency", sort=True)
     ]
     unpriced = savings[savings["currency"].isna()]
     if not unpriced.empty:
         rows.append({"currency": None, "seats": int(unpriced["seats"].sum()), "saving": None})
     out = none_for_missing(pd.DataFrame(rows, columns=["currency", "seats", "saving"]), "currency")
-    out["saving"] = out["saving"].astype("Int64")
+    out["saving"] = exact_int64([row["saving"] for row in rows])
     return out

@@ -27,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.costs import exact_int64, prices_in_force
 from analysis.costs import none_for_missing as _none_for_missing
-from analysis.costs import prices_in_force
 from analysis.inactive import utc
 from analysis.money import seats_cost
 
@@ -184,7 +184,7 @@ def renewal_calendar(terms: pd.DataFrame, prices: pd.DataFrame, *, horizon_days:
     ]  # fmt: skip
     out = _none_for_missing(pd.DataFrame(rows, columns=columns), "currency")
     for column in ("monthly_cost", "term_cost"):
-        out[column] = out[column].astype("Int64")
+        out[column] = exact_int64([row[column] for row in rows])
     return out
 
 
@@ -235,7 +235,7 @@ def downscale_window(
         "droppable_seats", "currency", "annual_saving",
     ]  # fmt: skip
     out = _none_for_missing(pd.DataFrame(rows, columns=columns), "currency")
-    out["annual_saving"] = out["annual_saving"].astype("Int64")
+    out["annual_saving"] = exact_int64([row["annual_saving"] for row in rows])
     return out
 
 
@@ -258,7 +258,7 @@ def downscale_totals(window: pd.DataFrame) -> pd.DataFrame:
     ``currency`` None and ``annual_saving`` NA (unknown, not 0)."""
     rows: list[dict[str, Any]] = [
         {"currency": str(currency), "subscriptions": int(part["subscription_id"].nunique()),
-         "droppable_seats": int(part["droppable_seats"].sum()), "annual_saving": int(part["annual_saving"].sum())}
+         "droppable_seats": int(part["droppable_seats"].sum()), "annual_saving": sum(int(v) for v in part["annual_saving"])}
         for currency, part in window[window["currency"].notna()].groupby("currency", sort=True)
     ]  # fmt: skip
     unpriced = window[window["currency"].isna()]
@@ -269,5 +269,5 @@ def downscale_totals(window: pd.DataFrame) -> pd.DataFrame:
         pd.DataFrame(rows, columns=["currency", "subscriptions", "droppable_seats", "annual_saving"]),
         "currency",
     )
-    out["annual_saving"] = out["annual_saving"].astype("Int64")
+    out["annual_saving"] = exact_int64([row["annual_saving"] for row in rows])
     return out

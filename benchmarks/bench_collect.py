@@ -81,7 +81,7 @@ def floor(sim: RemoteSimulator) -> tuple[float, int, int]:
             "grant_type": "client_credentials",
             "client_id": sim.client_id,
             "client_secret": sim.client_secret,
-            "scope": f"{sim.authority_url}/.default",
+            "scope": "https://graph.microsoft.com/.default",
         },
         verify=sim.ca_bundle,
         timeout=30,

@@ -2,7 +2,8 @@
 
 Rows are generated (the HTTP side is what ``bench_collect.py`` measures), then staged and
 published exactly as a collection does. Each day about ``--churn`` of the users change a
-licence (gain, lose, or an error appears/clears) and a few join or leave. Prints the store
+licence (gain, lose, or an error appears/clears), a few join or leave, and ``--signins`` of them
+sign in (so their sign-in activity gets a new interval). Prints the store
 size as it grows, the rows each snapshot wrote, and the publish time.
 
     .venv/bin/python benchmarks/bench_history.py --users 100000 --days 365
@@ -53,12 +54,19 @@ def main() -> None:
     parser.add_argument(
         "--churn", type=float, default=0.005, help="share of users changing a licence per day"
     )
+    parser.add_argument(
+        "--signins",
+        type=float,
+        default=0.7,
+        help="share of users whose sign-in activity moves each day (0: sign-ins not collected)",
+    )
     parser.add_argument("--store", help="keep the store at this path (default: a temporary file)")
     args = parser.parse_args()
     rng = random.Random(1)
     random.seed(1)
     users = {i: _user(i) for i in range(args.users)}
     licences = {i: _licences(rng) for i in range(args.users)}
+    signed_in: dict[int, str] = {}  # user -> last sign-in, as Graph's signInActivity gives it
     next_id = args.users
     path = args.store or os.path.join(tempfile.mkdtemp(), "history.sqlite")
     publish: list[float] = []
@@ -82,6 +90,12 @@ def main() -> None:
                 next_id += 1
                 gone = rng.choice(sorted(users))
                 del users[gone], licences[gone]
+                signed_in.pop(gone, None)
+        if args.signins:
+            for i in rng.sample(sorted(users), int(len(users) * args.signins)):
+                signed_in[i] = (
+                    f"2026-{1 + day // 28 % 12:02d}-{1 + day % 28:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z"
+                )
         with (
             open_store(path) as store,
             SnapshotWriter(store, "bench", f"2026-01-01T00:00:{day % 60:02d}Z") as w,
@@ -100,7 +114,9 @@ def main() -> None:
                     [users[i] for i in page],
                     lic_rows,
                     sorted({(r[0], r[1]) for r in lic_rows if r[3] == "Active"}),
-                    [],
+                    [(users[i][0], signed_in.get(i), signed_in.get(i), signed_in.get(i)) for i in page]
+                    if args.signins
+                    else [],
                 )
             staging.append(time.perf_counter() - staged)
             # What the pages need beside the user rows: SKU counts, licensed groups, subscriptions.
@@ -123,7 +139,7 @@ def main() -> None:
                 for n, sku in enumerate(SKUS)
             ])  # fmt: skip
             t = time.perf_counter()
-            summary = w.complete()
+            summary = w.complete(signin_available=bool(args.signins))
             publish.append(time.perf_counter() - t)
             written.append(summary.licenses_changed + summary.users_changed)
         if day in (0, 1, 6, 29) or (day + 1) % 30 == 0 or day == args.days - 1:
@@ -136,10 +152,16 @@ def main() -> None:
     with open_store(path) as store:
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         counts = store.conn.execute("SELECT COUNT(*) FROM user_licenses").fetchone()[0]
+        signin_rows = store.conn.execute("SELECT COUNT(*) FROM user_signins").fetchone()[0]
     size = os.path.getsize(path)
     print()
-    print(f"users {args.users:,}, days {args.days}, churn {args.churn:.1%}")
-    print(f"store after {args.days} snapshots: {size / 1e6:.1f} MB ({counts:,} licence interval rows)")
+    print(
+        f"users {args.users:,}, days {args.days}, churn {args.churn:.1%}, sign-ins moving daily {args.signins:.0%}"
+    )
+    print(
+        f"store after {args.days} snapshots: {size / 1e6:.1f} MB ({counts:,} licence interval rows, "
+        f"{signin_rows:,} sign-in interval rows)"
+    )
     print(f"rows written per snapshot after day 1: median {statistics.median(written[1:] or [0]):,.0f}")
     print(
         f"per snapshot, medians: staging the pages {statistics.median(staging):.2f}s (compared with the "

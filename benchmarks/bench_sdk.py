@@ -35,7 +35,7 @@ def _token(sim: RemoteSimulator) -> str:
     answer = session.post(
         f"{sim.authority_url}/{sim.tenant_id}/oauth2/v2.0/token",
         data={"grant_type": "client_credentials", "client_id": sim.client_id,
-              "client_secret": sim.client_secret, "scope": f"{sim.authority_url}/.default"},
+              "client_secret": sim.client_secret, "scope": "https://graph.microsoft.com/.default"},
         verify=sim.ca_bundle, timeout=30,
     )  # fmt: skip
     return str(answer.json()["access_token"])

@@ -1,15 +1,16 @@
 """App-only sign-in to Microsoft Entra with MSAL (client secret or certificate).
 
-One ``ConfidentialClientApplication`` per process, token cache in memory only (MSAL renews the
-token before it expires); tokens are never written anywhere. Entra's AADSTS error codes become
-one sentence that names the setting to fix. Imports no Streamlit.
+One ``ConfidentialClientApplication`` per identity and process, token cache in memory only (MSAL
+renews the token before it expires); tokens are never written anywhere. Entra's AADSTS error codes
+become one sentence that names the setting to fix. The scope is always Microsoft Graph's resource
+(its app ID URI), whatever host Graph is reached through. Imports no Streamlit.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import msal
@@ -17,34 +18,59 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from licensedesk.config import ENV_PREFIX, Settings
+from licensedesk.config import ENV_PREFIX, AppIdentity, Role, Settings
 from licensedesk.errors import AuthError, ConfigError, redact
 
-# AADSTS code -> what the operator should do about it. {tenant}/{client} are filled in.
+GLOBAL_GRAPH_RESOURCE = "https://graph.microsoft.com"
+# Graph host -> Graph's app ID URI in that cloud (learn.microsoft.com/graph/deployments). Entra
+# issues tokens only for these, so a gateway or proxy host in LICENSE_DESK_GRAPH_URL must not
+# become the scope.
+_GRAPH_RESOURCE_BY_HOST = {
+    "graph.microsoft.com": GLOBAL_GRAPH_RESOURCE,
+    "graph.microsoft.us": "https://graph.microsoft.us",
+    "dod-graph.microsoft.us": "https://dod-graph.microsoft.us",
+    "microsoftgraph.chinacloudapi.cn": "https://microsoftgraph.chinacloudapi.cn",
+}
+
+# AADSTS code -> what the operator should do about it. {tenant}, {client}, {scope} and {prefix}
+# (LICENSE_DESK_ or LICENSE_DESK_WRITE_, whichever app signed in) are filled in.
 _AADSTS_SENTENCES: dict[int, str] = {
     7000215: (
         "Entra rejected the client secret for app {client} (AADSTS7000215): check "
-        f"{ENV_PREFIX}CLIENT_SECRET holds the secret's Value, not its ID."
+        "{prefix}CLIENT_SECRET holds the secret's Value, not its ID."
     ),
     7000222: (
         "The client secret for app {client} has expired (AADSTS7000222): create a new one under "
-        f"Certificates & secrets in the app registration and update {ENV_PREFIX}CLIENT_SECRET."
+        "Certificates & secrets in the app registration and update {prefix}CLIENT_SECRET."
     ),
     700016: (
         "App {client} was not found in tenant {tenant} (AADSTS700016): check "
-        f"{ENV_PREFIX}CLIENT_ID and that the app is registered in, or consented to by, that tenant."
+        "{prefix}CLIENT_ID and that the app is registered in, or consented to by, that tenant."
     ),
     90002: f"Tenant {{tenant}} was not found (AADSTS90002): check {ENV_PREFIX}TENANT_ID.",
     900023: f"Tenant {{tenant}} is not a valid tenant id or domain (AADSTS900023): check {ENV_PREFIX}TENANT_ID.",
     700027: (
         "Entra rejected the certificate for app {client} (AADSTS700027): upload the certificate in "
-        f"{ENV_PREFIX}CLIENT_CERTIFICATE to the app registration, or check it has not expired."
+        "{prefix}CLIENT_CERTIFICATE to the app registration, or check it has not expired."
     ),
     7000229: (
         "App {client} has no service principal in tenant {tenant} (AADSTS7000229): an administrator "
         "must grant it admin consent first."
     ),
+    500011: (
+        "Entra knows no resource for the scope {scope} in tenant {tenant} (AADSTS500011): set "
+        f"{ENV_PREFIX}GRAPH_SCOPE to Microsoft Graph's resource in your cloud, such as "
+        f"{GLOBAL_GRAPH_RESOURCE}/.default."
+    ),
 }
+
+
+class HttpClient(Protocol):
+    """What MSAL needs of its ``http_client``: a requests.Session, or GraphClient's retrying one."""
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response: ...
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response: ...
 
 
 class VerifyingSession(requests.Session):
@@ -68,37 +94,52 @@ class VerifyingSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def graph_scope(graph_url: str) -> str:
-    """The app-only scope for a Graph base URL: ``https://graph.microsoft.com/.default`` for the global cloud."""
-    parts = urlsplit(graph_url)
-    return f"{parts.scheme}://{parts.netloc}/.default"
+def graph_scope(settings: Settings) -> str:
+    """The app-only scope: ``LICENSE_DESK_GRAPH_SCOPE`` if set, else Graph's resource in the cloud
+    of ``LICENSE_DESK_GRAPH_URL``'s host, else (a gateway, a proxy, the simulator) the global one."""
+    if settings.graph_scope:
+        return settings.graph_scope
+    host = (urlsplit(settings.graph_url).hostname or "").lower()
+    return f"{_GRAPH_RESOURCE_BY_HOST.get(host, GLOBAL_GRAPH_RESOURCE)}/.default"
 
 
 class TokenProvider:
-    """Acquires and caches app-only Graph tokens for one tenant and app."""
+    """Acquires and caches app-only Graph tokens for one tenant and one app.
 
-    def __init__(self, settings: Settings, session: requests.Session) -> None:
+    Args:
+        settings: the tenant, the authority and both apps' credentials.
+        http_client: what MSAL sends its requests with.
+        role: "read" signs in as the read app (``LICENSE_DESK_CLIENT_*``), "write" as the write app
+            (``LICENSE_DESK_WRITE_CLIENT_*``); a missing write app is a ConfigError at the first token.
+    """
+
+    def __init__(self, settings: Settings, http_client: HttpClient, *, role: Role = "read") -> None:
         settings.require_tenant()
         self._settings = settings
-        self._session = session
-        self._scope = graph_scope(settings.graph_url)
+        self._http = http_client
+        self._role: Role = role
+        self._scope = graph_scope(settings)
         self._app: msal.ConfidentialClientApplication | None = None
+        self._identity: AppIdentity | None = None
 
     def _application(self) -> msal.ConfidentialClientApplication:
         if self._app is None:
             s = self._settings
-            credential: Any = s.client_secret
-            if s.client_certificate:
-                credential = load_certificate_credential(s.client_certificate, s.client_certificate_password)
+            identity = self._identity = s.identity(self._role)
+            credential: Any = identity.client_secret
+            if identity.client_certificate:
+                credential = load_certificate_credential(
+                    identity.client_certificate, identity.client_certificate_password, prefix=identity.prefix
+                )
             try:
                 self._app = msal.ConfidentialClientApplication(
-                    s.client_id,
+                    identity.client_id,
                     authority=f"{s.authority_url}/{s.tenant_id}",
                     client_credential=credential,
                     # Instance discovery calls login.microsoftonline.com; skipping it keeps national
                     # clouds, proxies and the simulator working, and tenant discovery still runs.
                     instance_discovery=False,
-                    http_client=self._session,
+                    http_client=self._http,
                     token_cache=msal.TokenCache(),
                 )
             except requests.exceptions.SSLError:
@@ -115,6 +156,12 @@ class TokenProvider:
                 raise AuthError(
                     f"The sign-in endpoint {s.authority_url}/{s.tenant_id} is not usable: "
                     f"{redact(str(exc), *s.secrets)}"
+                ) from None
+            except msal.exceptions.MsalServiceError as exc:
+                # A 5xx from OpenID discovery that reached MSAL (a plain session, no retries).
+                raise AuthError(
+                    f"The sign-in endpoint {urlsplit(s.authority_url).netloc} failed OpenID discovery "
+                    f"({redact(str(exc), *s.secrets)}); try again later."
                 ) from None
         return self._app
 
@@ -144,22 +191,30 @@ class TokenProvider:
 
     def _explain(self, result: dict[str, Any]) -> str:
         s = self._settings
+        identity = self._identity
+        assert identity is not None  # set by _application before any token request
         codes = result.get("error_codes") or []
         for code in codes:
             if code in _AADSTS_SENTENCES:
-                return _AADSTS_SENTENCES[code].format(tenant=s.tenant_id, client=s.client_id)
+                return _AADSTS_SENTENCES[code].format(
+                    tenant=s.tenant_id, client=identity.client_id, scope=self._scope, prefix=identity.prefix
+                )
         description = str(result.get("error_description") or result.get("error") or "unknown error")
         first_line = description.strip().splitlines()[0] if description.strip() else description
         return redact(f"Entra refused the token request: {first_line}", *s.secrets)
 
 
-def load_certificate_credential(path: str, password: str | None = None) -> dict[str, str]:
+def load_certificate_credential(
+    path: str, password: str | None = None, *, prefix: str = ENV_PREFIX
+) -> dict[str, str]:
     """Read a PEM file holding a private key and its certificate into MSAL's credential dict.
+
+    ``prefix`` is the variables' prefix (``LICENSE_DESK_`` or ``LICENSE_DESK_WRITE_``) for messages.
 
     Raises:
         ConfigError: unreadable file, no key, no certificate, or a wrong password.
     """
-    name = f"{ENV_PREFIX}CLIENT_CERTIFICATE"
+    name = f"{prefix}CLIENT_CERTIFICATE"
     try:
         data = Path(path).read_bytes()
     except OSError:
@@ -169,7 +224,7 @@ def load_certificate_credential(path: str, password: str | None = None) -> dict[
     except (ValueError, TypeError):
         raise ConfigError(
             f"{name} ({path}) holds no readable private key, or its password "
-            f"({ENV_PREFIX}CLIENT_CERTIFICATE_PASSWORD) is wrong."
+            f"({prefix}CLIENT_CERTIFICATE_PASSWORD) is wrong."
         ) from None
     try:
         cert = x509.load_pem_x509_certificate(data)

@@ -1,10 +1,14 @@
-"""GraphClient: the one place that talks HTTP to Microsoft Graph.
+"""GraphClient: the one place that talks HTTP to Microsoft Graph (and, through MSAL, to Entra).
 
-It owns the base URL, the token, the session (TLS, timeouts) and the retry policy, and every
-collector receives it rather than building its own. Reads are retried on 429/5xx, dropped
-connections and truncated bodies, honouring ``Retry-After`` (seconds, possibly fractional, or
-an HTTP date) within a bounded total wait; writes are never retried here, because only the
-caller can decide whether repeating one is safe (and must audit it). Imports no Streamlit.
+It owns the base URL, the identity it signs in as, the session (TLS, timeouts) and the retry
+policy, and every collector receives it rather than building its own. One policy (tenacity:
+``Retry-After`` in seconds, possibly fractional, or an HTTP date, else exponential back-off with
+jitter; a bounded number of attempts and of total wait per request) covers every retry: reads
+and ``$batch`` reads on 429/5xx, dropped connections, truncated bodies and items missing from a
+batch's answer; the sign-in (OpenID discovery and token) requests on the same; and writes only
+where Graph said it did not process them (429). A write whose answer was lost (connection,
+truncated body, item missing from the batch's answer) has an unknown outcome: it is reported as
+such and never resent, since only the caller can audit and decide. Imports no Streamlit.
 """
 
 from __future__ import annotations
@@ -17,16 +21,24 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay
 
 from collectors.auth import TokenProvider, VerifyingSession
-from licensedesk.config import ENV_PREFIX, Settings
-from licensedesk.errors import GraphError, GraphPermissionError, ThrottledError, redact
+from licensedesk.config import ENV_PREFIX, Role, Settings
+from licensedesk.errors import (
+    AuthError,
+    GraphError,
+    GraphPermissionError,
+    LicenseDeskError,
+    ThrottledError,
+    redact,
+)
+
+T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BATCH = 20  # Graph's limit on requests in one $batch
@@ -43,7 +55,7 @@ class TransientError(Exception):
 
 @dataclass
 class RetryPolicy:
-    """How hard to try before giving up on a read.
+    """How hard to try before giving up on one request (a read, a sign-in, a $batch, a throttled write).
 
     Attributes:
         max_attempts: attempts per request, the first included.
@@ -58,9 +70,19 @@ class RetryPolicy:
     base_backoff: float = 0.5
 
 
+UNKNOWN_OUTCOME = (
+    "Graph's answer to this change was lost, so whether it was applied is unknown; it was not resent "
+    "(check the tenant, or the next snapshot)."
+)
+
+
 @dataclass(frozen=True)
 class WriteOutcome:
-    """Graph's answer to one write: status (None when unknown), body, request id, error sentence."""
+    """Graph's answer to one write: status (None when unknown), body, request id, error sentence.
+
+    status None with an error means the outcome is unknown (the request may have been applied);
+    such a write is never resent.
+    """
 
     status: int | None
     body: dict[str, Any] | None
@@ -107,7 +129,11 @@ class GraphClient:
 
     Args:
         settings: where Graph and Entra are and which credentials to use.
-        retry: the read retry policy.
+        identity: "read" (the default) signs in as the read app, which every collection uses;
+            "write" as the write app (``LICENSE_DESK_WRITE_CLIENT_*``), which only applying a plan
+            uses. A missing write app is a ConfigError at the first request, not here, so a caller
+            can refuse and audit first.
+        retry: the retry policy.
         sleep: injectable for tests that assert on waits without spending them.
     """
 
@@ -115,17 +141,19 @@ class GraphClient:
         self,
         settings: Settings,
         *,
+        identity: Role = "read",
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
     ) -> None:
         self.settings = settings
+        self.identity: Role = identity
         self.retry = retry or RetryPolicy()
         self.stats = RequestStats()
         self._sleep = sleep
         self.session = session or VerifyingSession(settings.ca_bundle)
         self.session.headers["User-Agent"] = "LicenseDesk/0.1"
-        self._tokens = TokenProvider(settings, self.session)
+        self._tokens = TokenProvider(settings, _SignInHttp(self), role=identity)
         base = urlsplit(settings.graph_url)
         self._origin = (base.scheme, base.netloc.lower())
         self.base_url = settings.graph_url.rstrip("/")
@@ -147,11 +175,20 @@ class GraphClient:
                 "License Desk refused to follow it."
             )
 
+    def sign_in(self) -> None:
+        """Acquire a token now, so a bad secret or certificate fails before anything else is done.
+
+        Raises:
+            AuthError, ConfigError: the credentials or the sign-in endpoint are not usable.
+        """
+        self._tokens.token()
+
     # -- reads --------------------------------------------------------------------------------
     def get_json(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """GET a Graph resource as JSON, retrying transient failures within the policy."""
         url = self.url(path)
-        return self._with_retries(lambda: self._get_once(url, params), what=_describe(url))
+        what = _describe(url)
+        return self._with_retries(lambda: self._read_once("GET", url, params=params), _graph_give_up(what))
 
     def iter_pages(
         self, path: str, params: Mapping[str, str] | None = None
@@ -185,55 +222,72 @@ class GraphClient:
     def batch_get(self, paths: Sequence[str]) -> list[dict[str, Any]]:
         """GET several relative paths through ``$batch`` (20 per call); bodies in the order given.
 
-        Throttled items are resent after the longest ``Retry-After`` among them; other failed
-        items raise GraphError naming the path.
+        Items answered 429/5xx or missing from the batch's answer are resent (a GET is safe to
+        repeat) after the longest ``Retry-After`` among them, each within the retry policy's
+        attempts; other failed items raise GraphError naming the path.
         """
-        results: list[dict[str, Any] | None] = [None] * len(paths)
+        results: dict[int, dict[str, Any]] = {}
+        url = self.url("$batch")
         for start in range(0, len(paths), MAX_BATCH):
-            chunk = list(enumerate(paths))[start : start + MAX_BATCH]
-            pending = dict(chunk)
-            attempt = 0
-            while pending:
-                attempt += 1
+            pending = {i: paths[i] for i in range(start, min(start + MAX_BATCH, len(paths)))}
+
+            def send(pending: dict[int, str] = pending) -> None:
                 body = {
                     "requests": [
                         {"id": str(i), "method": "GET", "url": "/" + p.lstrip("/")}
                         for i, p in pending.items()
                     ]
                 }
-                answer = self._with_retries(partial(self._post_once, self.url("$batch"), body), what="$batch")
-                retry_wait = 0.0
-                for item in answer.get("responses", []):
-                    index = int(item["id"])
-                    status = int(item.get("status", 0))
-                    if status == 200:
-                        results[index] = item.get("body") or {}
-                        pending.pop(index, None)
-                    elif status in RETRY_STATUSES and attempt < self.retry.max_attempts:
-                        headers = {k.lower(): v for k, v in (item.get("headers") or {}).items()}
-                        wait = parse_retry_after(headers.get("retry-after"))
-                        retry_wait = max(retry_wait, wait if wait is not None else self._backoff(attempt))
+                # The $batch call is a request of its own, with its own retries; the items left
+                # pending are resent in the next round, so each item has the policy's attempts.
+                answer = self._with_retries(
+                    lambda: self._read_once("POST", url, json_body=body), _graph_give_up("$batch")
+                )
+                answers = _answers_by_id(answer)
+                retry_after: float | None = None
+                failed: list[int] = []  # statuses of the items to resend, 0 for a missing answer
+                for i in list(pending):
+                    item = answers.get(str(i))
+                    status = 0 if item is None else _item_status(item)
+                    if item is not None and status == 200:
+                        item_body = item.get("body")
+                        results[i] = item_body if isinstance(item_body, dict) else {}
+                        del pending[i]
+                    elif item is None or status in RETRY_STATUSES:
+                        failed.append(status)
                         self.stats.throttled += status == 429
+                        wait = parse_retry_after(_item_headers(item or {}).get("retry-after"))
+                        retry_after = wait if retry_after is None else max(retry_after, wait or 0.0)
                     else:
-                        raise _graph_error(status, item.get("body"), pending[index], None)
+                        raise _graph_error(status, item.get("body"), pending[i], None)
                 if pending:
-                    self.stats.retries += 1
-                    self._pause(min(retry_wait, self.retry.max_single_wait))
-        return [r if r is not None else {} for r in results]
+                    missing = failed.count(0)
+                    why = (
+                        f"its answer left out {missing} request(s)"
+                        if missing
+                        else f"items answered {max(failed)}"
+                    )
+                    worst = 429 if 429 in failed else (max(failed) or None)
+                    raise TransientError(why, status=worst, retry_after=retry_after)
 
-    # -- writes (never retried) ---------------------------------------------------------------
+            self._with_retries(send, _graph_give_up("$batch"))
+        return [results.get(i, {}) for i in range(len(paths))]
+
+    # -- writes (resent only when Graph said it did not process them) -------------------------
     def batch_write(self, items: Sequence[tuple[str, str, Mapping[str, Any] | None]]) -> list[WriteOutcome]:
         """Send writes (method, relative path, body) through ``$batch``, 20 per call.
 
-        An item answered 429 was not processed, so it alone is resent after the longest
-        Retry-After of its batch (bounded by the retry policy); every other answer is final.
-        If the batch call itself is lost in transit, its items' outcome is unknown: they are
-        reported failed as such and never resent.
+        A write answered 429 (the batch as a whole or the item) was not processed, so it is resent
+        after Retry-After under the retry policy (each item has the policy's attempts, and so has
+        each $batch call); every other answer is final. A write whose answer is lost (the batch
+        call's connection or body, or the item missing from the batch's answer) gets status None
+        and an error saying its outcome is unknown, and is never resent.
         """
-        outcomes: list[WriteOutcome | None] = [None] * len(items)
+        outcomes: dict[int, WriteOutcome] = {}
         for start in range(0, len(items), MAX_BATCH):
             pending = {i: items[i] for i in range(start, min(start + MAX_BATCH, len(items)))}
-            for attempt in range(1, self.retry.max_attempts + 1):
+
+            def send(pending: dict[int, tuple[str, str, Mapping[str, Any] | None]] = pending) -> None:
                 requests_ = []
                 for i, (method, path, body) in pending.items():
                     entry: dict[str, Any] = {"id": str(i), "method": method, "url": "/" + path.lstrip("/")}
@@ -241,78 +295,112 @@ class GraphClient:
                         entry["body"] = body
                         entry["headers"] = {"Content-Type": "application/json"}
                     requests_.append(entry)
+                batch = {"requests": requests_}
                 try:
-                    _status, answer, batch_rid = self._write("POST", "$batch", {"requests": requests_})
-                except GraphError as exc:
+                    answer, batch_rid = self._with_retries(
+                        lambda: self._write_once("POST", self.url("$batch"), batch), _write_give_up("$batch")
+                    )
+                except GraphError as exc:  # refused or throttled as a whole, or its outcome unknown
                     for i in pending:
-                        outcomes[i] = WriteOutcome(exc.status, None, None, str(exc))
-                    pending = {}
-                    break
-                wait = 0.0
-                for item in answer.get("responses", []):
-                    i = int(item["id"])
-                    status = int(item.get("status", 0))
-                    headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
-                    if status == 429 and attempt < self.retry.max_attempts:
+                        outcomes[i] = WriteOutcome(exc.status, None, exc.request_id, str(exc))
+                    pending.clear()
+                    return
+                answers = _answers_by_id(answer)
+                retry_after: float | None = None
+                for i in list(pending):
+                    item = answers.get(str(i))
+                    if item is None:
+                        outcomes[i] = WriteOutcome(None, None, batch_rid, UNKNOWN_OUTCOME)
+                        del pending[i]
+                        continue
+                    status = _item_status(item)
+                    headers = _item_headers(item)
+                    if status == 429:
                         self.stats.throttled += 1
-                        delay = parse_retry_after(headers.get("retry-after"))
-                        wait = max(wait, delay if delay is not None else self._backoff(attempt))
+                        wait = parse_retry_after(headers.get("retry-after"))
+                        retry_after = wait if retry_after is None else max(retry_after, wait or 0.0)
                         continue
                     body = item.get("body")
                     error = None
                     if status >= 400:
-                        error = str(
-                            _graph_error(
-                                status, body, f"{items[i][0]} {items[i][1]}", headers.get("request-id")
-                            )
-                        )
+                        method, path, _ = pending[i]
+                        error = str(_graph_error(status, body, f"{method} {path}", headers.get("request-id")))
                     # Items rarely carry their own request-id; the batch's id is what support can trace.
                     rid = headers.get("request-id") or batch_rid
                     outcomes[i] = WriteOutcome(status, body if isinstance(body, dict) else None, rid, error)
-                    pending.pop(i, None)
-                if not pending:
-                    break
-                self.stats.retries += 1
-                self._pause(min(wait, self.retry.max_single_wait))
-            for i in pending:
-                outcomes[i] = WriteOutcome(
-                    429, None, None, "Graph kept throttling this change; it was not applied."
-                )
-        return [
-            o if o is not None else WriteOutcome(None, None, None, "no answer in the batch") for o in outcomes
-        ]
+                    del pending[i]
+                if pending:
+                    raise TransientError("items answered 429", status=429, retry_after=retry_after)
 
-    def _write(
-        self, method: str, path: str, body: Mapping[str, Any]
-    ) -> tuple[int, dict[str, Any], str | None]:
-        url = self.url(path)
-        for attempt in range(1, self.retry.max_attempts + 1):
             try:
-                response = self._send(method, url, json_body=body)
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                # The request may or may not have reached Graph: never resend it blindly.
-                raise GraphError(
-                    f"The connection was lost during {method} {_describe(url)} ({exc.__class__.__name__}); "
-                    "its outcome is unknown, so it was not resent."
-                ) from None
-            request_id = response.headers.get("request-id")
-            # 429 means Graph did not process the request, so resending after Retry-After is safe.
-            if response.status_code == 429 and attempt < self.retry.max_attempts:
-                self.stats.throttled += 1
-                self.stats.retries += 1
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                self._pause(
-                    min(wait if wait is not None else self._backoff(attempt), self.retry.max_single_wait)
+                self._retrying()(send)
+            except TransientError:
+                for i in pending:
+                    outcomes[i] = WriteOutcome(
+                        429, None, None, "Graph kept throttling this change; it was not applied."
+                    )
+        return [outcomes[i] for i in range(len(items))]
+
+    def _write_once(
+        self, method: str, url: str, body: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], str | None]:
+        """One write: its JSON answer and request id; TransientError only for a 429 (not processed)."""
+        what = f"{method} {_describe(url)}"
+        try:
+            response = self._send(method, url, json_body=body)
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
+            # The request may well have reached Graph: never resend it blindly.
+            raise GraphError(
+                f"The connection was lost during {what} ({exc.__class__.__name__}); its outcome is unknown, "
+                "so it was not resent."
+            ) from None
+        request_id = response.headers.get("request-id")
+        if response.status_code == 429:
+            self.stats.throttled += 1
+            raise TransientError(
+                f"{what} answered 429",
+                status=429,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if response.status_code >= 400:
+            raise _graph_error(response.status_code, _safe_json(response), what, request_id)
+        answer = _safe_json(response)
+        return (answer if isinstance(answer, dict) else {}), request_id
+
+    # -- sign-in ------------------------------------------------------------------------------
+    def sign_in_request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One request MSAL makes to Entra (discovery, token), retried on 429/5xx, dropped
+        connections and truncated bodies like a read; MSAL only ever sees the final answer."""
+        host = urlsplit(url).netloc
+
+        def once() -> requests.Response:
+            try:
+                response = self.session.request(method, url, **kwargs)
+            except requests.exceptions.SSLError:
+                raise  # a TLS problem does not go away by retrying; TokenProvider explains it
+            except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                raise TransientError(f"connection lost: {exc.__class__.__name__}") from None
+            except requests.exceptions.Timeout:
+                raise TransientError("it timed out") from None
+            if response.status_code in RETRY_STATUSES:
+                raise TransientError(
+                    f"it answered {response.status_code}",
+                    status=response.status_code,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
                 )
-                continue
-            if response.status_code >= 400:
-                raise _graph_error(
-                    response.status_code, _safe_json(response), f"{method} {_describe(url)}", request_id
-                )
-            return response.status_code, _safe_json(response) or {}, request_id
-        raise ThrottledError(
-            f"Graph kept throttling {method} {_describe(url)}; it was not applied.", status=429
-        )
+            return response
+
+        def give_up(exc: TransientError, attempts: int) -> LicenseDeskError:
+            return AuthError(
+                f"The sign-in endpoint {host} kept failing ({exc}) after {_retries(attempts)}; "
+                "try again later, or check LICENSE_DESK_AUTHORITY_URL and the network."
+            )
+
+        return self._with_retries(once, give_up)
 
     # -- plumbing -----------------------------------------------------------------------------
     def _send(
@@ -335,12 +423,6 @@ class GraphClient:
             response = self.session.request(method, url, params=params, json=json_body, headers=headers)
         self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
         return response
-
-    def _get_once(self, url: str, params: Mapping[str, str] | None) -> dict[str, Any]:
-        return self._read_once("GET", url, params=params)
-
-    def _post_once(self, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self._read_once("POST", url, json_body=body)
 
     def _read_once(
         self, method: str, url: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
@@ -373,9 +455,10 @@ class GraphClient:
             raise GraphError(f"Graph's answer for {what} is not a JSON object.")
         return body
 
-    def _with_retries(self, call: Callable[[], dict[str, Any]], *, what: str) -> dict[str, Any]:
+    def _retrying(self) -> Retrying:
+        """The one retry policy, fresh for one request (its statistics count that request alone)."""
         policy = self.retry
-        retrying = Retrying(
+        return Retrying(
             retry=retry_if_exception_type(TransientError),
             stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_total_wait),
             wait=self._wait,
@@ -383,18 +466,16 @@ class GraphClient:
             before_sleep=self._count_retry,
             reraise=True,
         )
+
+    def _with_retries(
+        self, call: Callable[[], T], give_up: Callable[[TransientError, int], LicenseDeskError]
+    ) -> T:
+        """Run call under the retry policy; when it gives up, raise give_up(last failure, attempts)."""
+        retrying = self._retrying()
         try:
             return retrying(call)
         except TransientError as exc:
-            if exc.status in (429, 503):
-                raise ThrottledError(
-                    f"Graph kept throttling {what} ({exc.status}) after {self.stats.retries} retries; "
-                    "try again later or at a quieter hour.",
-                    status=exc.status,
-                ) from None
-            raise GraphError(
-                f"Graph failed for {what} after {policy.max_attempts} attempts: {exc}.", status=exc.status
-            ) from None
+            raise give_up(exc, int(retrying.statistics.get("attempt_number", 1))) from None
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -412,6 +493,69 @@ class GraphClient:
     def _pause(self, seconds: float) -> None:
         self.stats.waited_seconds += seconds
         self._sleep(seconds)
+
+
+class _SignInHttp:
+    """The ``http_client`` MSAL is given: the client's session, through its retry policy."""
+
+    def __init__(self, client: GraphClient) -> None:
+        self._client = client
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._client.sign_in_request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._client.sign_in_request("POST", url, **kwargs)
+
+    def close(self) -> None:
+        """MSAL may close its client; the session belongs to the GraphClient, which outlives it."""
+
+
+def _retries(attempts: int) -> str:
+    retries = max(attempts - 1, 0)
+    return f"{retries} {'retry' if retries == 1 else 'retries'}"
+
+
+def _graph_give_up(what: str) -> Callable[[TransientError, int], LicenseDeskError]:
+    def give_up(exc: TransientError, attempts: int) -> LicenseDeskError:
+        if exc.status in (429, 503):
+            return ThrottledError(
+                f"Graph kept throttling {what} ({exc.status}) after {_retries(attempts)}; "
+                "try again later or at a quieter hour.",
+                status=exc.status,
+            )
+        return GraphError(f"Graph failed for {what} after {attempts} attempts: {exc}.", status=exc.status)
+
+    return give_up
+
+
+def _write_give_up(what: str) -> Callable[[TransientError, int], LicenseDeskError]:
+    def give_up(exc: TransientError, attempts: int) -> LicenseDeskError:
+        return ThrottledError(
+            f"Graph kept throttling {what} after {_retries(attempts)}; it was not applied.", status=429
+        )
+
+    return give_up
+
+
+def _answers_by_id(answer: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A $batch answer's responses by their id (Graph answers in any order)."""
+    responses = answer.get("responses")
+    if not isinstance(responses, list):
+        return {}
+    return {str(r.get("id")): r for r in responses if isinstance(r, dict)}
+
+
+def _item_status(item: Mapping[str, Any]) -> int:
+    try:
+        return int(item.get("status", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _item_headers(item: Mapping[str, Any]) -> dict[str, str]:
+    headers = item.get("headers")
+    return {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
 
 
 # Which application permission a 403 on a path most likely means is missing.

@@ -1,19 +1,32 @@
 """Who may see what: the dashboard's authorization decision, as pure functions.
 
 Roles: ``viewer`` (inventory pages), ``finance`` (also costs, reclaim, renewals) and ``admin``
-(also the audit log and, when writes are enabled, Assign & fix). Roles come from
-``[license_desk.roles]`` in ``.streamlit/secrets.toml``: lists of e-mail addresses / user
-principal names, user object ids, or Entra group object ids (the ``groups`` claim). Without
-sign-in configured (no ``[auth]`` section) the dashboard runs in local single-user mode and
-the one local user has every role. Imports nothing from Streamlit, so it is tested directly.
+(also the audit log, "Collect now" and, when writes are enabled, Assign & fix). Roles come from
+``[license_desk.roles]`` in ``.streamlit/secrets.toml``: lists of user object ids (``oid``), Entra
+group object ids (the ``groups`` claim), or e-mail addresses / user principal names.
+
+Sign-in is on when the secrets hold an ``[auth]`` section. Nobody gets a role unless the ID
+token's ``tid`` is the tenant configured for sign-in: ``[license_desk] tenant_id``, else the
+tenant id in ``server_metadata_url`` (``https://login.microsoftonline.com/<tenant>/v2.0/...``).
+Only when the secrets show no intent to sign in at all (no file, or no section or key that looks
+like sign-in) does the dashboard run in local single-user mode, where the one local user has
+every role. Anything in between (an ``[Auth]``, a missing key, roles without ``[auth]``) is a
+broken configuration: ``AccessConfig.problem`` says what is wrong and the dashboard serves
+nothing, because the silent alternative is giving every visitor every role.
+
+Imports nothing from Streamlit, so it is tested directly.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlparse
+
+from licensedesk.errors import LicenseDeskError
 
 
 class Role(StrEnum):
@@ -31,6 +44,19 @@ PAGE_ROLES: dict[str, Role] = {
     "audit": Role.ADMIN,
     "fix": Role.ADMIN,
 }
+SECRETS_FILE = ".streamlit/secrets.toml"
+EXAMPLE_FILE = ".streamlit/secrets.example.toml"
+# What Streamlit's st.login requires (streamlit/auth_util.py, validate_auth_credentials).
+AUTH_KEYS = ("redirect_uri", "cookie_secret")
+PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+# Mappings inside [auth] that are options, not a provider section.
+AUTH_OPTIONS = frozenset({"client_kwargs"})
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_TOML_WHERE = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
+
+
+class AccessDenied(LicenseDeskError):
+    """The signed-in person lacks the role an action needs."""
 
 
 @dataclass(frozen=True)
@@ -40,30 +66,82 @@ class AccessConfig:
     Attributes:
         sign_in: an ``[auth]`` section exists, so people sign in with Entra.
         provider: the ``[auth.<name>]`` provider to pass to ``st.login``, or None for ``[auth]`` alone.
+        tenant_id: the tenant (lower-case GUID) whose accounts may have a role.
         admins, finance, viewers: lower-cased identities or group ids; ``viewers`` None means
-            every signed-in user may view.
+            every signed-in user of the tenant may view.
+        problem: why the sign-in settings cannot be used (one sentence); the dashboard then
+            serves nothing.
     """
 
     sign_in: bool
     provider: str | None = None
+    tenant_id: str | None = None
     admins: frozenset[str] = frozenset()
     finance: frozenset[str] = frozenset()
     viewers: frozenset[str] | None = None
+    problem: str | None = None
+
+
+def broken(problem: str) -> AccessConfig:
+    """A configuration that serves nothing and says why."""
+    return AccessConfig(sign_in=True, problem=problem)
+
+
+def toml_problem(path: str, error: Exception) -> str:
+    """The sentence for a secrets file TOML cannot parse: the file, the line, what is wrong.
+
+    ``error`` is tomllib's; its message names the line but never a value, so no secret shows.
+    """
+    message = str(error)
+    where = _TOML_WHERE.search(message)
+    what = message[: where.start()] if where else message
+    what = what[:1].lower() + what[1:] if what else "it is not valid TOML"
+    at = f" at line {where.group(1)}" if where and where.group(1) else ""
+    return (
+        f"The secrets file {path} cannot be read{at} ({what}), so sign-in cannot be checked; fix it, or "
+        "remove the file to run in local single-user mode."
+    )
 
 
 def access_config(secrets: Mapping[str, Any]) -> AccessConfig:
-    """Read ``[auth]`` and ``[license_desk.roles]`` from the secrets mapping."""
+    """Read ``[auth]`` and ``[license_desk]`` from the secrets mapping (``st.secrets`` as a dict)."""
     auth = secrets.get("auth")
+    if auth is None:
+        hint = _sign_in_intent(secrets)
+        if hint is None:
+            return AccessConfig(sign_in=False)
+        return broken(_broken(f"{hint}, but there is no [auth] section (written in lower case)"))
     if not isinstance(auth, Mapping):
-        return AccessConfig(sign_in=False)
-    providers = [name for name, value in auth.items() if isinstance(value, Mapping)]
+        return broken(_broken("auth must be a section ([auth]), not a single value"))
+    for key in AUTH_KEYS:
+        if not _filled(auth.get(key)):
+            return broken(_broken(_missing(key, "[auth]", auth.get(key))))
+    providers = [
+        name for name, value in auth.items() if isinstance(value, Mapping) and name not in AUTH_OPTIONS
+    ]
+    if len(providers) > 1:
+        named = " and ".join(f"[auth.{name}]" for name in providers)
+        return broken(_broken(f"License Desk signs in with one provider, and {named} are two"))
+    provider = providers[0] if providers else None
+    if provider is not None and "_" in provider:
+        return broken(_broken(f"the provider name in [auth.{provider}] may not contain an underscore"))
+    where = f"[auth.{provider}]" if provider else "[auth]"
+    settings: Mapping[str, Any] = auth[provider] if provider else auth
+    for key in PROVIDER_KEYS:
+        if not _filled(settings.get(key)):
+            return broken(_broken(_missing(key, where, settings.get(key))))
     section = secrets.get("license_desk")
-    roles = section.get("roles") if isinstance(section, Mapping) else None
+    section = section if isinstance(section, Mapping) else {}
+    tenant_id, tenant_problem = _tenant(settings["server_metadata_url"], section.get("tenant_id"), where)
+    if tenant_problem:
+        return broken(_broken(tenant_problem))
+    roles = section.get("roles")
     roles = roles if isinstance(roles, Mapping) else {}
     viewers = roles.get("viewer")
     return AccessConfig(
         sign_in=True,
-        provider=providers[0] if providers else None,
+        provider=provider,
+        tenant_id=tenant_id,
         admins=_names(roles.get("admin")),
         finance=_names(roles.get("finance")),
         viewers=None if viewers is None else _names(viewers),
@@ -73,13 +151,17 @@ def access_config(secrets: Mapping[str, Any]) -> AccessConfig:
 def roles_for(claims: Mapping[str, Any], config: AccessConfig) -> frozenset[Role]:
     """The roles of the person behind ``claims`` (``st.user`` as a dict).
 
-    Admins are also finance and viewers; finance are also viewers.
+    Only an account of the configured tenant (``tid``) has a role; it is matched on its object id
+    (``oid``), its groups, or its e-mail address / user principal name. Admins are also finance
+    and viewers; finance are also viewers.
     """
+    if config.problem:
+        return frozenset()
     if not config.sign_in:
         return ALL_ROLES
-    if not claims.get("is_logged_in"):
+    if not claims.get("is_logged_in") or not in_tenant(claims, config):
         return frozenset()
-    identities = _names([claims.get(k) for k in ("email", "preferred_username", "oid", "sub")])
+    identities = _names([claims.get(k) for k in ("oid", "email", "preferred_username")])
     groups = claims.get("groups")
     identities |= _names(groups if isinstance(groups, list) else [])
     if identities & config.admins:
@@ -89,6 +171,12 @@ def roles_for(claims: Mapping[str, Any], config: AccessConfig) -> frozenset[Role
     if config.viewers is None or identities & config.viewers:
         return frozenset({Role.VIEWER})
     return frozenset()
+
+
+def in_tenant(claims: Mapping[str, Any], config: AccessConfig) -> bool:
+    """Whether the token was issued for an account of the configured tenant."""
+    tid = claims.get("tid")
+    return config.tenant_id is not None and isinstance(tid, str) and tid.strip().lower() == config.tenant_id
 
 
 def may_open(page: str, roles: Iterable[Role]) -> bool:
@@ -103,6 +191,75 @@ def describe(claims: Mapping[str, Any], config: AccessConfig, roles: frozenset[R
     who = claims.get("email") or claims.get("preferred_username") or claims.get("name") or "signed-in user"
     shown = ", ".join(r.value for r in Role if r in roles) or "no role"
     return f"Signed in as {who} ({shown})."
+
+
+def no_role(claims: Mapping[str, Any], config: AccessConfig) -> str:
+    """Why a signed-in person sees nothing, and what to do."""
+    if not in_tenant(claims, config):
+        return (
+            f"{describe(claims, config, frozenset())} This account is not from your organisation's tenant; "
+            "sign out and sign in with your work account."
+        )
+    return f"{describe(claims, config, frozenset())} You have no License Desk role; ask an administrator to add you."
+
+
+def _broken(what: str) -> str:
+    return (
+        f"Sign-in is not set up correctly in {SECRETS_FILE}: {what}; fix it (see {EXAMPLE_FILE}), or remove "
+        "the sign-in settings to run in local single-user mode."
+    )
+
+
+def _missing(key: str, where: str, value: Any) -> str:
+    if value is None:
+        return f"{where} has no {key}"
+    return f"{key} in {where} is empty or still the example's placeholder"
+
+
+def _filled(value: Any) -> bool:
+    # "<...>" is how secrets.example.toml marks what to fill in.
+    return isinstance(value, str) and bool(value.strip()) and not re.fullmatch(r"\s*<.*>\s*", value)
+
+
+def _sign_in_intent(secrets: Mapping[str, Any]) -> str | None:
+    """What in secrets without ``[auth]`` shows someone meant to configure sign-in, if anything."""
+    for name, value in secrets.items():
+        if name.lower().startswith(("auth", "oauth", "oidc")):
+            return f"it has a [{name}] section"
+        if name in (*AUTH_KEYS, *PROVIDER_KEYS):
+            return f"it has {name} outside any section"
+        if isinstance(value, Mapping):
+            keys = [k for k in (*AUTH_KEYS, *PROVIDER_KEYS) if k in value]
+            if keys and name != "license_desk":
+                return f"[{name}] has {keys[0]}"
+    section = secrets.get("license_desk")
+    if isinstance(section, Mapping):
+        for key in ("roles", "tenant_id"):
+            if key in section:
+                return (
+                    f"it has {'[license_desk.roles]' if key == 'roles' else 'tenant_id under [license_desk]'}"
+                )
+    return None
+
+
+def _tenant(metadata_url: str, configured: Any, where: str) -> tuple[str | None, str | None]:
+    """The tenant id sign-in is for, or the reason it cannot be told."""
+    path = urlparse(metadata_url.strip()).path.strip("/").split("/")
+    in_url = path[0].lower() if path and _GUID.match(path[0]) else None
+    if configured is not None:
+        if not isinstance(configured, str) or not _GUID.match(configured.strip()):
+            return None, "tenant_id under [license_desk] must be your tenant's id (a GUID)"
+        tenant = configured.strip().lower()
+        if in_url and in_url != tenant:
+            return None, f"tenant_id under [license_desk] is not the tenant in server_metadata_url of {where}"
+        return tenant, None
+    if in_url:
+        return in_url, None
+    named = f" names {path[0]!r}" if path and path[0] else " names no tenant"
+    return None, (
+        f"server_metadata_url in {where}{named} rather than a tenant id, so sign-in cannot be limited to your "
+        "organisation; set tenant_id under [license_desk] to your tenant's id (a GUID)"
+    )
 
 
 def _names(values: Any) -> frozenset[str]:

@@ -9,11 +9,17 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, ui
-from dashboard.access import describe, may_open
+from dashboard.access import describe, may_open, no_role
+from dashboard.signin import access_state
 
 st.set_page_config(page_title="License Desk", layout="wide")
 
-config, person, roles = ui.access_state()
+config, person, roles = access_state()
+if config.problem:
+    # Broken sign-in settings serve nothing: the alternative is every visitor having every role.
+    st.title("License Desk")
+    st.error(config.problem)
+    st.stop()
 if config.sign_in and not person.get("is_logged_in"):
     st.title("License Desk")
     st.write("Sign in with your Microsoft account to see your organisation's licences.")
@@ -26,9 +32,7 @@ if config.sign_in and not person.get("is_logged_in"):
     st.stop()
 if not roles:
     st.title("License Desk")
-    st.error(
-        f"{describe(person, config, roles)} You have no License Desk role; ask an administrator to add you."
-    )
+    st.error(no_role(person, config))
     st.button("Sign out", key="logout", on_click=st.logout)
     st.stop()
 
@@ -55,6 +59,11 @@ pages = [
 ]
 with st.sidebar:
     st.caption(describe(person, config, roles))
+    st.toggle(
+        "Show ids",
+        key=ui.SHOW_IDS_KEY,
+        help="Show the object ids of users, SKUs, service plans, subscriptions and Graph requests in the tables.",
+    )
     if config.sign_in:
         st.button("Sign out", key="logout", on_click=st.logout)
 st.navigation(pages).run()

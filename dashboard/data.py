@@ -40,6 +40,8 @@ from analysis.seats import seat_table
 from analysis.skus import plan_usage, sku_holders
 from analysis.users import options, user_table
 from collectors.graph import GraphClient
+from dashboard.access import Role
+from dashboard.signin import require_role
 from licensedesk.config import DEFAULT_STORE, Settings, load_settings
 from licensedesk.errors import ConfigError
 from licensedesk.runner import run_collection
@@ -82,7 +84,7 @@ def snapshot_ids(path: str) -> list[int]:
     """Complete snapshot ids, oldest first; [] when there is no store yet (uncached: cache keys)."""
     if not store_exists(path):
         return []
-    with open_store(path, create=False) as store:
+    with open_store(path, readonly=True) as store:
         return queries.complete_snapshot_ids(store)
 
 
@@ -96,12 +98,12 @@ def latest_attempt(path: str) -> int | None:
     """The newest snapshot attempt of any status (the key of the snapshot list)."""
     if not store_exists(path):
         return None
-    with open_store(path, create=False) as store:
+    with open_store(path, readonly=True) as store:
         return history.latest_attempt(store)
 
 
 def _read(path: str, reader: Callable[..., Any], *args: Any) -> Any:
-    with open_store(path, create=False) as store:
+    with open_store(path, readonly=True) as store:
         return reader(store, *args)
 
 
@@ -516,11 +518,14 @@ def clear_caches() -> None:
 
 
 def collect(settings_: Settings, progress: Callable[[Any], None]) -> SnapshotSummary:
-    """Take one snapshot now (``license-desk collect``), then clear the caches.
+    """Take one snapshot now (``license-desk collect``), then clear the caches. Admins only:
+    checked here, not only by hiding the button.
 
     Raises:
+        dashboard.access.AccessDenied: this session's person is not an admin; nothing was called.
         licensedesk.errors.LicenseDeskError: the collection failed; nothing was published.
     """
+    require_role(Role.ADMIN, "Collecting now")
     try:
         return run_collection(settings_, progress=progress)
     finally:
@@ -543,7 +548,8 @@ def apply(
         licensedesk.errors.LicenseDeskError: refused before sending (writes off, live seats short).
     """
     with open_store(settings_.store) as store:
-        result = apply_plan(plan, settings=settings_, client=GraphClient(settings_), store=store, actor=actor,
+        writer = GraphClient(settings_, identity="write")  # the live seat re-check and the writes
+        result = apply_plan(plan, settings=settings_, client=writer, store=store, actor=actor,
                             on_result=on_result)  # fmt: skip
     try:
         run_collection(settings_)

@@ -9,18 +9,19 @@ without that widget runs, so each page seeds its own widget from the remembered 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitSecretNotFoundError
 
 from analysis.exports import MIME_CSV, MIME_XLSX, csv_bytes, excel_bytes
+from analysis.labels import column_label, id_columns
 from analysis.money import format_money
 from dashboard import data
-from dashboard.access import PAGE_ROLES, AccessConfig, Role, access_config, may_open, roles_for
+from dashboard.access import PAGE_ROLES, Role, may_open
+from dashboard.signin import access_state
 from licensedesk.errors import LicenseDeskError
 from store.db import describe
 
@@ -96,6 +97,65 @@ def first_rows(frame: pd.DataFrame, what: str) -> pd.DataFrame:
         "or download all of them below."
     )
     return frame.iloc[:limit]
+
+
+# The sidebar's "Show ids" toggle (dashboard/app.py): object ids stay out of tables until asked for.
+SHOW_IDS_KEY = "show_ids"
+_UNSET = object()
+
+
+def column_config(
+    frame: pd.DataFrame, given: Mapping[str, Any] | None = None, *, hide_ids: bool = True
+) -> dict[str, Any]:
+    """Column settings for a table people read: every header from ``analysis.labels`` (a page's
+    own label kept when it is not a key), and GUID columns hidden unless "Show ids" is on.
+
+    Args:
+        given: the page's own ``column_config`` (types, formats, widths; None hides a column,
+            and "Show ids" shows it again when it holds ids).
+        hide_ids: hide GUID columns unless "Show ids" is on; off for editors, whose cells may be
+            ids the user types (and whose hidden columns stay hidden).
+    """
+    show_ids = bool(st.session_state.get(SHOW_IDS_KEY, False))
+    ids = set(id_columns(frame))
+    out: dict[str, Any] = {}
+    for column in map(str, frame.columns):
+        setting = (given or {}).get(column, _UNSET)
+        guid = column in ids
+        # A page's None hides a column; for a read-only table "Show ids" shows its ids again.
+        hidden = (
+            not (hide_ids and show_ids and guid) if setting is None else hide_ids and guid and not show_ids
+        )
+        if hidden:
+            out[column] = None
+            continue
+        merged: dict[str, Any] = {}
+        if isinstance(setting, str):
+            merged = {"label": setting}
+        elif isinstance(setting, Mapping):
+            merged = dict(setting)
+        label = merged.get("label")
+        if isinstance(label, str) and label and label != column and "_" not in label:
+            merged["label"] = label[:1].upper() + label[1:]
+        else:
+            merged["label"] = column_label(column)
+        out[column] = merged
+    return out
+
+
+def table(frame: pd.DataFrame, *, key: str, config: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+    """``st.dataframe`` for people: friendly headers, no GUID columns unless "Show ids" is on,
+    missing values as empty cells, no index, full width. Returns what ``st.dataframe`` returns
+    (the selection event when ``on_select`` is given)."""
+    return st.dataframe(
+        frame,
+        key=key,
+        hide_index=True,
+        width="stretch",
+        placeholder="",
+        column_config=column_config(frame, config),
+        **kwargs,
+    )
 
 
 def downloads(frame: pd.DataFrame, name: str, *, key: str) -> None:
@@ -289,29 +349,12 @@ def fix_button(label: str, *, key: str, state: dict[str, object]) -> None:
         st.switch_page("app_pages/fix.py")
 
 
-def secrets() -> dict[str, Any]:
-    """``st.secrets`` as a plain dict; empty when there is no secrets file (Streamlit raises then)."""
-    try:
-        return {key: st.secrets[key] for key in st.secrets}
-    except (FileNotFoundError, StreamlitSecretNotFoundError):
-        return {}
-
-
-def claims() -> dict[str, Any]:
-    """The signed-in person's claims (``st.user``) as a plain dict."""
-    return {key: st.user.get(key) for key in st.user}
-
-
-def access_state() -> tuple[AccessConfig, dict[str, Any], frozenset[Role]]:
-    """Sign-in configuration, the person's claims, and their roles."""
-    config = access_config(secrets())
-    person = claims()
-    return config, person, roles_for(person, config)
-
-
 def require(page: str) -> None:
     """Stop the page unless the person may open it (the navigation hides it too; this is the lock)."""
-    _config, _person, roles = access_state()
+    config, _person, roles = access_state()
+    if config.problem:
+        st.error(config.problem)
+        st.stop()
     if not may_open(page, roles):
         needed = PAGE_ROLES.get(page, Role.VIEWER).value
         st.error(f"This page needs the {needed} role; ask a License Desk administrator.")

@@ -2,9 +2,12 @@
 
 Why this shape: MSAL (instance_discovery=False) only needs tenant discovery and the token endpoint,
 so the simulator serves exactly those with Entra's error bodies (AADSTS codes) and never more.
-Access tokens are random opaque strings mapped to the permissions the app had when they were
-issued, so changing permissions only affects new tokens, as with real consent changes. Secrets are
-compared in constant time and never echoed. Imports graphsim.errors only.
+The tenant registers several confidential client apps (License Desk uses a read app and a write
+app), each with its own secret, certificates and application permissions. Access tokens are random
+opaque strings mapped to the app and the permissions it had when they were issued, so changing
+permissions only affects new tokens, as with real consent changes. Like Entra, the token endpoint
+only issues tokens for Microsoft Graph's own resource identifiers. Secrets are compared in
+constant time and never echoed. Imports graphsim.errors only.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from cryptography.hazmat.primitives import hashes
 
 from graphsim.errors import GraphError
 
+# What a client-credentials scope may name in the global cloud: Graph's app ID URI or its app id.
 GRAPH_RESOURCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 READ_PERMISSIONS = frozenset(
     {"Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All"}
 )
+WRITE_PERMISSIONS = frozenset({"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All"})
 
 
 def make_secret() -> str:
@@ -39,25 +44,35 @@ def make_secret() -> str:
 
 
 @dataclass
-class _Token:
-    expires: float
+class RegisteredApp:
+    """One app registration with a client secret (and optionally certificates) in the tenant."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    permissions: frozenset[str] = READ_PERMISSIONS
+    secret_expired: bool = False
+    certificates: list[x509.Certificate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """What an access token stands for: the app it was issued to and that app's permissions then."""
+
+    client_id: str
     permissions: frozenset[str]
+    expires: float
 
 
 @dataclass
 class IdentityProvider:
-    """One tenant with one registered confidential client application."""
+    """One tenant and the confidential client apps registered in it (keyed by lowercase client id)."""
 
     tenant_id: str
     domain: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    permissions: frozenset[str] = READ_PERMISSIONS
+    apps: dict[str, RegisteredApp]
     token_lifetime: int = 3600
-    secret_expired: bool = False
     origin: str = ""  # https://127.0.0.1:PORT, set when the server starts
-    certificates: list[x509.Certificate] = field(default_factory=list)
-    _tokens: dict[str, _Token] = field(default_factory=dict, repr=False)
+    _tokens: dict[str, IssuedToken] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def knows_tenant(self, segment: str) -> bool:
@@ -131,8 +146,8 @@ class IdentityProvider:
             return self._aad_error(
                 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
             )
-        client_id = form.get("client_id", "").lower()
-        if client_id != self.client_id:
+        app = self.apps.get(form.get("client_id", "").lower())
+        if app is None:
             return self._aad_error(
                 400, "unauthorized_client", 700016,
                 f"Application with identifier '{form.get('client_id', '')}' was not found in the directory "
@@ -140,7 +155,7 @@ class IdentityProvider:
                 "administrator of the tenant or consented to by any user in the tenant. You may have sent "
                 "your authentication request to the wrong tenant.",
             )  # fmt: skip
-        failure = self._check_credential(tenant, form)
+        failure = self._check_credential(tenant, form, app)
         if failure is not None:
             return failure
         scope = form.get("scope", "")
@@ -152,18 +167,21 @@ class IdentityProvider:
                 "scope value with /.default suffixed to the resource identifier (application ID URI).",
             )  # fmt: skip
         resource = scopes[0][: -len("/.default")]
-        if resource.rstrip("/") not in (*GRAPH_RESOURCES, self.origin):
+        # Entra resolves the resource by its app ID URI, never by the host a client calls: a scope
+        # naming a gateway, a proxy or this simulator's own address is an unknown resource.
+        if resource.rstrip("/").lower() not in GRAPH_RESOURCES:
             return self._aad_error(
                 400, "invalid_resource", 500011,
                 f"The resource principal named {resource} was not found in the tenant named {self.domain}. "
                 "This can happen if the application has not been installed by the administrator of the "
-                "tenant or consented to by any user in the tenant.",
+                "tenant or consented to by any user in the tenant. You might have sent your authentication "
+                "request to the wrong tenant.",
             )  # fmt: skip
         access = secrets.token_urlsafe(48)
         with self._lock:
             now = time.time()
             self._tokens = {k: v for k, v in self._tokens.items() if v.expires > now}
-            self._tokens[access] = _Token(now + self.token_lifetime, self.permissions)
+            self._tokens[access] = IssuedToken(app.client_id, app.permissions, now + self.token_lifetime)
         return 200, {
             "token_type": "Bearer",
             "expires_in": self.token_lifetime,
@@ -171,11 +189,13 @@ class IdentityProvider:
             "access_token": access,
         }
 
-    def _check_credential(self, tenant: str, form: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+    def _check_credential(
+        self, tenant: str, form: dict[str, str], app: RegisteredApp
+    ) -> tuple[int, dict[str, Any]] | None:
         assertion = form.get("client_assertion")
         if assertion is not None:
             if form.get("client_assertion_type") != ASSERTION_TYPE or not self._assertion_ok(
-                tenant, assertion
+                tenant, assertion, app
             ):
                 return self._aad_error(
                     401, "invalid_client", 700027,
@@ -189,25 +209,25 @@ class IdentityProvider:
                 401, "invalid_client", 7000218,
                 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
             )  # fmt: skip
-        if not hmac.compare_digest(secret.encode(), self.client_secret.encode()):
+        if not hmac.compare_digest(secret.encode(), app.client_secret.encode()):
             return self._aad_error(
                 401, "invalid_client", 7000215,
                 "Invalid client secret provided. Ensure the secret being sent in the request is the client "
-                f"secret value, not the client secret ID, for a secret added to app '{self.client_id}'.",
+                f"secret value, not the client secret ID, for a secret added to app '{app.client_id}'.",
             )  # fmt: skip
-        if self.secret_expired:
+        if app.secret_expired:
             return self._aad_error(
                 401, "invalid_client", 7000222,
-                f"The provided client secret keys for app '{self.client_id}' are expired. Visit the Azure "
+                f"The provided client secret keys for app '{app.client_id}' are expired. Visit the Azure "
                 "portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using "
                 "certificate credentials for added security: https://aka.ms/certCreds.",
             )  # fmt: skip
         return None
 
-    def _assertion_ok(self, tenant: str, assertion: str) -> bool:
+    def _assertion_ok(self, tenant: str, assertion: str, app: RegisteredApp) -> bool:
         """RS256/PS256 JWT signed by a registered certificate, for this app and this token endpoint."""
         audiences = [self.token_endpoint(tenant), self.token_endpoint(self.tenant_id)]
-        for cert in self.certificates:
+        for cert in app.certificates:
             try:
                 claims = jwt.decode(
                     assertion, cert.public_key(), algorithms=["RS256", "PS256"],  # type: ignore[arg-type]
@@ -215,20 +235,21 @@ class IdentityProvider:
                 )  # fmt: skip
             except jwt.PyJWTError:
                 continue
-            if str(claims.get("iss", "")).lower() == self.client_id and str(
-                claims.get("sub", "")
-            ).lower() == (self.client_id):
+            if str(claims.get("iss", "")).lower() == app.client_id and str(claims.get("sub", "")).lower() == (
+                app.client_id
+            ):
                 return True
         return False
 
-    def register_certificate(self, pem: str | bytes) -> str:
-        """Allow client assertions signed by this certificate's key; returns its SHA-1 thumbprint."""
+    @staticmethod
+    def register_certificate(app: RegisteredApp, pem: str | bytes) -> str:
+        """Allow the app client assertions signed by this certificate's key; returns its SHA-1 thumbprint."""
         cert = x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else pem)
-        self.certificates.append(cert)
+        app.certificates.append(cert)
         return cert.fingerprint(hashes.SHA1()).hex()  # noqa: S303 - Entra's x5t is SHA-1
 
-    def permissions_of(self, authorization: str | None) -> frozenset[str]:
-        """The permissions behind an `Authorization: Bearer ...` header, or 401 as Graph sends it."""
+    def bearer(self, authorization: str | None) -> IssuedToken:
+        """The token behind an `Authorization: Bearer ...` header, or 401 as Graph sends it."""
         challenge = {
             "WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/'
             'common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"'
@@ -254,4 +275,4 @@ class IdentityProvider:
                 "Lifetime validation failed, the token is expired.",
                 challenge,
             )
-        return token.permissions
+        return token

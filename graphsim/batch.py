@@ -58,7 +58,8 @@ def run_batch(body: bytes, execute: ExecuteItem) -> ApiResponse:
         for r in ready:
             done[r["id"]] = _run_item(r, done, execute)
             order.append(r["id"])
-    responses = [_render(i, done[i]) for i in reversed(order)]
+    # An omitted item (fault injection) still ran, and dependsOn saw its real status.
+    responses = [_render(i, done[i]) for i in reversed(order) if not done[i].omit]
     return ApiResponse(200, {"responses": responses})
 
 

@@ -31,11 +31,12 @@ class ApiRequest:
 
 @dataclass
 class ApiResponse:
-    """status, JSON body (None for 204) and extra headers."""
+    """status, JSON body (None for 204) and extra headers; omit leaves a $batch item's answer out."""
 
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    omit: bool = False
 
 
 def need(req: ApiRequest, allowed: frozenset[str]) -> None:

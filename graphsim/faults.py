@@ -1,11 +1,13 @@
-"""Fault injection: throttling, 5xx, dropped and truncated connections, slow answers.
+"""Fault injection: throttling, 5xx, dropped and truncated connections, slow answers, lost $batch items.
 
 Why selectors count matching requests: tests need to say "fail the third page" or "throttle the
 first two calls" without knowing what else the client sent. Each rule counts the requests whose
 path starts with its path_prefix (every rule counts every matching request, whether or not another
 rule fired); the first rule that fires decides the answer. Identity endpoints (token, discovery)
-are only matched by a prefix that names them, never by "/" or "/v1.0/". Imports nothing from the
-project.
+are only matched by a prefix that names them (GraphSimulator.token_path, .discovery_path), never by
+"/" or "/v1.0/"; there every kind but omit applies, status kinds answering with Entra's AADSTS90033
+body. omit only applies to $batch items: the item runs, and its answer is left out of the batch's.
+Imports nothing from the project.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("throttle", "unavailable", "gateway_timeout", "server_error", "drop", "truncate", "slow")
+KINDS = ("throttle", "unavailable", "gateway_timeout", "server_error", "drop", "truncate", "slow", "omit")
 STATUS = {"throttle": 429, "unavailable": 503, "gateway_timeout": 504, "server_error": 500}
 CONNECTION_KINDS = frozenset({"drop", "truncate"})  # cannot happen to one item inside a $batch
+BATCH_ONLY_KINDS = frozenset({"omit"})  # only a $batch answer can leave one request's answer out
 
 
 @dataclass
@@ -108,7 +111,7 @@ class Faults:
         chosen: FaultRule | None = None
         with self._lock:
             for rule in self._rules:
-                if in_batch and rule.kind in CONNECTION_KINDS:
+                if rule.kind in (CONNECTION_KINDS if in_batch else BATCH_ONLY_KINDS):
                     continue
                 if rule.matches(path, identity=identity) and rule.count_and_decide() and chosen is None:
                     chosen = rule

@@ -170,7 +170,7 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
             if rule is not None:
                 status, payload, extra = self._status_fault(rule, identity, ids)
             elif identity:
-                status, payload, extra = self._identity(method, raw_path, body)
+                status, payload, extra = self._identity(method, raw_path, body, entry)
             else:
                 status, payload, extra = self._graph(
                     method, raw_path, query, headers, body, ids, entry, is_batch
@@ -219,7 +219,11 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
         self, rule: FaultRule, method: str, raw_path: str, query: dict[str, str], headers: dict[str, str],
         body: bytes, ids: dict[str, str], identity: bool, entry: LoggedRequest,
     ) -> None:  # fmt: skip
-        """drop: close without a byte; truncate: a 200 whose body stops halfway (writes never run)."""
+        """drop: close without a byte; truncate: a 200 whose body stops halfway (Graph writes never run).
+
+        A truncated sign-in answer is the real one cut short: discovery has no side effect, and a
+        token issued but never delivered is what a connection lost on the way back looks like.
+        """
         sim = self.sim
         self.close_connection = True
         if rule.kind == "drop":
@@ -230,13 +234,16 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
                 pass
             return
         payload: Any = {"@odata.context": f"{sim.graph_url}/$metadata", "value": []}
-        if method == "GET" and not identity:  # a read has no side effect: cut its real answer
+        if identity:
+            status, full, _ = self._identity(method, raw_path, body, entry)
+            payload = full if status == 200 else payload
+        elif method == "GET":  # a read has no side effect: cut its real answer
             status, full, _ = self._graph(method, raw_path, query, headers, body, ids, entry, False)
             payload = full if status == 200 else payload
         sim.log_done(entry, 200)
-        self._send(200, payload, ids, json_type=True, cut=True)
+        self._send(200, payload, ids, json_type=not identity, cut=True)
 
-    def _identity(self, method: str, raw_path: str, body: bytes) -> Answer:
+    def _identity(self, method: str, raw_path: str, body: bytes, entry: LoggedRequest) -> Answer:
         idp = self.sim.idp
         parts = [unquote(p) for p in raw_path.split("/") if p]
         rest = [p.lower() for p in parts[1:]]
@@ -246,6 +253,7 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
             return 200, {"keys": []}, {}
         if method == "POST" and rest == ["oauth2", "v2.0", "token"]:
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            entry.client_id = form.get("client_id", "").lower() or None  # an id, not a secret
             return (*idp.token(parts[0], form), {})
         return 404, {"error": "not_found", "error_description": f"No such endpoint: {raw_path}"}, {}
 
@@ -255,11 +263,15 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
     ) -> Answer:  # fmt: skip
         sim = self.sim
         try:
-            permissions = sim.idp.permissions_of(headers.get("authorization"))
+            token = sim.idp.bearer(headers.get("authorization"))
+            entry.client_id = token.client_id
+            permissions = token.permissions
             if is_batch:
                 if method != "POST":
                     raise method_not_allowed()
-                resp = run_batch(body, lambda m, u, h, b, no: run_item(sim, m, u, h, b, permissions, no))
+                resp = run_batch(
+                    body, lambda m, u, h, b, no: run_item(sim, m, u, h, b, token.client_id, permissions, no)
+                )
                 entry.write = False  # the items ran and are logged (and counted) one by one
                 return resp.status, resp.body, resp.headers
             resp = sim.api.handle(
@@ -271,14 +283,20 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
 
 
 def run_item(
-    sim: GraphSimulator, method: str, url: str, headers: dict[str, str], body: bytes, permissions: frozenset[str],
-    refusal: ApiResponse | None,
+    sim: GraphSimulator, method: str, url: str, headers: dict[str, str], body: bytes, client_id: str,
+    permissions: frozenset[str], refusal: ApiResponse | None,
 ) -> ApiResponse:  # fmt: skip
-    """One $batch item: logged, faulted (status kinds and slow only) and routed like a direct call."""
+    """One $batch item: logged, faulted (status kinds, slow and omit) and routed like a direct call.
+
+    omit runs the item for real and then leaves its answer out of the batch's answer, as when
+    Graph loses an item's response: a write so omitted did change the tenant.
+    """
     split = urlsplit("/" + url.lstrip("/"))
     path = "/v1.0" + split.path
     query = dict(parse_qsl(split.query, keep_blank_values=True))
-    entry = sim.log_request(method, unquote(path), redacted(query), write=method != "GET", item=url)
+    entry = sim.log_request(
+        method, unquote(path), redacted(query), write=method != "GET", item=url, client_id=client_id
+    )
     rid = str(uuid.uuid4())
     base = {"Content-Type": JSON_TYPE}
     if refusal is not None:  # refused by the batch rules before it could run
@@ -289,7 +307,8 @@ def run_item(
     if rule is not None and rule.kind == "slow":
         time.sleep(rule.delay)
         rule = None
-    if rule is not None:
+    omit = rule is not None and rule.kind == "omit"
+    if rule is not None and not omit:
         retry = {"Retry-After": h} if (h := rule.retry_after_header()) is not None else {}
         error = (
             throttled_body(rid, rid)
@@ -305,5 +324,6 @@ def run_item(
             resp = ApiResponse(
                 exc.status, graph_error_body(exc.code, exc.message, rid, rid), {**base, **exc.headers}
             )
+    resp.omit = omit
     sim.log_done(entry, resp.status)
     return resp

@@ -2,8 +2,9 @@
 
 Why a real TLS server: the product's collectors and MSAL must run unchanged, over real sockets with
 keep-alive and certificate checks (a throwaway trustme CA whose PEM clients pass as their CA
-bundle). This module owns the lifecycle, the registered app, the scenario controls and the request
-log; graphsim.handler does the HTTP work, graphsim.routes the Graph resources. Imports graphsim.auth,
+bundle). This module owns the lifecycle, the two registered apps (a read app holding only read
+permissions, and a write app holding only the write permissions, as License Desk's least-privilege
+set-up asks), the scenario controls and the request log; graphsim.handler does the HTTP work, graphsim.routes the Graph resources. Imports graphsim.auth,
 graphsim.faults, graphsim.handler, graphsim.odata, graphsim.routes, graphsim.tenant.
 """
 
@@ -20,17 +21,20 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import trustme
 
-from graphsim.auth import IdentityProvider, make_secret
+from graphsim.auth import READ_PERMISSIONS, WRITE_PERMISSIONS, IdentityProvider, RegisteredApp, make_secret
 from graphsim.faults import Faults
 from graphsim.handler import TLSServer
 from graphsim.odata import PageTokens
 from graphsim.routes import GraphApi
 from graphsim.tenant import Tenant, build_tenant
 
-__all__ = ["GraphSimulator", "LoggedRequest"]
+__all__ = ["App", "GraphSimulator", "LoggedRequest"]
+
+App = Literal["read", "write"]
 
 
 @dataclass
@@ -40,6 +44,8 @@ class LoggedRequest:
     status is 0 until the answer is sent, and stays 0 for a dropped connection. write marks calls
     that change (or tried to change) state: POST/PATCH/PUT/DELETE other than the token endpoint,
     batch items that are not GETs, and a $batch holding writes whose items never ran.
+    client_id is the app that asked: the client_id of a token request, the app whose bearer token
+    a Graph call (or $batch item) presented; None when there was no valid token.
     """
 
     method: str
@@ -50,6 +56,7 @@ class LoggedRequest:
     duration: float
     batch_item: str | None = None
     write: bool = False
+    client_id: str | None = None
 
 
 class GraphSimulator:
@@ -65,10 +72,12 @@ class GraphSimulator:
         page_cap: int = 999, host: str = "127.0.0.1", port: int = 0,
     ) -> None:  # fmt: skip
         self.tenant = tenant if tenant is not None else build_tenant(users, seed, start)
-        self.client_id = str(uuid.uuid4())
-        self.client_secret = make_secret()
+        self.apps: dict[App, RegisteredApp] = {
+            "read": RegisteredApp(str(uuid.uuid4()), make_secret(), READ_PERMISSIONS),
+            "write": RegisteredApp(str(uuid.uuid4()), make_secret(), WRITE_PERMISSIONS),
+        }
         self.idp = IdentityProvider(
-            self.tenant.tenant_id, self.tenant.domain, self.client_id, self.client_secret
+            self.tenant.tenant_id, self.tenant.domain, {a.client_id: a for a in self.apps.values()}
         )
         self.api = GraphApi(self.tenant, PageTokens(secrets.token_bytes(32)), page_cap)
         self.faults = Faults()
@@ -151,10 +160,46 @@ class GraphSimulator:
         assert self._ca_path is not None
         return self._ca_path
 
+    @property
+    def client_id(self) -> str:
+        """The read app's client id (the one a collection signs in with)."""
+        return self.apps["read"].client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.apps["read"].client_secret
+
+    @client_secret.setter
+    def client_secret(self, value: str) -> None:
+        """Replace the read app's secret (the old one stops working at once)."""
+        self.apps["read"].client_secret = value
+
+    @property
+    def write_client_id(self) -> str:
+        """The write app's client id (the one applying a plan signs in with)."""
+        return self.apps["write"].client_id
+
+    @property
+    def write_client_secret(self) -> str:
+        return self.apps["write"].client_secret
+
+    @property
+    def token_path(self) -> str:
+        """The token endpoint's path, e.g. for a fault rule's path_prefix."""
+        return f"/{self.tenant_id}/oauth2/v2.0/token"
+
+    @property
+    def discovery_path(self) -> str:
+        """The OpenID discovery document's path, e.g. for a fault rule's path_prefix."""
+        return f"/{self.tenant_id}/v2.0/.well-known/openid-configuration"
+
     def ready_info(self) -> dict[str, str]:
+        """What `license-desk simulator` prints: its keys upper-cased after LICENSE_DESK_ are the settings."""
         return {
             "graph_url": self.graph_url, "authority_url": self.authority_url, "tenant_id": self.tenant_id,
-            "client_id": self.client_id, "client_secret": self.client_secret, "ca_bundle": self.ca_bundle,
+            "client_id": self.client_id, "client_secret": self.client_secret,
+            "write_client_id": self.write_client_id, "write_client_secret": self.write_client_secret,
+            "ca_bundle": self.ca_bundle,
         }  # fmt: skip
 
     # -- scenario controls -----------------------------------------------------------------
@@ -166,23 +211,27 @@ class GraphSimulator:
     def token_lifetime(self, seconds: int) -> None:
         self.idp.token_lifetime = seconds
 
-    def set_permissions(self, permissions: Iterable[str]) -> None:
-        """The app's application permissions for tokens issued from now on."""
-        self.idp.permissions = frozenset(permissions)
+    def permissions(self, app: App = "read") -> frozenset[str]:
+        return self.apps[app].permissions
 
-    def register_certificate(self, pem_cert: str | bytes) -> str:
+    def set_permissions(self, permissions: Iterable[str], *, app: App = "read") -> None:
+        """An app's application permissions (admin-consented) for tokens issued from now on."""
+        self.apps[app].permissions = frozenset(permissions)
+
+    def register_certificate(self, pem_cert: str | bytes, *, app: App = "read") -> str:
         """Allow certificate (client assertion) auth with this certificate; returns its SHA-1 thumbprint."""
-        return self.idp.register_certificate(pem_cert)
+        return self.idp.register_certificate(self.apps[app], pem_cert)
 
-    def expire_secret(self) -> None:
-        """Token requests with the secret now fail with AADSTS7000222."""
-        self.idp.secret_expired = True
+    def expire_secret(self, *, app: App = "read") -> None:
+        """Token requests with this app's secret now fail with AADSTS7000222."""
+        self.apps[app].secret_expired = True
 
     # -- request log -----------------------------------------------------------------------
     def log_request(
-        self, method: str, path: str, query: dict[str, str], *, write: bool, item: str | None = None
-    ) -> LoggedRequest:
-        entry = LoggedRequest(method, path, query, 0, time.time(), 0.0, item, write)
+        self, method: str, path: str, query: dict[str, str], *, write: bool, item: str | None = None,
+        client_id: str | None = None,
+    ) -> LoggedRequest:  # fmt: skip
+        entry = LoggedRequest(method, path, query, 0, time.time(), 0.0, item, write, client_id)
         with self._log_lock:
             self.requests.append(entry)
         return entry

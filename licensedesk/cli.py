@@ -162,7 +162,7 @@ def report(ctx: click.Context, what: str, fmt: str, snapshot_id: int | None, sho
     from store.db import open_store
 
     settings = _settings(ctx)
-    with open_store(settings.store, create=False) as store:
+    with open_store(settings.store, readonly=True) as store:
         sid = queries.resolve_snapshot(store, snapshot_id)
         from licensedesk import cli_finance
 
@@ -222,13 +222,22 @@ def _plan_inputs(settings: Settings) -> tuple[Any, Any, Any]:
     from store import queries
     from store.db import open_store
 
-    with open_store(settings.store, create=False) as store:
+    with open_store(settings.store, readonly=True) as store:
         sid = queries.resolve_snapshot(store)
         return (
             seat_table(queries.sku_counts(store, sid)),
             queries.users(store, sid),
             queries.user_licenses(store, sid),
         )
+
+
+def _service_plans(settings: Settings) -> Any:
+    """The latest snapshot's service plans per SKU (what --disable-plan is checked against)."""
+    from store import queries
+    from store.db import open_store
+
+    with open_store(settings.store, readonly=True) as store:
+        return queries.service_plans(store, queries.resolve_snapshot(store))
 
 
 def _read_users_file(path: str) -> list[str]:
@@ -243,14 +252,14 @@ def _read_users_file(path: str) -> list[str]:
         raise InputError(f"The users file {path} is not UTF-8 text.") from None
     except OSError as exc:
         raise InputError(f"The users file {path} cannot be read ({exc.strerror}).") from None
-    users = parse_user_list(text)
+    users = parse_user_list(text, source=f"The users file {path}")
     if not users:
         raise InputError(f"The users file {path} names no users.")
     return users
 
 
 def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -> None:
-    from actions.apply import apply_plan, default_actor
+    from actions.apply import ApplyInterrupted, apply_plan, default_actor, record_refusal
     from collectors.graph import GraphClient
     from licensedesk.runner import run_collection
     from store.db import open_store
@@ -264,6 +273,9 @@ def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -
         if plan.refused:
             for refusal in plan.refused:
                 click.echo(f"license-desk: refused: {refusal.reason}", err=True)
+            if apply:  # the audit log holds what was refused as well as what was sent
+                with open_store(settings.store) as store:
+                    record_refusal(plan, settings=settings, store=store, actor=default_actor())
             ctx.exit(1)
         click.echo("Nothing to do.", err=True)
         return
@@ -274,24 +286,37 @@ def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -
         )
         return
     settings.require_tenant()
-    client = GraphClient(settings)
-    with open_store(settings.store) as store:
-        result = apply_plan(
-            plan, settings=settings, client=client, store=store, actor=default_actor(),
-            on_result=lambda r: click.echo(
-                f"{r.status:>9}  {r.change.describe()}" + (f"  ({r.error})" if r.error else ""), err=True
-            ),
-        )  # fmt: skip
-    click.echo(
-        f"Applied plan {result.plan_id}: {result.succeeded} succeeded, {result.failed} failed.", err=True
-    )
+    client = GraphClient(settings, identity="write")  # the live seat re-check and the writes
+
+    def show(r: Any) -> None:
+        click.echo(f"{r.status:>9}  {r.change.describe()}" + (f"  ({r.error})" if r.error else ""), err=True)
+
+    try:
+        with open_store(settings.store) as store:
+            result = apply_plan(
+                plan, settings=settings, client=client, store=store, actor=default_actor(), on_result=show,
+                on_wait=lambda: click.echo("Waiting for another plan being applied from this store to finish...", err=True),
+            )  # fmt: skip
+    except ApplyInterrupted as exc:
+        for r in exc.result.results:
+            if r.status == "unknown":
+                show(r)
+        click.echo(
+            f"license-desk: interrupted: plan {exc.result.plan_id}: {exc.result.summary()}; no snapshot was taken.",
+            err=True,
+        )
+        ctx.exit(130)
+    except KeyboardInterrupt:
+        click.echo("license-desk: interrupted before anything was sent.", err=True)
+        ctx.exit(130)
+    click.echo(f"Applied plan {result.plan_id}: {result.summary()}.", err=True)
     summary = run_collection(settings)
     click.echo(f"Snapshot {summary.snapshot_id} taken after the changes.", err=True)
     if fmt == "json":
         click.echo(json_text({"plan_id": result.plan_id, "results": [
             {"change": r.change.describe(), "status": r.status, "http_status": r.http_status,
              "request_id": r.request_id, "error": r.error} for r in result.results]}))  # fmt: skip
-    if result.failed:
+    if not result.complete:
         ctx.exit(1)
 
 
@@ -317,21 +342,33 @@ def _print_plan(plan: Any) -> None:
 @click.option(
     "--group", "to_group", help="Add the SKU to this group itself (id, or name of a licensed group)."
 )
-@click.option("--disable-plan", "disabled", multiple=True, help="Service plan id to disable (repeatable).")
-@click.option("--usage-location", help="Country code to set first for users who have none.")
+@click.option(
+    "--disable-plan", "disabled", multiple=True, help="Service plan name or id to disable (repeatable)."
+)
+@click.option(
+    "--usage-location",
+    help="Country code to set first for users who have none (with --group-errors, also for members "
+    "whose location the SKU is not available in).",
+)
 @click.option("--apply", is_flag=True, help="Send the changes (needs LICENSE_DESK_ALLOW_WRITES=true).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str | None, group: str | None,
            to_group: str | None, disabled: tuple[str, ...], usage_location: str | None, apply: bool,
            fmt: str) -> None:  # fmt: skip
-    """Assign a SKU to users directly, or to a group; preview by default."""
-    from actions.plan import plan_assign, plan_group_assign
+    """Assign a SKU to users directly, or to a group; preview by default.
+
+    With --group-errors, only the members a direct assignment can help are planned (those waiting
+    for a seat, while seats last; with --usage-location, those blocked by their usage location);
+    the preview says why each other member is left out.
+    """
+    from actions.plan import plan_assign, plan_group_assign, plan_group_errors_assign
 
     sources = sum(bool(x) for x in (users, users_file, group, to_group))
     if sources != 1:
         raise click.UsageError("Give exactly one of --user, --users-file, --group-errors or --group.")
     skus, user_frame, licenses = _plan_inputs(_settings(ctx))
+    plans = _service_plans(_settings(ctx)) if disabled else None
     if to_group:
         from collectors.graph import GraphClient
         from collectors.groups import fetch_group_members
@@ -343,15 +380,22 @@ def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str
             GraphClient(settings), gid
         )  # live: the store knows only licensed groups
         plan = plan_group_assign(
-            sku, gid, to_group, members, skus=skus, licenses=licenses, disabled_plans=disabled
-        )
+            sku, gid, to_group, members, skus=skus, licenses=licenses, disabled_plans=disabled,
+            service_plans=plans,
+        )  # fmt: skip
         _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
         return
-    targets = list(users) or (
-        _read_users_file(users_file) if users_file else _group_error_members(group, licenses)
-    )
+    location = usage_location.upper() if usage_location else None
+    if group:
+        gid = _group_id(group)
+        _group_error_members(group, licenses)  # none in error: say so rather than plan nothing
+        plan = plan_group_errors_assign(sku, gid, skus=skus, users=user_frame, licenses=licenses,
+                                        disabled_plans=disabled, service_plans=plans, usage_location=location)  # fmt: skip
+        _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
+        return
+    targets = list(users) or _read_users_file(users_file or "")
     plan = plan_assign(sku, targets, skus=skus, users=user_frame, licenses=licenses, disabled_plans=disabled,
-                       usage_location=usage_location.upper() if usage_location else None)  # fmt: skip
+                       service_plans=plans, usage_location=location)  # fmt: skip
     _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
 
 
@@ -382,7 +426,7 @@ def _group_id(group: str, *, allow_unlicensed: bool = False) -> str:
     if re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", key):
         return key
     ctx = click.get_current_context()
-    with open_store(_settings(ctx).store, create=False) as store:
+    with open_store(_settings(ctx).store, readonly=True) as store:
         groups = queries.licensed_groups(store, queries.resolve_snapshot(store))
     named = groups[groups["group_name"].fillna("").str.strip().str.lower() == key]
     found = sorted(set(zip(named["group_id"], named["group_name"], strict=True)))
@@ -436,7 +480,7 @@ def audit(ctx: click.Context, fmt: str, show_ids: bool) -> None:
     from store.audit import audit_entries
     from store.db import open_store
 
-    with open_store(_settings(ctx).store, create=False) as store:
+    with open_store(_settings(ctx).store, readonly=True) as store:
         frame = audit_entries(store)
     # Pending and refused changes have no HTTP status: keep the others whole numbers.
     frame["http_status"] = frame["http_status"].astype("Int64")
@@ -630,3 +674,7 @@ def main() -> None:
 from licensedesk.cli_finance import register  # noqa: E402 - the finance commands join the group defined above
 
 register(cli)
+
+from licensedesk.cli_notify import register as register_notify  # noqa: E402 - notify, export, deliveries
+
+register_notify(cli)

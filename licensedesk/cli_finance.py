@@ -323,10 +323,13 @@ def prices() -> None:
 def prices_import(ctx: click.Context, file: str, merge: bool) -> None:
     """Load a price book CSV (sku,unit_price,currency,period,effective_from); all rows or none."""
     from licensedesk.cli import _settings
-    from store.db import open_store
+    from store.db import open_store, store_exists
 
     settings = _settings(ctx)
     text = _read_text(file)
+    if not store_exists(settings.store):
+        # Checked before the store is created, so a bad file leaves nothing behind but its error.
+        _price_rows(text, _builtin_sku_index(), Path(file).name)
     with open_store(settings.store) as store:
         written, removed = import_price_text(store, text, source=Path(file).name, replace=not merge)
     verb = "Added" if merge else "Replaced the price book with"
@@ -342,17 +345,49 @@ def import_price_text(store: Any, text: str, *, source: str, replace: bool) -> t
     Raises:
         InputError: one sentence per bad row (naming the row), joined by newlines; nothing written.
     """
-    from analysis.pricebook import parse_price_csv
     from collectors.catalog import load_common_skus
     from store.catalog import ensure_builtin_catalog
     from store.prices import save_prices, sku_index
 
-    # So common part numbers resolve even before the first collection.
+    # Common part numbers resolve even before the first collection; the shipped table is only
+    # written into the store once the file is known to be good.
+    rows = _price_rows(text, sku_index(store, _builtin_skus()), source)
     ensure_builtin_catalog(store, load_common_skus())
-    rows, problems = parse_price_csv(text, sku_index(store), source=source)
-    if problems:
-        raise InputError("\n".join(problems) + ("\nNothing was imported." if len(problems) > 1 else ""))
     return save_prices(store, rows, replace=replace, source=source)
+
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+def _price_rows(text: str, skus: Any, source: str) -> list[Any]:
+    """The price rows of ``text``, or InputError naming the bad rows: the first
+    ``MAX_PROBLEMS_SHOWN`` and how many more, so a bad 200,000-row file is one screen."""
+    from analysis.pricebook import parse_price_csv
+
+    rows, problems = parse_price_csv(text, skus, source=source)
+    if problems:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        if len(problems) > len(shown):
+            shown.append(f"... and {len(problems) - len(shown):,} more problem(s).")
+        raise InputError("\n".join(shown) + ("\nNothing was imported." if len(problems) > 1 else ""))
+    return rows
+
+
+def _builtin_skus() -> Any:
+    import pandas as pd
+
+    from collectors.catalog import load_common_skus
+
+    products = load_common_skus()
+    return pd.DataFrame(
+        {"sku_id": [p.sku_id for p in products], "sku_part_number": [p.sku_part_number for p in products]}
+    )
+
+
+def _builtin_sku_index() -> Any:
+    from analysis.pricebook import SkuIndex
+
+    return SkuIndex.build(_builtin_skus())
 
 
 def _read_text(path: str) -> str:
@@ -376,7 +411,7 @@ def prices_export(ctx: click.Context, file: str | None) -> None:
     from store.db import open_store
     from store.prices import load_prices, sku_index
 
-    with open_store(_settings(ctx).store, create=False) as store:
+    with open_store(_settings(ctx).store, readonly=True) as store:
         text = price_book_csv(load_prices(store), sku_index(store))
     if file is None:
         click.echo(text, nl=False)
@@ -396,7 +431,7 @@ def check(ctx: click.Context, fmt: str) -> None:
     from licensedesk.cli import _settings
     from store.db import open_store
 
-    with open_store(_settings(ctx).store, create=False) as store:
+    with open_store(_settings(ctx).store, readonly=True) as store:
         snapshot_id, started_at, findings = run_check(store)
     if fmt == "json":
         click.echo(json_text({

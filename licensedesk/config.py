@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from licensedesk.errors import ConfigError
@@ -22,6 +23,13 @@ DEFAULT_AUTHORITY_URL = "https://login.microsoftonline.com"
 DEFAULT_STORE = "data/license-desk.sqlite"
 DEFAULT_DEMO_STORE = "data/demo.sqlite"
 CONFIG_FILE_ENV = "LICENSE_DESK_CONFIG"
+WRITE_PREFIX = ENV_PREFIX + "WRITE_"
+NO_WRITE_IDENTITY = (
+    "Writes are sent with a separate app registration, and none is configured: set "
+    f"{WRITE_PREFIX}CLIENT_ID and {WRITE_PREFIX}CLIENT_SECRET (or {WRITE_PREFIX}CLIENT_CERTIFICATE); "
+    "nothing was sent."
+)
+Role = Literal["read", "write"]
 
 # name in TOML / suffix of the environment variable -> kind
 _KEYS: dict[str, str] = {
@@ -31,7 +39,12 @@ _KEYS: dict[str, str] = {
     "client_secret": "secret",
     "client_certificate": "str",
     "client_certificate_password": "secret",
+    "write_client_id": "str",
+    "write_client_secret": "secret",
+    "write_client_certificate": "str",
+    "write_client_certificate_password": "secret",
     "graph_url": "url",
+    "graph_scope": "str",
     "authority_url": "url",
     "ca_bundle": "str",
     "allow_writes": "bool",
@@ -42,10 +55,31 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 @dataclass(frozen=True)
+class AppIdentity:
+    """One app registration's credentials, and the prefix of the variables that set them.
+
+    ``prefix`` lets every sign-in error name the variable to fix (``LICENSE_DESK_CLIENT_SECRET``
+    for the read app, ``LICENSE_DESK_WRITE_CLIENT_SECRET`` for the write app).
+    """
+
+    role: Role
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    client_certificate: str | None = None
+    client_certificate_password: str | None = field(default=None, repr=False)
+
+    @property
+    def prefix(self) -> str:
+        return WRITE_PREFIX if self.role == "write" else ENV_PREFIX
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything License Desk needs to know about where to read and write.
 
-    Secrets are excluded from ``repr`` so a logged Settings never leaks them.
+    Two app registrations: the read app (``client_*``) collects, and only the write app
+    (``write_client_*``), when configured, applies plans, so the identity a nightly collection
+    holds can change nothing. Secrets are excluded from ``repr`` so a logged Settings never leaks them.
     """
 
     # repr=False: a PostgreSQL URL may carry a password (see store.db.describe).
@@ -55,7 +89,12 @@ class Settings:
     client_secret: str | None = field(default=None, repr=False)
     client_certificate: str | None = None
     client_certificate_password: str | None = field(default=None, repr=False)
+    write_client_id: str | None = None
+    write_client_secret: str | None = field(default=None, repr=False)
+    write_client_certificate: str | None = None
+    write_client_certificate_password: str | None = field(default=None, repr=False)
     graph_url: str = DEFAULT_GRAPH_URL
+    graph_scope: str | None = None
     authority_url: str = DEFAULT_AUTHORITY_URL
     ca_bundle: str | None = None
     allow_writes: bool = False
@@ -70,7 +109,52 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """The secret values, for redaction."""
         store_password = urlsplit(self.store).password if "://" in self.store else None
-        return tuple(s for s in (self.client_secret, self.client_certificate_password, store_password) if s)
+        values = (
+            self.client_secret,
+            self.client_certificate_password,
+            self.write_client_secret,
+            self.write_client_certificate_password,
+            store_password,
+        )
+        return tuple(s for s in values if s)
+
+    def identity(self, role: Role) -> AppIdentity:
+        """The credentials a sign-in as ``role`` uses.
+
+        Raises:
+            ConfigError: the read app is not configured (see ``require_tenant``), or ``role`` is
+                "write" and no write app is (``NO_WRITE_IDENTITY``), or a certificate file is missing.
+        """
+        if role == "read":
+            self.require_tenant()
+            assert self.client_id is not None  # require_tenant checked it
+            return AppIdentity(
+                "read", self.client_id, self.client_secret, self.client_certificate,
+                self.client_certificate_password,
+            )  # fmt: skip
+        identity = self.write_identity()
+        if identity is None:
+            raise ConfigError(NO_WRITE_IDENTITY)
+        return identity
+
+    def write_identity(self) -> AppIdentity | None:
+        """The write app's credentials, or None when no write app is configured.
+
+        Raises:
+            ConfigError: a write app half configured, or its certificate file missing.
+        """
+        _check_write_identity(self)
+        if not self.write_client_id:
+            return None
+        if self.write_client_certificate and not Path(self.write_client_certificate).is_file():
+            raise ConfigError(
+                f"{WRITE_PREFIX}CLIENT_CERTIFICATE points to {self.write_client_certificate}, "
+                "which is not a readable file."
+            )
+        return AppIdentity(
+            "write", self.write_client_id, self.write_client_secret, self.write_client_certificate,
+            self.write_client_certificate_password,
+        )  # fmt: skip
 
     def environ(self) -> dict[str, str]:
         """These settings as ``LICENSE_DESK_*`` variables, for a child process (secrets included:
@@ -152,6 +236,8 @@ def _read_toml(path: Path) -> dict[str, object]:
     section = data.get("license_desk", data)
     if not isinstance(section, dict):
         raise ConfigError(f"The configuration file {path} has a [license_desk] entry that is not a table.")
+    # Tables that other modules read from the same file (licensedesk.notify_config).
+    section = {k: v for k, v in section.items() if k not in ("notify",)}
     unknown = sorted(set(section) - set(_KEYS))
     if unknown:
         raise ConfigError(
@@ -207,3 +293,32 @@ def _validate(settings: Settings) -> None:
             )
     if settings.tenant_id is not None and ("/" in settings.tenant_id or not settings.tenant_id):
         raise ConfigError(f"{ENV_PREFIX}TENANT_ID must be a tenant id or domain, not {settings.tenant_id!r}.")
+    scope = settings.graph_scope
+    if scope is not None and (
+        not scope.endswith("/.default") or len(scope.split()) != 1 or scope == "/.default"
+    ):
+        raise ConfigError(
+            f"{ENV_PREFIX}GRAPH_SCOPE must be Microsoft Graph's app ID URI followed by /.default "
+            f"(such as https://graph.microsoft.us/.default), not {scope!r}."
+        )
+    _check_write_identity(settings)
+
+
+def _check_write_identity(settings: Settings) -> None:
+    """A write app is configured whole or not at all: half of one is a mistake worth naming."""
+    credential = settings.write_client_secret or settings.write_client_certificate
+    if settings.write_client_id and not credential:
+        raise ConfigError(
+            f"{WRITE_PREFIX}CLIENT_ID is set but the write app has no credential: set "
+            f"{WRITE_PREFIX}CLIENT_SECRET or {WRITE_PREFIX}CLIENT_CERTIFICATE."
+        )
+    stray = [
+        f"{WRITE_PREFIX}{key.upper()}"
+        for key in ("client_secret", "client_certificate", "client_certificate_password")
+        if getattr(settings, f"write_{key}")
+    ]
+    if stray and not settings.write_client_id:
+        raise ConfigError(
+            f"{' and '.join(stray)} {'is' if len(stray) == 1 else 'are'} set but {WRITE_PREFIX}CLIENT_ID "
+            "is not: set the write app's client id too."
+        )

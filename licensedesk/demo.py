@@ -20,13 +20,6 @@ from licensedesk.errors import ConfigError
 from licensedesk.runner import run_collection
 from store.db import describe
 
-DEMO_PERMISSIONS = frozenset(
-    {
-        "Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All",
-        "LicenseAssignment.ReadWrite.All", "User.ReadWrite.All",
-    }
-)  # fmt: skip
-
 
 def _start(days: int) -> datetime:
     today = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
@@ -34,12 +27,15 @@ def _start(days: int) -> datetime:
 
 
 def simulator_settings(sim: GraphSimulator, store: str) -> Settings:
-    """Settings that point the collectors at a running simulator."""
+    """Settings that point License Desk at a running simulator: its read app for collections,
+    its write app (which holds only the write permissions) for applying plans."""
     return Settings(
         store=store,
         tenant_id=sim.tenant_id,
         client_id=sim.client_id,
         client_secret=sim.client_secret,
+        write_client_id=sim.write_client_id,
+        write_client_secret=sim.write_client_secret,
         graph_url=sim.graph_url,
         authority_url=sim.authority_url,
         ca_bundle=sim.ca_bundle,
@@ -118,8 +114,8 @@ def serve_demo_simulator(*, users: int, days: int, seed: int) -> Iterator[dict[s
         tenant.advance_day()
     with GraphSimulator(tenant) as sim:
         # Only here, on a simulated tenant, are writes switched on by default: the demo shows
-        # the Assign & fix page working end to end. A real tenant always needs explicit opt-in.
-        sim.set_permissions(DEMO_PERMISSIONS)
+        # the Assign & fix page working end to end, through the simulator's write app. A real
+        # tenant always needs explicit opt-in.
         env = simulator_settings(sim, "").environ()
         env.pop("LICENSE_DESK_STORE")
         yield {**env, "LICENSE_DESK_ALLOW_WRITES": "true"}

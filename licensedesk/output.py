@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.exports import escape_formula
 from analysis.labels import table_labels
 
 LIST_SEPARATOR = "; "
@@ -76,7 +77,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """CSV with a header row: missing values empty, lists joined with "; ", timestamps ISO-8601."""
+    """CSV with a header row: missing values empty, lists joined with "; ", timestamps ISO-8601,
+    text that a spreadsheet would run as a formula neutralised (``analysis.exports.escape_formula``)."""
     text: str = _cells(frame, _csv_cell).to_csv(index=False)
     return text
 
@@ -137,10 +139,13 @@ def _cells(frame: pd.DataFrame, cell: Any) -> pd.DataFrame:
 
 
 def _csv_cell(value: Any, column: str) -> Any:
+    # Tenant text a spreadsheet would run as a formula (a display name "=HYPERLINK(...)") gets a
+    # leading quote; numbers, money (Decimal: "-36.00" stays a number) and dates are left alone.
+    text = isinstance(value, str)
     value = jsonable(value)
     if isinstance(value, list):
-        return LIST_SEPARATOR.join("" if v is None else str(v) for v in value)
-    return value
+        return escape_formula(LIST_SEPARATOR.join("" if v is None else str(v) for v in value))
+    return escape_formula(value) if text else value
 
 
 def _table_cell(value: Any, column: str) -> str:

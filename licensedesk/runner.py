@@ -24,6 +24,9 @@ def run_collection(
     """Collect one snapshot of the configured tenant into the configured store."""
     settings.require_tenant()
     graph = client or GraphClient(settings)
+    # Credentials first: a collection that cannot sign in leaves no trace in the store (not even
+    # a failed snapshot, or a new empty store) but its one-sentence error.
+    graph.sign_in()
     with open_store(settings.store) as store:
         ensure_builtin_catalog(store, load_common_skus())
         return collect_snapshot(graph, store, clock=clock, progress=progress)

@@ -9,12 +9,17 @@ equality) taken from ``store.dialect``.
 ``atomic()`` is the only way code writes: it commits on success and rolls back on any
 exception, so no caller can leave a half-written change behind. It also serialises writers on
 both engines, so two collections or two operators queue instead of interleaving.
+
+``apply_lock()`` is a second, longer lock: one plan applied at a time, from the live seat check to
+the last answer, so two operators cannot both pass the check and together overdraw a SKU. It
+blocks neither readers nor ``atomic()`` writers (the apply's own audit rows among them).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +35,9 @@ from store.migrations import MIGRATIONS
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 SQLITE_SCHEME = "sqlite:///"
+_STORE_SETTING = "LICENSE_DESK_STORE"
+# PostgreSQL advisory lock keys: 4242 is the writer lock (Dialect.begin), 4243 the apply lock.
+APPLY_LOCK_KEY = 4243
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -142,6 +150,61 @@ class Store:
         else:
             self.conn.commit()
 
+    @contextmanager
+    def apply_lock(self, *, wait: float, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the apply lock (across processes) until the block ends.
+
+        PostgreSQL: a session advisory lock on this connection (released with it, even if the
+        process dies). SQLite: an exclusive transaction on a file beside the store, on a connection
+        of its own, so the store itself stays open to writers; the OS drops it if the process dies.
+
+        Raises:
+            ApplyLockTimeout: another apply still held it after ``wait`` seconds (``on_wait`` is
+                called once, when the lock is found taken).
+        """
+        with self._apply_lock_attempts() as take:
+            deadline = time.monotonic() + wait
+            waited = False
+            while not take():
+                if time.monotonic() >= deadline:
+                    raise ApplyLockTimeout(
+                        f"Another plan is being applied from this store and has not finished after {wait:.0f} s; "
+                        "nothing was sent."
+                    )
+                if not waited and on_wait is not None:
+                    on_wait()
+                waited = True
+                time.sleep(0.1)
+            yield
+
+    @contextmanager
+    def _apply_lock_attempts(self) -> Iterator[Callable[[], bool]]:
+        """A function that tries the apply lock once; what it took is released when the block ends."""
+        if self.dialect is not POSTGRES:
+            lock = sqlite3.connect(f"{self.path}.apply-lock", timeout=0, isolation_level=None)
+            try:
+                yield lambda: _try_exclusive(lock)
+            finally:
+                lock.close()  # closing ends the exclusive transaction, and the lock with it
+            return
+        from store.postgres import DatabaseError
+
+        held = False
+
+        def take() -> bool:
+            nonlocal held
+            held = bool(self.conn.execute("SELECT pg_try_advisory_lock(?)", (APPLY_LOCK_KEY,)).fetchone()[0])
+            return held
+
+        try:
+            yield take
+        finally:
+            if held:
+                try:
+                    self.conn.execute("SELECT pg_advisory_unlock(?)", (APPLY_LOCK_KEY,)).fetchone()
+                except DatabaseError:
+                    pass  # a broken connection: the server drops its session locks with it
+
     def frame(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """A query's rows as a DataFrame; ``:name`` placeholders."""
         if isinstance(self.conn, sqlite3.Connection):
@@ -153,6 +216,23 @@ class Store:
     def schema_version(self) -> int:
         row = self.conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
+
+    def applied_migrations(self) -> set[int]:
+        return {int(row[0]) for row in self.conn.execute("SELECT version FROM schema_migrations").fetchall()}
+
+
+class ApplyLockTimeout(StoreError):
+    """Another apply held the apply lock for longer than the caller would wait."""
+
+
+def _try_exclusive(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute("BEGIN EXCLUSIVE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return False
+        raise StoreError(f"Cannot take the apply lock beside the store ({exc}).") from None
+    return True
 
 
 def store_exists(location: str | Path) -> bool:
@@ -172,15 +252,22 @@ def store_exists(location: str | Path) -> bool:
         conn.close()
 
 
-def open_store(location: str | Path, *, create: bool = True) -> Store:
-    """Open (and upgrade) the store at ``location``: a path, ``sqlite:///path`` or ``postgresql://``.
+def open_store(location: str | Path, *, create: bool = True, readonly: bool = False) -> Store:
+    """Open the store at ``location``: a path, ``sqlite:///path`` or ``postgresql://``.
+
+    Args:
+        create: create the store when there is none yet (else: an error saying so).
+        readonly: for commands that only read: never creates, upgrades or writes anything, so a
+            report pointed at the wrong file leaves it exactly as it was. A store with an older
+            schema is an error asking for a command that writes (``collect``), which upgrades it.
 
     Raises:
-        StoreError: unreachable, not a store, a newer schema than this code knows, or not creatable.
+        StoreError: unreachable, not a License Desk store, a schema this code cannot read, or not
+            creatable.
     """
     if is_postgres(location):
-        return _open_postgres(str(location), create=create)
-    return _open_sqlite(sqlite_path(location), create=create)
+        return _open_postgres(str(location), create=create and not readonly, readonly=readonly)
+    return _open_sqlite(sqlite_path(location), create=create and not readonly, readonly=readonly)
 
 
 def _missing(label: str) -> StoreError:
@@ -189,21 +276,37 @@ def _missing(label: str) -> StoreError:
     )
 
 
-def _open_sqlite(location: Path, *, create: bool) -> Store:
+def _open_sqlite(location: Path, *, create: bool, readonly: bool) -> Store:
     if not create and not location.exists():
         raise _missing(str(location))
     try:
-        location.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves (see Store.atomic).
-        conn = sqlite3.connect(location, isolation_level=None, timeout=30.0, check_same_thread=False)
+        if readonly:
+            # mode=ro: SQLite itself refuses every write, journal-mode changes included.
+            uri = f"{location.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0, check_same_thread=False)
+        else:
+            location.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves (see Store.atomic).
+            conn = sqlite3.connect(location, isolation_level=None, timeout=30.0, check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"Cannot open the store at {location} ({exc}).") from None
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "schema_migrations" not in tables:
+            raise StoreError(
+                f"{location} is an SQLite database of another application, not a License Desk store; "
+                f"License Desk left it untouched: point {_STORE_SETTING} at a new file."
+            )
         store = Store(conn, str(location), SQLITE)
-        _migrate(store)
+        if readonly:
+            if not tables:
+                raise _missing(str(location))
+            _check_version(store)
+        else:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            _migrate(store)
     except sqlite3.DatabaseError as exc:
         conn.close()
         if "not a database" in str(exc) or "file is encrypted" in str(exc):
@@ -215,7 +318,7 @@ def _open_sqlite(location: Path, *, create: bool) -> Store:
     return store
 
 
-def _open_postgres(url: str, *, create: bool) -> Store:
+def _open_postgres(url: str, *, create: bool, readonly: bool) -> Store:
     from store import postgres
 
     label = describe(url)
@@ -224,7 +327,11 @@ def _open_postgres(url: str, *, create: bool) -> Store:
         if not create and not postgres.has_table(conn, "schema_migrations"):
             raise _missing(label)
         store = Store(conn, label, POSTGRES)
-        _migrate(store)
+        if readonly:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            _check_version(store)
+        else:
+            _migrate(store)
     except postgres.DatabaseError as exc:
         conn.close()
         raise StoreError(f"Cannot open the store at {label} ({postgres.first_line(exc)}).") from None
@@ -234,6 +341,25 @@ def _open_postgres(url: str, *, create: bool) -> Store:
     return store
 
 
+def _check_version(store: Store) -> None:
+    """A reader's check: the store's schema is the one this code reads (nothing is upgraded)."""
+    current = store.schema_version()
+    if current > SCHEMA_VERSION:
+        raise _too_new(store, current)
+    if current < SCHEMA_VERSION or len(store.applied_migrations()) < len(MIGRATIONS):
+        raise StoreError(
+            f"The store at {store.path} has schema version {current} and this License Desk reads "
+            f"{SCHEMA_VERSION}; run `license-desk collect` once to upgrade it (reports never change the store)."
+        )
+
+
+def _too_new(store: Store, current: int) -> StoreError:
+    return StoreError(
+        f"The store at {store.path} has schema version {current}, newer than this License Desk "
+        f"understands ({SCHEMA_VERSION}); upgrade License Desk."
+    )
+
+
 def _migrate(store: Store) -> None:
     conn = store.conn
     conn.execute(
@@ -241,16 +367,16 @@ def _migrate(store: Store) -> None:
     )
     current = store.schema_version()
     if current > SCHEMA_VERSION:
-        raise StoreError(
-            f"The store at {store.path} has schema version {current}, newer than this License Desk "
-            f"understands ({SCHEMA_VERSION}); upgrade License Desk."
-        )
+        raise _too_new(store, current)
+    # Each migration not yet recorded runs, in order: by membership rather than "above the
+    # highest", so a store can never skip one (and a test can replay one by forgetting it).
+    applied = store.applied_migrations()
     for version, name, sql in MIGRATIONS:
-        if version <= current:
+        if version in applied:
             continue
         with store.atomic() as tx:
             # Another process may have applied it while we waited for the writer lock.
-            if store.schema_version() >= version:
+            if version in store.applied_migrations():
                 continue
             for statement in _statements(sql):
                 tx.execute(_ddl(statement, store.dialect))

@@ -246,4 +246,116 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX users_by_id ON users (user_id, valid_from);
         """,
     ),
+    (
+        6,
+        "signin_history",
+        """
+        -- Sign-in activity as intervals of snapshot ids, like users and licences: a past snapshot's
+        -- reports (last sign-in, inactive seats, their cost) must never change once published, and
+        -- with only the latest value kept they moved with every collection. Rows that existed
+        -- before this migration become valid from snapshot 0: earlier snapshots keep showing what
+        -- they showed at the upgrade, and stop moving from then on.
+        CREATE TABLE user_signin_intervals (
+            user_id TEXT NOT NULL,
+            valid_from INTEGER NOT NULL,
+            valid_to INTEGER,
+            last_sign_in_at TEXT,
+            last_non_interactive_at TEXT,
+            last_successful_at TEXT
+        );
+        INSERT INTO user_signin_intervals (user_id, valid_from, valid_to, last_sign_in_at,
+            last_non_interactive_at, last_successful_at)
+            SELECT user_id, 0, NULL, last_sign_in_at, last_non_interactive_at, last_successful_at
+            FROM user_signins;
+        DROP TABLE user_signins;
+        ALTER TABLE user_signin_intervals RENAME TO user_signins;
+        -- A collection compares each page with the current rows; a report reads one row per user
+        -- as of a snapshot: the latest valid_from at or before it (see store.queries).
+        CREATE INDEX user_signins_current ON user_signins (user_id) WHERE valid_to IS NULL;
+        CREATE INDEX user_signins_by_id ON user_signins (user_id, valid_from);
+        """,
+    ),
+    (
+        7,
+        "audit_unknown_status",
+        """
+        -- 'unknown': a change that was sent but whose answer never came (the connection was lost,
+        -- or the apply was interrupted while waiting): never resent, to be checked in the tenant.
+        -- SQLite cannot alter a CHECK constraint, so the table is rebuilt with its ids kept. From
+        -- here on store.audit assigns ids (MAX + 1 under the writer lock): an identity column
+        -- rebuilt on PostgreSQL would restart at 1 and collide with the copied ids.
+        CREATE TABLE audit_log_v7 (
+            id INTEGER NOT NULL PRIMARY KEY,
+            plan_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            actor TEXT NOT NULL,
+            tenant_id TEXT,
+            action TEXT NOT NULL,
+            user_id TEXT,
+            user_principal_name TEXT,
+            group_id TEXT,
+            sku_id TEXT,
+            sku_part_number TEXT,
+            detail TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'succeeded', 'failed', 'unknown', 'refused', 'not_sent')),
+            http_status INTEGER,
+            request_id TEXT,
+            error TEXT
+        );
+        INSERT INTO audit_log_v7 (id, plan_id, created_at, finished_at, actor, tenant_id, action, user_id,
+                                  user_principal_name, group_id, sku_id, sku_part_number, detail, status,
+                                  http_status, request_id, error)
+            SELECT id, plan_id, created_at, finished_at, actor, tenant_id, action, user_id, user_principal_name,
+                   group_id, sku_id, sku_part_number, detail, status, http_status, request_id, error
+            FROM audit_log;
+        DROP TABLE audit_log;
+        ALTER TABLE audit_log_v7 RENAME TO audit_log;
+        CREATE INDEX audit_log_created ON audit_log (created_at);
+        CREATE INDEX audit_log_plan ON audit_log (plan_id);
+        """,
+    ),
+    (
+        8,
+        "notifications",
+        """
+        -- What each notification channel was last told about each finding of `license-desk check`
+        -- (finding_key: analysis.digest.finding_key; facts: its fingerprint, to tell "changed"
+        -- from "unchanged"; its SKU, so a SKU excluded later is not announced as resolved).
+        -- Deleted when the finding is resolved and the channel was told so.
+        CREATE TABLE notification_state (
+            channel TEXT NOT NULL,
+            finding_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            sku_id TEXT NOT NULL,
+            sku_part_number TEXT NOT NULL,
+            message TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            first_sent_at TEXT NOT NULL,
+            last_sent_at TEXT NOT NULL,
+            PRIMARY KEY (channel, finding_key)
+        );
+        -- Every message sent (digests and mailed reports): inserted as 'pending' before it is sent,
+        -- updated with the server's answer. Destinations never hold a secret (no webhook path or
+        -- query, no password).
+        CREATE TABLE notification_deliveries (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            channel TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            what TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            snapshot_id INTEGER,
+            content TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+            answer TEXT,
+            error TEXT
+        );
+        CREATE INDEX notification_deliveries_created ON notification_deliveries (created_at);
+        """,
+    ),
 )

@@ -94,9 +94,11 @@ def edit_prices(
     return len(save), removed
 
 
-def sku_index(store: Store) -> SkuIndex:
+def sku_index(store: Store, *more: pd.DataFrame) -> SkuIndex:
     """What a price's ``sku`` cell may name: the latest complete snapshot's SKUs, then the
-    catalog's, then SKUs already in the price book (so an exported book always imports again)."""
+    catalog's, then ``more`` (frames of ``sku_id``, ``sku_part_number``: the shipped table of
+    common SKUs, before it is in the store), then SKUs already in the price book (so an exported
+    book always imports again)."""
     latest = _frame(
         store,
         """SELECT sku_id, sku_part_number FROM sku_counts
@@ -104,7 +106,7 @@ def sku_index(store: Store) -> SkuIndex:
     )
     catalog = _frame(store, "SELECT sku_id, sku_part_number FROM catalog_products")
     priced = _frame(store, "SELECT DISTINCT sku_id, sku_part_number FROM prices")
-    return SkuIndex.build(latest, catalog, priced)
+    return SkuIndex.build(latest, catalog, *more, priced)
 
 
 # -- thresholds ------------------------------------------------------------------------------

@@ -18,6 +18,14 @@ from licensedesk.errors import StoreError
 from store.db import Store
 
 _AS_OF = "{t}.valid_from <= :sid AND ({t}.valid_to IS NULL OR {t}.valid_to > :sid)"
+# A user's sign-in row as of :sid. Most users' sign-ins change daily, so a user has hundreds of
+# rows after a year: the one wanted is found by two index seeks on (user_id, valid_from), where
+# _AS_OF would walk every older row of each user.
+_SIGNINS_AS_OF = (
+    "LEFT JOIN user_signins si ON si.user_id = u.user_id AND si.valid_from = ("
+    "SELECT MAX(x.valid_from) FROM user_signins x WHERE x.user_id = u.user_id AND x.valid_from <= :sid) "
+    "AND (si.valid_to IS NULL OR si.valid_to > :sid)"
+)
 
 
 def _frame(store: Store, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -112,12 +120,14 @@ def subscriptions(store: Store, snapshot_id: int) -> pd.DataFrame:
     )
 
 
-# Users as of :sid with their latest sign-in; {where} narrows them (users_holding).
+# Users as of :sid with their sign-in activity as of :sid; {where} narrows them (users_holding).
 _USERS = (
     """SELECT u.user_id, u.user_principal_name, u.display_name, u.account_enabled, u.user_type,
               u.usage_location, u.department, u.company_name, u.job_title, u.created_at,
               si.last_sign_in_at, si.last_non_interactive_at, si.last_successful_at
-       FROM users u LEFT JOIN user_signins si ON si.user_id = u.user_id
+       FROM users u """
+    + _SIGNINS_AS_OF
+    + """
        WHERE """
     + _AS_OF.format(t="u")
     + """ {where}
@@ -126,7 +136,7 @@ _USERS = (
 
 
 def users(store: Store, snapshot_id: int) -> pd.DataFrame:
-    """Users as of a snapshot, with the latest known sign-in activity."""
+    """Users as of a snapshot, with their sign-in activity as collected in that snapshot."""
     return _frame(store, _USERS.format(where=""), {"sid": snapshot_id})
 
 
@@ -153,7 +163,7 @@ def holder_inputs(store: Store, snapshot_id: int) -> pd.DataFrame:
         f"""SELECT u.user_id, u.user_principal_name, u.display_name, u.account_enabled, u.user_type,
                    u.usage_location, u.department, u.company_name, u.created_at,
                    si.last_sign_in_at, si.last_non_interactive_at
-            FROM users u LEFT JOIN user_signins si ON si.user_id = u.user_id
+            FROM users u {_SIGNINS_AS_OF}
             WHERE {_AS_OF.format(t="u")}""",
         {"sid": snapshot_id},
     )
@@ -221,7 +231,7 @@ def activity_inputs(store: Store, snapshot_id: int) -> pd.DataFrame:
     return _frame(
         store,
         f"""SELECT u.user_id, u.account_enabled, u.created_at, si.last_sign_in_at, si.last_non_interactive_at
-            FROM users u LEFT JOIN user_signins si ON si.user_id = u.user_id
+            FROM users u {_SIGNINS_AS_OF}
             WHERE {_AS_OF.format(t="u")}""",
         {"sid": snapshot_id},
     )

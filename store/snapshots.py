@@ -89,7 +89,7 @@ _CURRENT_USERS = "SELECT " + _USER_LOOKUP.format(signins="", ids="{ids}", join="
 _CURRENT_USERS_AND_SIGNINS = "SELECT " + _USER_LOOKUP.format(
     signins=", s.user_id, s.last_sign_in_at, s.last_non_interactive_at, s.last_successful_at",
     ids="{ids}",
-    join=" LEFT JOIN user_signins s ON s.user_id = p.column1",
+    join=" LEFT JOIN user_signins s ON s.user_id = p.column1 AND s.valid_to IS NULL",
 )
 _CURRENT_LICENSES = (
     f"SELECT {', '.join('u.' + c for c in LICENSE_IDENTITY)} FROM (VALUES {{ids}}) AS p "
@@ -326,28 +326,16 @@ class SnapshotWriter:
             if self._paged and newer == self._base:
                 users_changed = _publish_user_changes(tx, sid, dialect)
                 licenses_changed = _publish_license_changes(tx, sid, t)
-                signins = f"{t}stage_signins WHERE differs = 1"
             else:
                 # Staged without their changes, or another collection published since staging
                 # began (the pages were compared with what it replaced): diff everything now.
                 self._index("stage_licenses")
                 users_changed = _apply_user_intervals(tx, sid, dialect)
                 licenses_changed = _apply_license_intervals(tx, sid, t)
-                signins = (
-                    f"{t}stage_signins s WHERE NOT EXISTS (SELECT 1 FROM user_signins c WHERE "
-                    f"{_same(_STAGING['stage_signins'], 'c', 's', dialect.same)})"
-                )
+                if signin_available:
+                    _flag_signin_changes(tx, dialect)
             if signin_available:
-                # Only sign-ins that differ are written: snapshot_id is when the values were first seen.
-                tx.execute(
-                    f"""INSERT INTO user_signins (user_id, last_sign_in_at, last_non_interactive_at, last_successful_at, snapshot_id)
-                       SELECT user_id, last_sign_in_at, last_non_interactive_at, last_successful_at, ? FROM {signins}
-                       ORDER BY user_id
-                       ON CONFLICT (user_id) DO UPDATE SET last_sign_in_at = excluded.last_sign_in_at,
-                           last_non_interactive_at = excluded.last_non_interactive_at,
-                           last_successful_at = excluded.last_successful_at, snapshot_id = excluded.snapshot_id""",
-                    (sid,),
-                )
+                _publish_signin_changes(tx, sid, t)
             counts = {
                 name: tx.execute(f"SELECT COUNT(*) FROM {t}{table}").fetchone()[0]
                 for name, table in (
@@ -507,6 +495,34 @@ def _publish_user_changes(tx: Any, sid: int, dialect: Dialect) -> int:
         (sid,),
     ).rowcount
     return int(max(closed, opened))
+
+
+def _flag_signin_changes(tx: Any, dialect: Dialect) -> None:
+    """Flag the staged sign-ins that differ from the user's current row (``differs``), as
+    ``stage_user_page`` does page by page."""
+    t = dialect.temp
+    tx.execute(
+        f"""UPDATE {t}stage_signins SET differs = CASE WHEN EXISTS (SELECT 1 FROM user_signins c WHERE c.valid_to IS NULL
+               AND {_same(_STAGING["stage_signins"], "c", f"{t}stage_signins", dialect.same)}) THEN 0 ELSE 1 END"""
+    )
+
+
+def _publish_signin_changes(tx: Any, sid: int, t: str) -> None:
+    """Close the current sign-in row of each user whose activity changed, and open the new one.
+
+    A user missing from this snapshot keeps their row open: the users table decides who is in a
+    snapshot, and a returning user's activity then carries on from what was last seen."""
+    tx.execute(
+        f"""UPDATE user_signins SET valid_to = ? WHERE valid_to IS NULL
+               AND user_id IN (SELECT user_id FROM {t}stage_signins WHERE differs = 1)""",
+        (sid,),
+    )
+    columns = ", ".join(_STAGING["stage_signins"])
+    tx.execute(
+        f"""INSERT INTO user_signins ({columns}, valid_from, valid_to)
+            SELECT {columns}, ?, NULL FROM {t}stage_signins WHERE differs = 1 ORDER BY user_id""",
+        (sid,),
+    )
 
 
 def _publish_license_changes(tx: Any, sid: int, t: str) -> int:

@@ -101,3 +101,50 @@ def test_missing_files_are_reported_when_connecting(environ: dict[str, str], fra
     settings = load_settings({**base, **environ})  # loading a store-only configuration still works
     with pytest.raises(ConfigError, match=fragment):
         settings.require_tenant()
+
+
+WRITE_APP = {
+    "LICENSE_DESK_TENANT_ID": "t",
+    "LICENSE_DESK_CLIENT_ID": "reader",
+    "LICENSE_DESK_CLIENT_SECRET": "Read~Secret-1",
+    "LICENSE_DESK_WRITE_CLIENT_ID": "writer",
+    "LICENSE_DESK_WRITE_CLIENT_SECRET": "Write~Secret-2",
+    "LICENSE_DESK_WRITE_CLIENT_CERTIFICATE_PASSWORD": "Cert~Pass-3",
+}
+
+
+def test_the_write_app_is_its_own_identity_with_its_secrets_redacted(tmp_path: Path) -> None:
+    settings = load_settings(WRITE_APP)
+    write = settings.identity("write")
+    assert (write.client_id, write.client_secret, write.prefix) == (
+        "writer",
+        "Write~Secret-2",
+        "LICENSE_DESK_WRITE_",
+    )
+    read = settings.identity("read")
+    assert (read.client_id, read.client_secret, read.prefix) == ("reader", "Read~Secret-1", "LICENSE_DESK_")
+    for secret in ("Read~Secret-1", "Write~Secret-2", "Cert~Pass-3"):
+        assert secret in settings.secrets
+        assert secret not in repr(settings) and secret not in repr(write) and secret not in repr(read)
+    assert settings.environ()["LICENSE_DESK_WRITE_CLIENT_SECRET"] == "Write~Secret-2"  # for a child process
+    toml = tmp_path / "ld.toml"
+    toml.write_text(
+        'write_client_id = "from-file"\nwrite_client_certificate = "w.pem"\ngraph_scope = "https://graph.microsoft.us/.default"\n'
+    )
+    from_file = load_settings({}, config_file=toml)
+    assert (
+        from_file.write_client_id == "from-file"
+        and from_file.graph_scope == "https://graph.microsoft.us/.default"
+    )
+
+
+def test_without_a_write_app_writes_have_no_identity() -> None:
+    settings = load_settings({k: v for k, v in WRITE_APP.items() if "WRITE" not in k})
+    assert settings.write_identity() is None
+    with pytest.raises(ConfigError) as err:
+        settings.identity("write")
+    assert str(err.value) == (
+        "Writes are sent with a separate app registration, and none is configured: set "
+        "LICENSE_DESK_WRITE_CLIENT_ID and LICENSE_DESK_WRITE_CLIENT_SECRET (or LICENSE_DESK_WRITE_CLIENT_CERTIFICATE); "
+        "nothing was sent."
+    )

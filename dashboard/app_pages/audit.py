@@ -40,5 +40,11 @@ view = shown[
         "plan_id",
     ]
 ]
-st.dataframe(view, hide_index=True, width="stretch", key="audit_table")
+st.caption(
+    "Status: **succeeded** and **failed** are Graph's answers; **unknown**: sent, but Graph's answer never came "
+    "(connection lost, or the apply interrupted), so check the user in the tenant before sending it again; "
+    "**refused**: License Desk sent nothing; **not_sent**: part of a plan that stopped before it; **pending**: "
+    "the process died while waiting for the answer."
+)
+ui.table(view, key="audit_table")
 ui.downloads(view, "audit-log", key="audit")

@@ -143,12 +143,10 @@ shown["unit_price"] = [
         costs["unit_price_minor"], costs["currency"], costs["period"], strict=True
     )
 ]
-st.dataframe(
+ui.table(
     shown[COST_VIEW],
-    hide_index=True,
-    width="stretch",
     key="costs_table",
-    column_config={"counts_as_waste": st.column_config.CheckboxColumn("counted"), "sku_id": None},
+    config={"counts_as_waste": st.column_config.CheckboxColumn("counted"), "sku_id": None},
 )
 ui.downloads(
     major_units(costs, [*MONEY_COLUMNS, "unit_price_minor"]).rename(
@@ -176,9 +174,7 @@ st.download_button(
 for tab, (title, view) in zip(st.tabs(list(views)), views.items(), strict=True):
     slug = title.lower().replace(" ", "-")
     with tab:
-        st.dataframe(
-            ui.money_table(view, ["cost"]), hide_index=True, width="stretch", key=f"chargeback_{slug}"
-        )
+        ui.table(ui.money_table(view, ["cost"]), key=f"chargeback_{slug}")
         totals = chargeback_totals(view).to_dict(orient="records")
         if totals:
             st.caption(
@@ -199,27 +195,34 @@ for tab, (title, view) in zip(st.tabs(list(views)), views.items(), strict=True):
 
 st.subheader("Price book")
 st.caption(
-    "One row per SKU, currency and effective date: `unit_price` is one seat for one `period` (month or year), "
-    "written with a dot; `effective_from` is YYYY-MM-DD. Each snapshot is costed at the prices in force on its "
+    "One row per SKU, currency and effective date: the unit price is one seat for one period (month or year), "
+    "written with a dot; the effective date is YYYY-MM-DD (in a price-book CSV: `sku`, `unit_price`, `currency`, "
+    "`period`, `effective_from`). Each snapshot is costed at the prices in force on its "
     "date. Saving checks every row as an import does: if any row is wrong, nothing is saved. This edits "
     "License Desk's own price book, never the tenant."
 )
 index = data.sku_index(path)
+editable = price_book_frame(book, index)
 edited = st.data_editor(
-    price_book_frame(book, index),
+    editable,
     key=f"price_editor_{generation}",
     num_rows="dynamic",
     hide_index=True,
     width="stretch",
+    placeholder="",
     disabled=["source"],
-    column_config={
-        "sku": st.column_config.TextColumn("sku", help="A part number (SPE_E3) or a skuId."),
-        "unit_price": st.column_config.TextColumn("unit_price", help="One seat for one period, e.g. 36.00."),
-        "currency": st.column_config.TextColumn("currency", help="An ISO 4217 code, e.g. USD."),
-        "period": st.column_config.SelectboxColumn("period", options=["month", "year"]),
-        "effective_from": st.column_config.TextColumn("effective_from", help="YYYY-MM-DD"),
-        "source": st.column_config.TextColumn("source", help="Where the row came from."),
-    },
+    column_config=ui.column_config(
+        editable,
+        {
+            "sku": st.column_config.TextColumn(help="A part number (SPE_E3) or a skuId."),
+            "unit_price": st.column_config.TextColumn(help="One seat for one period, e.g. 36.00."),
+            "currency": st.column_config.TextColumn(help="An ISO 4217 code, e.g. USD."),
+            "period": st.column_config.SelectboxColumn(options=["month", "year"]),
+            "effective_from": st.column_config.TextColumn("effective date", help="YYYY-MM-DD"),
+            "source": st.column_config.TextColumn(help="Where the row came from."),
+        },
+        hide_ids=False,
+    ),
 )
 if st.button("Save the price book", type="primary", key="price_save"):
     rows, problems = validate_price_records(
@@ -275,15 +278,18 @@ after = st.data_editor(
     key=f"threshold_editor_{generation}",
     hide_index=True,
     width="stretch",
+    placeholder="",
     disabled=["sku", "sku_part_number", "purchased", "consumed", "available", "utilization"],
-    column_config={
-        "sku_id": None,
-        "utilization": st.column_config.NumberColumn("utilization", format="percent"),
-        "min_free_seats": st.column_config.NumberColumn("min free seats", min_value=0, step=1),
-        "max_utilization_percent": st.column_config.NumberColumn(
-            "max utilization %", min_value=0, max_value=100, step=1
-        ),
-    },
+    column_config=ui.column_config(
+        before,
+        {
+            "sku_id": None,
+            "utilization": st.column_config.NumberColumn(format="percent"),
+            "min_free_seats": st.column_config.NumberColumn(min_value=0, step=1),
+            "max_utilization_percent": st.column_config.NumberColumn(min_value=0, max_value=100, step=1),
+        },
+        hide_ids=False,
+    ),
 )
 if st.button("Save thresholds", key="threshold_save"):
     changes = threshold_changes(before, after)

@@ -6,6 +6,8 @@ import streamlit as st
 
 from analysis.collection import log_counts, snapshot_log, unknown_skus
 from dashboard import data, ui
+from dashboard.access import Role
+from dashboard.signin import access_state
 from licensedesk.errors import LicenseDeskError
 from store.db import describe
 
@@ -23,7 +25,10 @@ except LicenseDeskError as exc:
 st.subheader("Collect now")
 ui.flash(FLASH)
 settings, problem = data.settings()
-if problem:
+_config, _person, roles = access_state()
+if Role.ADMIN not in roles:
+    st.caption("Collecting from here needs the admin role.")
+elif problem:
     st.error(problem)
 elif settings is None or not settings.tenant_configured:
     st.info("No tenant is configured, so the dashboard cannot collect. " + ui.HOW_TO_CONFIGURE)
@@ -64,12 +69,11 @@ st.caption(
     f"{ui.count(tally['attempts'])} attempts, {ui.count(tally['failed'])} failed. A failed or interrupted collection publishes "
     "nothing: the previous complete snapshot stays the latest."
 )
-st.dataframe(
+ui.table(
     log,
-    hide_index=True,
-    width="stretch",
     key="snapshot_log",
-    column_config={
+    config={
+        "id": "Snapshot",
         "started": st.column_config.DatetimeColumn("started", format="YYYY-MM-DD HH:mm:ss"),
         "finished": st.column_config.DatetimeColumn("finished", format="YYYY-MM-DD HH:mm:ss"),
     },
@@ -94,5 +98,5 @@ else:
         'Download Microsoft\'s "Product names and service plan identifiers for licensing" CSV and run '
         "`license-desk catalog import FILE` to refresh it."
     )
-    st.dataframe(unknown, hide_index=True, width="stretch", key="unknown_skus")
+    ui.table(unknown, key="unknown_skus")
     ui.downloads(unknown, "unknown-skus", key="unknown_skus")

@@ -17,6 +17,7 @@ from actions.plan import parse_user_list, plan_assign, plan_remove_many, plan_re
 from analysis.costs import seat_change_cost, snapshot_date
 from analysis.group_errors import groups_in_error
 from dashboard import data, ui
+from licensedesk.errors import InputError
 
 ui.require("fix")
 path, snapshot_id = ui.start_page("Assign & fix")
@@ -41,7 +42,7 @@ if "fix_results" in st.session_state:
     summary = st.session_state["fix_summary"]
     results = st.session_state["fix_results"]
     (st.success if (results["status"] == "succeeded").all() else st.warning)(summary)
-    st.dataframe(results, hide_index=True, width="stretch", key="fix_result_table")
+    ui.table(results, key="fix_result_table")
 
 reclaim: dict[str, list[str]] = st.session_state.get(ui.RECLAIM_TARGETS_KEY) or {}
 sources = (["Reclaim candidates"] if reclaim else []) + ["Group members in error", "A list of users"]
@@ -79,7 +80,13 @@ else:
         "Usage location to set for users who have none (two letters, optional)", key="fix_loc"
     )
     text = uploaded.getvalue().decode("utf-8-sig", errors="replace") if uploaded is not None else pasted
-    targets = parse_user_list(text or "")
+    try:
+        targets = parse_user_list(
+            text or "", source="The uploaded file" if uploaded is not None else "The list"
+        )
+    except InputError as exc:
+        st.error(str(exc))
+        st.stop()
     if not targets:
         st.info("Name at least one user to build a plan.")
         st.stop()
@@ -97,8 +104,8 @@ for skipped in plan.skipped:
 if changes.empty:
     st.info("This plan has no changes to send.")
     st.stop()
-st.dataframe(changes, hide_index=True, width="stretch", key="fix_changes")
-st.dataframe(seat_table.drop(columns=["sku_id"]), hide_index=True, width="stretch", key="fix_seats")
+ui.table(changes, key="fix_changes")
+ui.table(seat_table.drop(columns=["sku_id"]), key="fix_seats")
 price_book = data.price_book(path)
 if not price_book.empty and not seat_table.empty:
     money = seat_change_cost(
@@ -110,7 +117,7 @@ if not price_book.empty and not seat_table.empty:
             "their cost from unassigned (waste) to assigned. Freed seats can be dropped at renewal."
         )
         shown = ui.money_table(money, ["assigned_cost_change", "unassigned_cost_change"])
-        st.dataframe(shown, hide_index=True, width="stretch", key="fix_costs")
+        ui.table(shown, key="fix_costs")
     unpriced = sorted(set(seat_table["sku_part_number"]) - set(money["sku_part_number"]))
     if unpriced:
         st.caption(f"No price for {', '.join(unpriced)}: its cost difference is unknown (see Costs).")
@@ -137,7 +144,7 @@ if st.button("Apply", type="primary", disabled=not confirmed, key="fix_apply"):
         st.stop()
     st.session_state["fix_results"] = pd.DataFrame(done)
     st.session_state["fix_summary"] = (
-        f"Plan {outcome.plan_id}: {outcome.succeeded} succeeded, {outcome.failed} failed. "
+        f"Plan {outcome.plan_id}: {outcome.summary()}. "
         "A fresh snapshot was taken; every page now shows the result."
     )
     st.rerun()

@@ -60,9 +60,7 @@ st.caption(
     "available seats now (negative when over-assigned); seats needed = short − free."
 )
 shown_summary = summary if sku_id is None else summary[summary["sku_id"] == sku_id]
-st.dataframe(
-    shown_summary.drop(columns=["group_id", "sku_id"]), hide_index=True, width="stretch", key="errors_summary"
-)
+ui.table(shown_summary.drop(columns=["group_id", "sku_id"]), key="errors_summary")
 ui.downloads(shown_summary, "group-errors-summary", key="errors_summary")
 group_names = dict(zip(shown_summary["group_id"], shown_summary["group_name"], strict=True))
 if group_names:
@@ -94,12 +92,10 @@ for kind in [*KNOWN_ERRORS, *sorted(set(members["error"]) - set(KNOWN_ERRORS))]:
         shown_summary["error"] == kind, ["group_name", "sku", "cause", "fix"]
     ].itertuples(index=False):
         st.markdown(f"**{cause.group_name} · {cause.sku}** — {cause.cause}  \n*Fix:* {cause.fix}")
-    st.dataframe(
+    ui.table(
         rows[MEMBER_VIEW],
-        hide_index=True,
-        width="stretch",
         key=f"errors_{kind}",
-        column_config={
+        config={
             "detail": st.column_config.TextColumn("detail", width="large"),
             "fix": st.column_config.TextColumn("fix", width="large"),
         },

@@ -88,12 +88,10 @@ else:
     )
     per_sku = sku_changes(before, seats)
     if not per_sku.empty:
-        st.dataframe(
+        ui.table(
             per_sku.drop(columns=["sku_id"]),
-            hide_index=True,
-            width="stretch",
             key="sku_changes",
-            column_config={"counted": st.column_config.CheckboxColumn("counted", help="Counts as seats.")},
+            config={"counted": st.column_config.CheckboxColumn("counted", help="Counts as seats.")},
         )
 
 st.subheader("Utilization")
@@ -113,12 +111,10 @@ table = seats[
         "suspended", "locked_out", "known", "counts_as_unused", "sku_id",
     ]
 ]  # fmt: skip
-st.dataframe(
+ui.table(
     table,
-    hide_index=True,
-    width="stretch",
     key="skus",
-    column_config={
+    config={
         "utilization": st.column_config.NumberColumn(
             "utilization", format="percent", help="Assigned ÷ purchased; empty when nothing is purchased."
         ),

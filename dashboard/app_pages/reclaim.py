@@ -120,14 +120,14 @@ else:
     left, right = st.columns(2)
     summary = reclaim_summary(active)
     summary["reason"] = summary["reason"].map(REASONS)
-    left.dataframe(summary.drop(columns=["sku_id"]), hide_index=True, width="stretch", key="reclaim_summary")
-    right.dataframe(
-        ui.money_table(savings, ["saving"]).drop(columns=["sku_id"]),
-        hide_index=True,
-        width="stretch",
-        key="reclaim_savings",
-        column_config={"saving": st.column_config.TextColumn(f"saving per {basis}")},
-    )
+    with left:
+        ui.table(summary.drop(columns=["sku_id"]), key="reclaim_summary")
+    with right:
+        ui.table(
+            ui.money_table(savings, ["saving"]).drop(columns=["sku_id"]),
+            key="reclaim_savings",
+            config={"saving": st.column_config.TextColumn(f"saving per {basis}")},
+        )
 
     st.subheader("Candidates")
     shown = ui.first_rows(listed, "candidates")
@@ -140,8 +140,8 @@ else:
         "action": st.column_config.TextColumn("action", width="large"),
     }
     if writes:
-        event = st.dataframe(
-            shown, hide_index=True, width="stretch", key="reclaim_table", column_config=config,
+        event = ui.table(
+            shown, key="reclaim_table", config=config,
             on_select="rerun", selection_mode="multi-row",
         )  # fmt: skip
         # The rows shown are the first of ``listed``: the same positions.
@@ -161,7 +161,7 @@ else:
             st.session_state.pop("fix_source", None)
             st.switch_page("app_pages/fix.py")
     else:
-        st.dataframe(shown, hide_index=True, width="stretch", key="reclaim_table", column_config=config)
+        ui.table(shown, key="reclaim_table", config=config)
         st.caption(
             "Nothing is removed from this page. The action column says how each seat is freed; set "
             "LICENSE_DESK_ALLOW_WRITES=true to turn selected candidates into a removal plan on Assign & fix."
@@ -176,7 +176,7 @@ st.caption(
 if exempted.empty:
     st.markdown("No user or SKU is exempt.")
 else:
-    st.dataframe(exempted, hide_index=True, width="stretch", key="exemptions_table")
+    ui.table(exempted, key="exemptions_table")
 names = sku_names(seats)
 kind = st.radio("Exempt a", list(KINDS), format_func=KINDS.__getitem__, horizontal=True, key="exempt_kind")
 if kind == "user":

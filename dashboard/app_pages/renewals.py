@@ -70,12 +70,10 @@ if calendar.empty:
     st.markdown(f"Nothing renews or ends in the next {horizon} days.")
 else:
     shown = ui.money_table(calendar, ["monthly_cost", "term_cost"]).assign(sku=calendar["sku_id"].map(names))
-    st.dataframe(
+    ui.table(
         shown[CALENDAR_VIEW],
-        hide_index=True,
-        width="stretch",
         key="renewals_calendar",
-        column_config={"next_lifecycle_at": DATE, "subscription_id": None},
+        config={"next_lifecycle_at": DATE, "subscription_id": None},
     )
     ui.downloads(
         major_units(calendar, ["monthly_cost", "term_cost"]), "renewal-calendar", key="renewals_calendar"
@@ -99,15 +97,13 @@ else:
             ui.money(total["annual_saving"], total["currency"], "unknown (no price)"),
             help=f"{ui.count(total['droppable_seats'])} seats of {total['subscriptions']} subscription(s).",
         )
-    st.dataframe(
+    ui.table(
         ui.money_table(window, ["annual_saving"]).assign(sku=window["sku_id"].map(names))[
             ["sku", "sku_part_number", "next_lifecycle_at", "days_left", "seats", "free_seats", "droppable_seats",
              "annual_saving", "subscription_id"]
         ],
-        hide_index=True,
-        width="stretch",
         key="renewals_downscale",
-        column_config={"next_lifecycle_at": DATE},
+        config={"next_lifecycle_at": DATE},
     )  # fmt: skip
     ui.downloads(major_units(window, ["annual_saving"]), "downscale-window", key="renewals_downscale")
 
@@ -117,11 +113,9 @@ st.caption(
     "to the next lifecycle date (a multiple of 12 reads as annual). Only enabled subscriptions have a term: "
     "for the others the next date ends a grace period or a suspension."
 )
-st.dataframe(
+ui.table(
     terms.assign(sku=terms["sku_id"].map(names))[TERMS_VIEW],
-    hide_index=True,
-    width="stretch",
     key="renewals_terms",
-    column_config={"next_lifecycle_at": DATE, "created_at": DATE},
+    config={"next_lifecycle_at": DATE, "created_at": DATE},
 )
 ui.downloads(terms, "subscriptions", key="renewals_terms")

@@ -41,12 +41,10 @@ subs = sku_subscriptions(data.subscriptions(path, snapshot_id), sku_id)
 if subs.empty:
     st.markdown("No commerce subscription is listed for this SKU.")
 else:
-    st.dataframe(
+    ui.table(
         subs,
-        hide_index=True,
-        width="stretch",
         key="sku_subscriptions",
-        column_config={
+        config={
             "next_lifecycle": st.column_config.DatetimeColumn("next lifecycle", format="YYYY-MM-DD"),
             "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD"),
         },
@@ -59,9 +57,7 @@ holders = data.sku_holder_table(path, snapshot_id, sku_id)
 if holders.empty:
     st.markdown("Nobody is assigned this SKU.")
 else:
-    st.dataframe(
-        holders, hide_index=True, width="stretch", key="sku_holders", column_config={"user_id": None}
-    )
+    ui.table(holders, key="sku_holders", config={"user_id": None})
     ui.downloads(holders, "holders", key="sku_holders")
 
 st.subheader("Service plans")
@@ -72,7 +68,7 @@ else:
     st.caption(
         "A plan counts as disabled for a holder when every assignment through which they hold the SKU disables it."
     )
-    st.dataframe(plans, hide_index=True, width="stretch", key="sku_plans")
+    ui.table(plans, key="sku_plans")
     ui.downloads(plans, "service-plans", key="sku_plans")
 
 st.subheader("History")

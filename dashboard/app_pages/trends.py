@@ -43,12 +43,10 @@ st.caption(
     "latest. Free = purchased − assigned − members waiting in CountViolation. Days left = free ÷ rate; "
     "no run-out when the rate is flat or falling. Free/viral and company-wide SKUs are left out."
 )
-st.dataframe(
+ui.table(
     forecast.drop(columns=["sku_id"]),
-    hide_index=True,
-    width="stretch",
     key="trends_forecast",
-    column_config={
+    config={
         "rate_per_day": st.column_config.NumberColumn("seats/day", format="%.2f"),
         "days_left": st.column_config.NumberColumn("days left", format="%.0f"),
         "runout_date": st.column_config.DatetimeColumn("runs out", format="YYYY-MM-DD"),
@@ -88,11 +86,11 @@ tally = ledger_counts(ledger)
 row = st.columns(4)
 for column, kind in zip(row, ("gained", "lost", "changed", "in error"), strict=True):
     column.metric(f"Licences {kind}" if kind != "in error" else "Assignments in error", ui.count(tally[kind]))
-st.dataframe(ledger.drop(columns=["user_id", "sku_id"]), hide_index=True, width="stretch", key="ledger")
+ui.table(ledger.drop(columns=["user_id", "sku_id"]), key="ledger")
 ui.downloads(ledger, f"licence-changes-{before}-{after}", key="ledger")
 
 people = data.user_changes(path, before, after)
 st.markdown(f"**Users added or removed** — {ui.count(len(people))}")
 if not people.empty:
-    st.dataframe(people, hide_index=True, width="stretch", key="user_changes")
+    ui.table(people, key="user_changes")
     ui.downloads(people, f"user-changes-{before}-{after}", key="user_changes")

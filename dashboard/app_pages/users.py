@@ -48,16 +48,12 @@ st.caption(
     f"inactive means no sign-in for {days} days or more."
     + ("" if info["signin_available"] else " This snapshot has no sign-in data.")
 )
-event = st.dataframe(
+event = ui.table(
     shown,
-    hide_index=True,
-    width="stretch",
     key="users_table",
     on_select="rerun",
     selection_mode="single-row",
-    column_config={
-        "last_sign_in": st.column_config.DatetimeColumn("last sign-in", format="YYYY-MM-DD HH:mm")
-    },
+    config={"last_sign_in": st.column_config.DatetimeColumn("last sign-in", format="YYYY-MM-DD HH:mm")},
 )
 ui.downloads(shown, "users", key="users_table")
 if not shown.empty:
@@ -93,12 +89,10 @@ st.markdown(
 if detail.empty:
     st.markdown("This user has no licence.")
 else:
-    st.dataframe(
+    ui.table(
         detail,
-        hide_index=True,
-        width="stretch",
         key="user_detail",
-        column_config={
+        config={
             "last_updated": st.column_config.DatetimeColumn("last updated", format="YYYY-MM-DD HH:mm"),
             "sku_id": None,
         },

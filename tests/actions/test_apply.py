@@ -11,32 +11,19 @@ from click.testing import CliRunner
 
 from actions.apply import apply_plan
 from actions.plan import plan_assign, plan_reprocess
-from analysis.seats import seat_table
 from collectors.graph import GraphClient
-from graphsim.server import GraphSimulator
 from licensedesk.cli import cli
 from licensedesk.config import Settings
-from licensedesk.demo import simulator_settings
 from licensedesk.errors import ActionRefused
 from licensedesk.runner import run_collection
 from store import queries
 from store.audit import audit_entries
 from store.db import open_store
-
-WRITE = {
-    "Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All",
-    "LicenseAssignment.ReadWrite.All", "User.ReadWrite.All",
-}  # fmt: skip
+from tests.actions.conftest import WRITE, plan_inputs
 
 
 def _inputs(store_url: str) -> tuple[Any, Any, Any]:
-    with open_store(store_url) as store:
-        sid = queries.resolve_snapshot(store)
-        return (
-            seat_table(queries.sku_counts(store, sid)),
-            queries.users(store, sid),
-            queries.user_licenses(store, sid),
-        )
+    return plan_inputs(store_url)
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -52,15 +39,6 @@ def _over_capacity(store_url: str) -> tuple[str, str, str, list[str]]:
     (gid, name, part), _n = next(iter(top.items()))
     members = sorted(count[(count["group_id"] == gid) & (count["sku_part_number"] == part)]["user_id"])
     return gid, name, part, members
-
-
-@pytest.fixture
-def tenant(store_url: str) -> Any:
-    with GraphSimulator(users=300, seed=4) as simulator:
-        simulator.set_permissions(WRITE)
-        settings = replace(simulator_settings(simulator, store_url), allow_writes=True)
-        run_collection(settings)
-        yield simulator, settings
 
 
 def test_group_over_capacity_is_fixed_end_to_end(tenant: Any) -> None:
@@ -307,21 +285,13 @@ def test_two_operators_at_the_same_moment_cannot_overdraw(tenant: Any) -> None:
     assert counts.consumed <= counts.enabled + counts.warning  # never overdrawn
     succeeded = sum(r.succeeded for r in results.values() if not isinstance(r, ActionRefused))
     assert counts.consumed == consumed_before + succeeded  # what we report is what Graph did
-    refused = [name for name, r in results.items() if isinstance(r, ActionRefused)]
-    if refused:
-        # One live check ran after the other operator's writes: it saw too few seats and sent
-        # nothing, and the other plan went through whole.
-        (loser,) = refused
-        assert "Nothing was sent" in str(results[loser])
-        (winner,) = set(results) - {loser}
-        assert succeeded == len(plans[int(winner[-1])].changes) <= free
-    else:
-        # Both live checks passed before either wrote: Graph refused what did not fit.
-        assert succeeded == free
+    # The apply lock runs one live check after the other operator's writes: it sees too few
+    # seats and sends nothing, and the other plan goes through whole.
+    (loser,) = [name for name, r in results.items() if isinstance(r, ActionRefused)]
+    assert "Nothing was sent" in str(results[loser])
+    (winner,) = set(results) - {loser}
+    assert succeeded == len(plans[int(winner[-1])].changes) <= free
     with open_store(settings.store) as store:
         log = audit_entries(store)
     assert (log["status"] == "succeeded").sum() == succeeded
-    # Whatever did not fit is on record, either refused before sending or failed at Graph.
-    assert ((log["status"] == "failed") | (log["status"] == "refused")).any()
-    for failure in log[log["status"] == "failed"]["error"]:
-        assert "does not have any available licenses" in failure
+    assert (log["status"] == "refused").sum() == 1 and "failed" not in set(log["status"])

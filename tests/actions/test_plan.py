@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
-from actions.plan import ChangeKind, api_calls, parse_user_list, plan_assign, plan_remove, plan_reprocess
+from actions.plan import (
+    ChangeKind,
+    api_calls,
+    parse_user_list,
+    plan_assign,
+    plan_group_errors_assign,
+    plan_remove,
+    plan_reprocess,
+)
 from analysis.seats import seat_table
 
 E3, VISIO = "e3-id", "visio-id"
@@ -158,7 +169,168 @@ def test_reprocess_refused_when_waiting_members_exceed_free_seats(skus, users) -
         ),
         ("upn\n", []),
         ("", []),
+        # A quoted display name holding a comma must not shift the columns (issue 14: the licence
+        # went to the manager in the next column).
+        (
+            'displayName,manager,userPrincipalName\n"Kim, Olga",rahul@contoso.com,olga@contoso.com\n',
+            ["olga@contoso.com"],
+        ),
+        # Entra's "Download users" CSV: the UPN column wins over id and mail, whatever its case.
+        (
+            "id,USERPRINCIPALNAME,displayName,mail\nu-ann,ann@contoso.com,Ann,ann.smith@contoso.com\n",
+            ["ann@contoso.com"],
+        ),
+        ("displayName,Mail\nAnn,ann@contoso.com\n", ["ann@contoso.com"]),
+        ("User_Id;displayName\nu-ann;Ann\nu-bob;Bob\n", ["u-ann", "u-bob"]),  # Excel's semicolons
+        ("Ann@Contoso.com\nbob@contoso.com\nann@contoso.com\n", ["Ann@Contoso.com", "bob@contoso.com"]),
     ],
 )
 def test_parse_user_list(text: str, expected: list[str]) -> None:
     assert parse_user_list(text) == expected
+
+
+def test_parse_user_list_is_linear_in_the_number_of_lines() -> None:
+    # 200,000 distinct users, then each named again: a quadratic dedup takes minutes on this, so it
+    # runs in a child process that is stopped after 30 s (pytest-timeout cannot report from inside it).
+    script = (
+        "import sys, time; from actions.plan import parse_user_list\n"
+        "names = [f'user{i:06d}@contoso.com' for i in range(200_000)]\n"
+        "text = 'userPrincipalName\\n' + '\\n'.join(names + names[::-1])\n"
+        "start = time.monotonic(); out = parse_user_list(text)\n"
+        "assert out == names, len(out)\n"
+        "print(round(time.monotonic() - start, 1))\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("parsing 400,000 lines took more than 30 s")
+    assert float(done.stdout) < 10
+
+
+@pytest.fixture
+def visio_plans() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            (VISIO, "663a804f-1c30-4ff0-9915-9db84f0d1cea", "VISIO_CLIENT_SUBSCRIPTION"),
+            (VISIO, "2bdbaf8f-738f-4ac7-9234-3c3ee2ce7d0f", "VISIOONLINE"),
+            (E3, "efb87545-963c-4e0d-99df-69c6916d9eb0", "EXCHANGE_S_ENTERPRISE"),
+        ],
+        columns=["sku_id", "service_plan_id", "service_plan_name"],
+    )
+
+
+def test_disabled_plans_by_name_or_id_become_the_ids_graph_needs(skus, users, licenses, visio_plans) -> None:
+    plan = plan_assign(
+        E3, ["eve@contoso.com"], skus=skus, users=users, licenses=licenses,
+        disabled_plans=["exchange_s_enterprise"], service_plans=visio_plans,
+    )  # fmt: skip
+    assert plan.ok
+    assert plan.changes[0].disabled_plans == ("efb87545-963c-4e0d-99df-69c6916d9eb0",)
+    both = plan_assign(
+        "visioclient", ["eve@contoso.com"], skus=skus, users=users, licenses=licenses,
+        disabled_plans=["VisioOnline", "663A804F-1C30-4FF0-9915-9DB84F0D1CEA"], service_plans=visio_plans,
+    )  # fmt: skip
+    assert both.changes[0].disabled_plans == (
+        "2bdbaf8f-738f-4ac7-9234-3c3ee2ce7d0f",
+        "663a804f-1c30-4ff0-9915-9db84f0d1cea",
+    )
+    assert both.as_json()["changes"][0]["disabled_plans"] == list(both.changes[0].disabled_plans)
+
+
+def test_an_unknown_disabled_plan_refuses_the_plan_listing_the_skus_plans(
+    skus, users, licenses, visio_plans
+) -> None:
+    plan = plan_assign(
+        "VISIOCLIENT", ["eve@contoso.com"], skus=skus, users=users, licenses=licenses,
+        disabled_plans=["visioonline", "TEAMS1"], service_plans=visio_plans,
+    )  # fmt: skip
+    assert not plan.ok
+    assert [r.reason for r in plan.refused][0] == (
+        "VISIOCLIENT has no service plan 'TEAMS1'; its plans are VISIOONLINE, VISIO_CLIENT_SUBSCRIPTION "
+        "(by name or id)."
+    )
+    # A plan id of another SKU is unknown for this one, and so is any plan when none are known.
+    other = plan_assign(
+        "VISIOCLIENT", ["eve@contoso.com"], skus=skus, users=users, licenses=licenses,
+        disabled_plans=["efb87545-963c-4e0d-99df-69c6916d9eb0"], service_plans=visio_plans,
+    )  # fmt: skip
+    assert "has no service plan 'efb87545-963c-4e0d-99df-69c6916d9eb0'" in other.refused[0].reason
+    unknown = plan_assign(
+        "VISIOCLIENT", ["eve@contoso.com"], skus=skus, users=users, licenses=licenses, disabled_plans=["x"]
+    )
+    assert unknown.refused[0].reason == (
+        "The latest snapshot lists no service plans of VISIOCLIENT, so the plans to disable cannot be checked."
+    )
+
+
+@pytest.fixture
+def mixed_group() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Members of SALES in error for SPE_E3 (2 free seats), one for each cause."""
+    people = [
+        ("u-ann", "ann@contoso.com", "US", 1, "Other"),
+        ("u-bob", "bob@contoso.com", "DE", 1, "MutuallyExclusiveViolation"),
+        ("u-cat", "cat@contoso.com", None, 1, "CountViolation"),
+        ("u-dan", "dan@contoso.com", "US", 0, "CountViolation"),
+        ("u-eve", "eve@contoso.com", "FR", 1, "CountViolation"),
+        ("u-fay", "fay@contoso.com", "IN", 1, "ProhibitedInUsageLocationViolation"),
+        ("u-gus", "gus@contoso.com", "US", 1, "CountViolation"),
+        ("u-hal", "hal@contoso.com", "US", 1, "CountViolation"),
+        ("u-ivy", "ivy@contoso.com", "US", 1, "DependencyViolation"),
+    ]
+    users = pd.DataFrame(
+        [p[:4] for p in people],
+        columns=["user_id", "user_principal_name", "usage_location", "account_enabled"],
+    )
+    licenses = pd.DataFrame(
+        [(p[0], E3, SALES, "Error", p[4]) for p in people] + [("u-jim", E3, SALES, "Active", "")],
+        columns=["user_id", "sku_id", "assigned_by_group", "state", "error"],
+    )
+    return users, licenses
+
+
+def test_group_errors_plans_only_what_a_direct_assignment_can_fix(skus, mixed_group) -> None:
+    users, licenses = mixed_group
+    plan = plan_group_errors_assign("SPE_E3", SALES, skus=skus, users=users, licenses=licenses)
+    assert plan.ok
+    assert [(c.kind, c.user_principal_name) for c in plan.changes] == [
+        (ChangeKind.ASSIGN, "eve@contoso.com"),
+        (ChangeKind.ASSIGN, "gus@contoso.com"),
+    ]
+    assert plan.seats[0].available_after == 0
+    assert [s.reason for s in plan.skipped] == [
+        "ann@contoso.com is left out (Other): the mailbox cannot be provisioned (usually a proxy address "
+        "already used): fix it in Exchange, then reprocess the user.",
+        "bob@contoso.com is left out (MutuallyExclusiveViolation): a plan of the licence conflicts with a plan "
+        "the user already has, and a direct assignment is refused for the same conflict: remove one of the "
+        "two first.",
+        "cat@contoso.com is left out (CountViolation): the user has no usage location, which direct "
+        "assignment requires; give a usage location to set first.",
+        "dan@contoso.com is a disabled account; assigning it a licence would waste a seat.",
+        "fay@contoso.com is left out (ProhibitedInUsageLocationViolation): SPE_E3 is not available in the "
+        "user's usage location IN; give a usage location to set first.",
+        "hal@contoso.com is left out (CountViolation): no seat of SPE_E3 is left for it; free or buy more first.",
+        "ivy@contoso.com is left out (DependencyViolation): the licence needs a plan the user does not have, "
+        "and a direct assignment is refused for the same reason: assign the prerequisite first.",
+    ]
+    assert plan.as_json()["skipped"][0]["target"] == "ann@contoso.com"
+
+
+def test_group_errors_with_a_usage_location_sets_it_first_while_seats_last(skus, mixed_group) -> None:
+    users, licenses = mixed_group
+    plan = plan_group_errors_assign(
+        "SPE_E3", SALES, skus=skus, users=users, licenses=licenses, usage_location="GB"
+    )
+    # Two free seats, in user principal name order: cat (no location) then eve; fay and the rest wait.
+    assert [(c.kind, c.user_principal_name, c.usage_location) for c in plan.changes] == [
+        (ChangeKind.SET_USAGE_LOCATION, "cat@contoso.com", "GB"),
+        (ChangeKind.ASSIGN, "cat@contoso.com", None),
+        (ChangeKind.ASSIGN, "eve@contoso.com", None),
+    ]
+    left = {s.target: s.reason for s in plan.skipped}
+    assert left["fay@contoso.com"] == (
+        "fay@contoso.com is left out (ProhibitedInUsageLocationViolation): no seat of SPE_E3 is left for it; "
+        "free or buy more first."
+    )
+    assert sorted(left) == [f"{n}@contoso.com" for n in ("ann", "bob", "dan", "fay", "gus", "hal", "ivy")]

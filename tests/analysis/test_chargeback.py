@@ -127,13 +127,16 @@ def test_csv_of_a_view_has_the_sheet_columns_in_major_units(
     view = chargeback(inputs.holders, costs, "department")
     lines = csv_bytes(chargeback_export(view)).decode().splitlines()
     assert lines[:3] == [
-        "bucket,currency,users,seats,cost per month,unpriced_seats",
-        "Sales,EUR,1,1,8.33,0",
-        "IT,USD,2,5,162.00,1",
+        '"bucket","currency","users","seats","cost per month","unpriced_seats"',
+        '"Sales","EUR",1,1,8.33,0',
+        '"IT","USD",2,5,162.00,1',
     ]
-    assert lines[-1] == "tenant-wide,USD,0,50,10.00,0"
+    assert lines[-1] == '"tenant-wide","USD",0,50,10.00,0'
     yearly = sku_costs(inputs.seats, inputs.prices, inputs.holders, inputs.subscriptions, on=dt.date(2026, 3, 1),
                        basis="year")  # fmt: skip
     header = csv_bytes(chargeback_export(chargeback(inputs.holders, yearly, "department", basis="year"),
                                          basis="year")).decode().splitlines()[:2]  # fmt: skip
-    assert header == ["bucket,currency,users,seats,cost per year,unpriced_seats", "Sales,EUR,1,1,100.00,0"]
+    assert header == [
+        '"bucket","currency","users","seats","cost per year","unpriced_seats"',
+        '"Sales","EUR",1,1,100.00,0',
+    ]

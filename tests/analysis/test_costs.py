@@ -182,11 +182,21 @@ def test_parse_amount(text: str, currency: str, minor: int) -> None:
     assert parse_amount(text, currency) == minor
 
 
+def test_the_largest_price_accepted() -> None:
+    assert parse_amount("100000000.00", "USD") == 10**10
+    assert parse_amount("10000000000", "JPY") == 10**10
+    assert parse_amount("0000000000000000001.00", "USD") == 100
+
+
 @pytest.mark.parametrize(
     ("text", "currency", "message"),
     [("-1", "USD", "is negative"), ("abc", "USD", "is not a number"), ("1e3", "USD", "is not a number"),
      ("36,50", "USD", "use a dot"), ("1.5", "JPY", "more decimals than JPY allows (0)"),
-     ("0.001", "USD", "more decimals than USD allows (2)"), ("NaN", "USD", "is not a number")],
+     ("0.001", "USD", "more decimals than USD allows (2)"), ("NaN", "USD", "is not a number"),
+     # Bounded, so every total stays an exact 64-bit integer (issue 14.19).
+     ("1234567890123456789012345678901.00", "USD", "more than License Desk accepts (at most 100000000.00)"),
+     ("90000000000000000.00", "USD", "more than License Desk accepts"), ("100000000.01", "USD", "at most"),
+     ("10000000001", "JPY", "at most 10000000000)"), ("9" * 5000, "USD", "more than License Desk accepts")],
 )  # fmt: skip
 def test_parse_amount_refuses(text: str, currency: str, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -230,3 +240,36 @@ def test_seat_change_cost_prices_the_seats_a_plan_moves() -> None:
         ["SPE_E3", "USD", 3, 10800, -10800],
         ["VISIOCLIENT", "EUR", -2, -3000, 3000],
     ]
+
+
+def test_large_costs_stay_exact(inputs: FinanceInputs) -> None:
+    """Costs past 2**53 minor units (where a float64 column rounds) are exact integers, in every
+    line and every total, beside an unpriced SKU whose missing costs once turned the columns into
+    floats (issue 14.19: 1234567890123.45 a month came out .36 instead of .40 a year)."""
+    unit = 9_999_999_999  # USD 99,999,999.99: just under the largest accepted price
+    seats = inputs.seats.copy()
+    e3 = seats["sku_part_number"] == "SPE_E3"
+    seats.loc[e3, ["enabled", "purchased"]] = 1_000_003
+    prices = inputs.prices[inputs.prices["sku_id"] != t.E3]
+    e3_price = (
+        inputs.prices[inputs.prices["sku_id"] == t.E3]
+        .head(1)
+        .assign(unit_price_minor=unit, period="month", effective_from="2026-01-01")
+    )
+    costs = sku_costs(
+        seats,
+        pd.concat([prices, e3_price]),
+        inputs.holders,
+        inputs.subscriptions,
+        on=dt.date(2026, 3, 1),
+        basis="year",
+    )
+    row = _row(costs, "SPE_E3")
+    assert row["purchased_cost"] == unit * 12 * row["paid_seats"]
+    assert row["purchased_cost"] > 2**53
+    assert row["unassigned_cost"] == unit * 12 * row["unassigned_seats"]
+    assert (costs["status"] == "no price").any()
+    usd = cost_totals(costs).set_index("currency").loc["USD"]
+    priced = costs[(costs["status"] == "priced") & (costs["currency"] == "USD")]
+    assert usd["purchased_cost"] == sum(int(v) for v in priced["purchased_cost"])
+    assert usd["purchased_cost"] > 2**53

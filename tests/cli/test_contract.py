@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 
-READY_KEYS = {"graph_url", "authority_url", "tenant_id", "client_id", "client_secret", "ca_bundle"}
+READY_KEYS = {
+    "graph_url", "authority_url", "tenant_id", "client_id", "client_secret", "write_client_id",
+    "write_client_secret", "ca_bundle",
+}  # fmt: skip
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

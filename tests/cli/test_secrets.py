@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from graphsim.server import GraphSimulator
-from licensedesk.demo import DEMO_PERMISSIONS
 
 SECRET = "S3CRET~canary.7f3a9e-DoNotLeak"
 
@@ -28,7 +27,6 @@ def _run(args: list[str], env: dict[str, str]) -> str:
 def test_secret_never_leaks(tmp_path: Path) -> None:
     store = tmp_path / "store.sqlite"
     with GraphSimulator(users=150, seed=6) as sim:
-        sim.set_permissions(DEMO_PERMISSIONS)
         sim.client_secret = sim.idp.client_secret = SECRET  # the registered secret is now the canary
         base = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
         env = {

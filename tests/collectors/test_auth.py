@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from collectors.auth import TokenProvider, VerifyingSession
+from collectors.auth import TokenProvider, VerifyingSession, graph_scope
 from licensedesk.cli import cli
 from licensedesk.demo import simulator_settings
 from licensedesk.errors import AuthError, ConfigError
@@ -112,3 +112,55 @@ def test_unreadable_certificate_is_a_config_error(sim: Any, store_path: str, tmp
     settings = replace(simulator_settings(sim, store_path), client_secret=None, client_certificate=str(bogus))
     with pytest.raises(ConfigError, match="holds no readable private key"):
         run_collection(settings)
+
+
+@pytest.mark.parametrize(
+    ("graph_url", "scope", "expected"),
+    [
+        ("https://graph.microsoft.com/v1.0", None, "https://graph.microsoft.com/.default"),
+        ("https://graph.microsoft.us/v1.0", None, "https://graph.microsoft.us/.default"),
+        ("https://dod-graph.microsoft.us/v1.0", None, "https://dod-graph.microsoft.us/.default"),
+        ("https://microsoftgraph.chinacloudapi.cn/v1.0", None, "https://microsoftgraph.chinacloudapi.cn/.default"),
+        ("https://GRAPH.microsoft.us:443/v1.0", None, "https://graph.microsoft.us/.default"),
+        # A gateway or proxy in front of Graph: Entra still only knows Graph's own resource.
+        ("https://graph-proxy.contoso.com/v1.0", None, "https://graph.microsoft.com/.default"),
+        ("https://graph-proxy.contoso.com/v1.0", "https://graph.microsoft.us/.default", "https://graph.microsoft.us/.default"),
+    ],
+)  # fmt: skip
+def test_scope_is_graphs_resource_in_its_cloud(graph_url: str, scope: str | None, expected: str) -> None:
+    from licensedesk.config import load_settings
+
+    environ = {"LICENSE_DESK_GRAPH_URL": graph_url}
+    if scope:
+        environ["LICENSE_DESK_GRAPH_SCOPE"] = scope
+    assert graph_scope(load_settings(environ)) == expected
+
+
+def test_graph_reached_through_another_host_still_signs_in(sim: Any, store_path: str) -> None:
+    # "localhost" is the simulator under another name, as a gateway or proxy would be. The scope
+    # must stay Graph's resource; the simulator, like Entra, refuses a scope naming the host.
+    port = sim.graph_url.split(":")[2].split("/")[0]
+    settings = replace(simulator_settings(sim, store_path), graph_url=f"https://localhost:{port}/v1.0")
+    summary = run_collection(settings)
+    assert summary.users == len(sim.tenant.users)
+    assert [r.status for r in sim.requests if r.path == sim.token_path] == [200]
+
+
+def test_a_wrong_graph_scope_is_one_sentence_naming_the_setting(sim: Any, store_path: str) -> None:
+    env = {
+        **simulator_settings(sim, store_path).environ(),
+        "LICENSE_DESK_GRAPH_SCOPE": "https://graph-proxy.contoso.com/.default",
+    }
+    result = CliRunner().invoke(cli, ["collect"], env=env)
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "AADSTS500011" in line and "LICENSE_DESK_GRAPH_SCOPE" in line
+    assert "https://graph-proxy.contoso.com/.default" in line
+
+
+def test_discovery_failing_without_retries_is_still_one_sentence(sim: Any, store_path: str) -> None:
+    # A TokenProvider on a plain session (no GraphClient, so no retries) sees MSAL's own error.
+    sim.faults.add("unavailable", path_prefix=sim.discovery_path)
+    settings = simulator_settings(sim, store_path)
+    with pytest.raises(AuthError, match=r"^The sign-in endpoint 127\.0\.0\.1:\d+ failed OpenID discovery \("):
+        TokenProvider(settings, VerifyingSession(settings.ca_bundle)).token()

@@ -7,6 +7,7 @@ playwright pattern) against the hand-written tenant, and drives Debian's Chromiu
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 from collections.abc import Iterator
@@ -127,8 +128,8 @@ def test_csv_and_excel_downloads_arrive(page: Any, tmp_path: Path) -> None:
     assert csv_download.suggested_filename == "skus.csv"
     target = tmp_path / "skus.csv"
     csv_download.save_as(target)
-    lines = target.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == SKU_HEADER
+    lines = list(csv.reader(target.read_text(encoding="utf-8").splitlines()))
+    assert ",".join(lines[0]) == SKU_HEADER
     assert len(lines) == 9  # header + 8 SKUs
 
     xlsx_download = _download(page, "Download Excel")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from graphsim.server import GraphSimulator
-from licensedesk.demo import DEMO_PERMISSIONS, simulator_settings
+from licensedesk.demo import simulator_settings
 from licensedesk.runner import run_collection
 from licensedesk.serve import serving_dashboard
 from store import queries
@@ -33,7 +33,6 @@ def writable(tmp_path: Path) -> Iterator[tuple[Any, str, str, str]]:
     """A simulated tenant whose worst group can be fixed by reprocessing, and a dashboard on it."""
     store = str(tmp_path / "store.sqlite")
     with GraphSimulator(users=250, seed=4) as sim:
-        sim.set_permissions(DEMO_PERMISSIONS)
         settings = simulator_settings(sim, store)
         run_collection(settings)
         with open_store(store) as s:

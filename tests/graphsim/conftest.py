@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from graphsim.server import GraphSimulator
+from graphsim.server import App, GraphSimulator
 
 _OPEN: list[requests.Session] = []  # closed after each test, so no socket outlives it
 READ = {"Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All"}
@@ -46,17 +46,21 @@ def fetch_token(sim: GraphSimulator, session: requests.Session, **form: str) -> 
 
 
 class Graph:
-    """requests against sim.graph_url with a bearer token issued for `permissions`."""
+    """requests against sim.graph_url with a bearer token issued to the read (or write) app,
+    for `permissions` if given (else the app's own)."""
 
-    def __init__(self, sim: GraphSimulator, permissions: set[str] | None = None) -> None:
+    def __init__(
+        self, sim: GraphSimulator, permissions: set[str] | None = None, *, app: App = "read"
+    ) -> None:
         self.sim = sim
         self.session = https_session(sim)
         if permissions is not None:
-            previous = sim.idp.permissions
-            sim.set_permissions(permissions)
-        response = fetch_token(sim, self.session)
+            previous = sim.permissions(app)
+            sim.set_permissions(permissions, app=app)
+        credentials = {"client_id": sim.apps[app].client_id, "client_secret": sim.apps[app].client_secret}
+        response = fetch_token(sim, self.session, **credentials)
         if permissions is not None:
-            sim.set_permissions(previous)
+            sim.set_permissions(previous, app=app)
         response.raise_for_status()
         self.session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
 

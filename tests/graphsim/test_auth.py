@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import msal
 import pytest
@@ -156,3 +157,87 @@ def test_request_ids_on_every_answer(sim: GraphSimulator, client_request_id: str
     error = graph.get("users?$top=1000").json()["error"]["innerError"]
     assert set(error) >= {"date", "request-id", "client-request-id"}
     graph.close()
+
+
+def _token_error(response: Any) -> dict[str, Any]:
+    assert response.status_code == 400, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "https://graph.microsoft.com/.default",
+        "https://graph.microsoft.com//.default",
+        "https://GRAPH.microsoft.com/.default",
+        "00000003-0000-0000-c000-000000000000/.default",
+    ],
+)
+def test_tokens_are_issued_for_graphs_resource(sim: GraphSimulator, scope: str) -> None:
+    response = fetch_token(sim, https_session(sim), scope=scope)
+    assert response.status_code == 200 and response.json()["access_token"]
+
+
+def test_a_scope_naming_any_other_host_is_aadsts500011_as_entra_answers(sim: GraphSimulator) -> None:
+    # Entra looks a scope up by the resource's app ID URI: the host the client reaches Graph
+    # through (this simulator's own address, a gateway, a proxy) is not one.
+    session = https_session(sim)
+    for resource in (sim.authority_url, "https://graph-gateway.contoso.com"):
+        body = _token_error(fetch_token(sim, session, scope=f"{resource}/.default"))
+        assert body["error"] == "invalid_resource" and body["error_codes"] == [500011]
+        assert body["error_description"].startswith(
+            f"AADSTS500011: The resource principal named {resource} was not found in the tenant named "
+        )
+        assert "Trace ID: " in body["error_description"] and "Correlation ID: " in body["error_description"]
+        assert set(body) == {
+            "error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id", "error_uri",
+        }  # fmt: skip
+    assert [r.status for r in sim.requests] == [400, 400]
+
+
+def test_the_read_and_write_apps_hold_their_own_permissions(sim: GraphSimulator) -> None:
+    user = next(u for u in sim.tenant.users if u.usage_location and not u.is_guest)
+    visio = sim.tenant.sku_id("VISIOCLIENT")
+    assert visio not in user.held_skus()
+    body = {"addLicenses": [{"skuId": visio, "disabledPlans": []}], "removeLicenses": []}
+    reader, writer = Graph(sim), Graph(sim, app="write")
+    refused = reader.post(f"users/{user.id}/assignLicense", body)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "Authorization_RequestDenied"
+    assert visio not in user.held_skus()
+    assert writer.post(f"users/{user.id}/assignLicense", body).status_code == 200
+    assert visio in user.held_skus()
+    # The write app reads what applying needs (seat counts), not the directory at large.
+    assert writer.get("subscribedSkus").status_code == 200
+    assert writer.get("groups").status_code == 403
+    assert reader.get("users").status_code == 200
+    # Each request records which app's token it carried (and each token request, which app asked).
+    graph_calls = [
+        (r.method, r.path.rsplit("/", 1)[-1], r.client_id)
+        for r in sim.requests
+        if r.path.startswith("/v1.0/")
+    ]
+    assert graph_calls == [
+        ("POST", "assignLicense", sim.client_id),
+        ("POST", "assignLicense", sim.write_client_id),
+        ("GET", "subscribedSkus", sim.write_client_id),
+        ("GET", "groups", sim.write_client_id),
+        ("GET", "users", sim.client_id),
+    ]
+    asked = [r.client_id for r in sim.requests if r.path == sim.token_path]
+    assert asked == [sim.client_id, sim.write_client_id]
+    assert sim.write_client_id != sim.client_id and sim.write_client_secret != sim.client_secret
+
+
+def test_ready_info_names_both_apps_and_only_the_read_app_is_client_id(sim: GraphSimulator) -> None:
+    info = sim.ready_info()
+    assert info["client_id"] == sim.client_id and info["write_client_id"] == sim.write_client_id
+    assert sim.permissions("read") == {
+        "Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All",
+    }  # fmt: skip
+    assert sim.permissions("write") == {"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All"}
+    wrong = fetch_token(
+        sim, https_session(sim), client_id=sim.write_client_id, client_secret=info["client_secret"]
+    )
+    assert wrong.status_code == 401 and "AADSTS7000215" in wrong.json()["error_description"]

@@ -91,3 +91,24 @@ def test_writes_in_a_batch_need_permission_and_are_logged(
     sim.faults.add("throttle", path_prefix="/v1.0/$batch")
     assert writer.post("$batch", {"requests": [item]}).status_code == 429
     assert sim.write_requests()[-1].path == "/v1.0/$batch"  # a refused batch of writes still counts
+
+
+def test_omit_leaves_an_item_out_of_the_answer_after_running_it(sim: GraphSimulator) -> None:
+    writer = Graph(sim, app="write")
+    user = next(u for u in sim.tenant.users if u.usage_location and not u.is_guest)
+    visio = sim.tenant.sku_id("VISIOCLIENT")
+    assert visio not in user.held_skus()
+    rule = sim.faults.add("omit", path_prefix=f"/v1.0/users/{user.id}/assignLicense")
+    requests = [
+        {"id": "1", "method": "GET", "url": "/subscribedSkus?$select=skuId"},
+        {"id": "2", "method": "POST", "url": f"/users/{user.id}/assignLicense", "headers": {"Content-Type": "application/json"},
+         "body": {"addLicenses": [{"skuId": visio, "disabledPlans": []}], "removeLicenses": []}},
+    ]  # fmt: skip
+    items = _by_id(writer.post("$batch", {"requests": requests}))
+    assert list(items) == ["1"] and items["1"]["status"] == 200
+    assert visio in user.held_skus()  # the write ran: only its answer was lost
+    assert rule.fired == 1 and [w.status for w in sim.write_requests()] == [200]
+    # Outside a $batch there is no answer to leave an item out of: omit never applies.
+    direct = writer.post(f"users/{user.id}/assignLicense", {"addLicenses": [], "removeLicenses": [visio]})
+    assert direct.status_code == 200 and visio not in user.held_skus()
+    assert rule.seen == 1

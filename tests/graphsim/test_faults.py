@@ -121,3 +121,43 @@ def test_a_faulted_write_is_not_applied(sim: GraphSimulator, writer: Graph) -> N
     sim.faults.clear()
     assert writer.post(f"users/{user.id}/assignLicense", body).status_code == 200
     assert flow in user.direct
+
+
+@pytest.mark.parametrize(("kind", "status"), [("unavailable", 503), ("throttle", 429)])
+def test_status_faults_on_discovery_and_token_answer_aadsts90033(
+    sim: GraphSimulator, kind: str, status: int
+) -> None:
+    session = https_session(sim)
+    discovery = f"{sim.authority_url}{sim.discovery_path}"
+    sim.faults.add(kind, path_prefix=sim.discovery_path, first=1, retry_after="1")
+    sim.faults.add(kind, path_prefix=sim.token_path, first=1)
+    for response in (session.get(discovery, timeout=10), fetch_token(sim, session)):
+        assert response.status_code == status
+        body = response.json()
+        assert body["error"] == "temporarily_unavailable" and body["error_codes"] == [90033]
+        assert body["error_description"].startswith("AADSTS90033: A transient error has occurred.")
+    assert session.get(discovery, timeout=10).json()["token_endpoint"].endswith(sim.token_path)
+    assert fetch_token(sim, session).json()["access_token"]
+    assert [r.status for r in sim.requests] == [status, status, 200, 200]
+
+
+@pytest.mark.parametrize("endpoint", ["discovery", "token"])
+def test_dropped_and_truncated_sign_in_answers(sim: GraphSimulator, endpoint: str) -> None:
+    session = https_session(sim)
+    path = sim.discovery_path if endpoint == "discovery" else sim.token_path
+
+    def call() -> requests.Response:
+        if endpoint == "discovery":
+            return session.get(f"{sim.authority_url}{path}", timeout=10)
+        return fetch_token(sim, session)
+
+    sim.faults.add("drop", path_prefix=path, first=1)
+    with pytest.raises(requests.ConnectionError):
+        call()
+    sim.faults.clear()
+    sim.faults.add("truncate", path_prefix=path, first=1)
+    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
+        call()
+    whole = call()
+    assert whole.status_code == 200 and whole.json()
+    assert [r.status for r in sim.requests] == [0, 200, 200]

@@ -260,3 +260,51 @@ def test_add_group_members_helper_keeps_counts_consistent(sim: GraphSimulator) -
     assert all(s.error == "CountViolation" for s in states if s.state == "Error")
     held = sum(copilot in u.held_skus() for u in tenant.users)
     assert tenant.seat_counts()[copilot].consumed == held
+
+
+@pytest.mark.parametrize(
+    ("group_name", "cause", "answer"),
+    [
+        (
+            "Licensing - M365 E3 Sales",
+            "MutuallyExclusiveViolation",
+            "is mutually exclusive with service plan",
+        ),
+        ("Licensing - Copilot pilot", "DependencyViolation", "depends on one of the service plans"),
+        ("Licensing - Teams Calling", "ProhibitedInUsageLocationViolation", "not available in that location"),
+        ("Licensing - Power BI Pro", "CountViolation", None),  # a seat is bought first: then it succeeds
+    ],
+)
+def test_direct_assignment_is_refused_for_the_same_cause_as_the_group(
+    sim: GraphSimulator, writer: Graph, group_name: str, cause: str, answer: str | None
+) -> None:
+    tenant = sim.tenant
+    group = next(g for g in tenant.groups if g.display_name == group_name)
+    (sku,) = group.licenses
+    member = next(
+        tenant.users_by_id[u] for u in group.members
+        if tenant.users_by_id[u].group_licenses[(group.id, sku)].error == cause
+        and tenant.users_by_id[u].usage_location
+    )  # fmt: skip
+    tenant.buy_seats(sku, 1, process=False)  # so that the seat count is never the reason
+    before = (dict(member.direct), tenant.seat_counts()[sku].consumed)
+    response = writer.post(f"users/{member.id}/assignLicense", _body([(sku, [])]))
+    if answer is None:
+        assert response.status_code == 200 and sku in member.direct
+        return
+    assert answer in _error(response)
+    assert (member.direct, tenant.seat_counts()[sku].consumed) == before
+
+
+def test_direct_assignment_without_usage_location_is_refused_though_the_group_used_the_default(
+    sim: GraphSimulator, writer: Graph
+) -> None:
+    tenant = sim.tenant
+    e3 = tenant.sku_id("SPE_E3")
+    member = next(
+        u for u in tenant.users if u.usage_location is None and (e3 in u.held_skus()) and e3 not in u.direct
+    )
+    visio = tenant.sku_id("VISIOCLIENT")  # group licensing gave E3 with the tenant's location; direct cannot
+    assert _error(writer.post(f"users/{member.id}/assignLicense", _body([(visio, [])]))) == (
+        "License assignment cannot be done for user with invalid usage location."
+    )
