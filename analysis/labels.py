@@ -82,9 +82,9 @@ def column_label(column: str) -> str:
     per month")."""
     if column in COLUMN_LABELS:
         return COLUMN_LABELS[column]
-    for suffix, words in _PERIODS.items():
+    for suffix, period in _PERIODS.items():
         if column.endswith(suffix):
-            return column_label(column.removesuffix(suffix)) + words
+            return column_label(column.removesuffix(suffix)) + period
     words = [_WORDS.get(w.lower(), w) for w in column.replace("_", " ").split()]
     if not words:
         return column
