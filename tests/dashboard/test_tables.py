@@ -115,7 +115,7 @@ def test_show_ids_brings_the_ids_back(tenant_store: str, monkeypatch: pytest.Mon
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/users.py").run()
     headers, frame = shown(at.dataframe[0])
-    assert "User ID" not in headers and "User principal name" in headers
+    assert "User ID" not in headers and "User" in headers
     at.toggle(key="show_ids").set_value(True).run()
     headers, frame = shown(at.dataframe[0])
     assert headers[-1] == "User ID"
@@ -131,7 +131,7 @@ def test_audit_shows_the_request_id_only_when_asked(
     at = open_app(monkeypatch, audited_store, "audit")
     headers, frame = shown(at.dataframe[0])
     assert "Request ID" not in headers
-    assert headers == ["Created", "Who", "Action", "User principal name", "Part number", "Status", "HTTP status",
+    assert headers == ["Created", "Who", "Action", "User", "Part number", "Status", "HTTP status",
                        "Error", "Plan"]  # fmt: skip
     at.toggle(key="show_ids").set_value(True).run()
     headers, frame = shown(at.dataframe[0])
