@@ -61,7 +61,6 @@ COLUMN_LABELS: dict[str, str] = {
     "display_name": "Name",
     "other_sku_id": "Covering SKU ID",
     "other_sku": "Covering SKU",
-    "consumed": "Assigned",
     "users_in_store": "Users holding it",
     "capability_status": "Status",
     "account_enabled": "Enabled",
