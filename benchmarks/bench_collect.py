@@ -1,13 +1,21 @@
-"""Collect benchmark: License Desk's collection against the floor, on the simulator.
+"""Collect benchmark: License Desk's collection against the floor.
 
 The floor is the same user pages downloaded and parsed with plain ``requests`` and nothing
 stored: no collector can be faster than that. Each run times two collections: the first into an
 empty store, then the next one into the same store (the daily case). Runs alternate (floor, collect, floor, ...) so
-that noise on a shared machine hits both alike; medians and the ratio are printed. The
-simulator runs in its own process (``license-desk simulator``), as Graph is remote: sharing
-this process's GIL would slow both sides.
+that noise on a shared machine hits both alike; medians and the ratio of each pair are printed.
+The server runs in its own process, as Graph is remote: sharing this process's GIL would slow
+both sides.
 
-    .venv/bin/python benchmarks/bench_collect.py --users 10000 --runs 5
+``--server fast`` (the default) serves pre-rendered pages (``benchmarks/fastgraph.py``): serving
+costs next to nothing, so the ratio is the collector's own cost. ``--server graphsim`` is the
+simulator, which builds each page as asked (~10 s of CPU per 100k users on the same cores): its
+ratios flatter the collector. ``--delay 0.2`` adds 0.2 s before each user page (the latency-bound
+case: parsing and storing should hide behind the next request), ``--profile`` adds one collection
+under cProfile and prints where its main thread's time goes.
+
+    .venv/bin/python benchmarks/bench_collect.py --users 100000 --runs 3
+    .venv/bin/python benchmarks/bench_collect.py --users 100000 --runs 3 --delay 0.2
 """
 
 from __future__ import annotations
@@ -33,15 +41,22 @@ from collectors.users import SIGNIN_FIELD, USER_FIELDS  # noqa: E402
 from licensedesk.config import Settings  # noqa: E402
 from licensedesk.runner import run_collection  # noqa: E402
 
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+
 
 class RemoteSimulator:
-    """``license-desk simulator`` in a child process, and its connection details."""
+    """A Graph server in a child process (the simulator or fastgraph), and its connection details."""
 
-    def __init__(self, users: int, seed: int) -> None:
+    def __init__(
+        self, users: int, seed: int, *, server: str = "fast", delay: float = 0.0, compress: bool = False
+    ) -> None:
+        if server == "fast":
+            command = [sys.executable, str(Path(__file__).with_name("fastgraph.py")), "--delay", str(delay)]
+            command += ["--gzip"] if compress else []
+        else:
+            command = [sys.executable, "-m", "licensedesk", "simulator"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "licensedesk", "simulator", "--users", str(users), "--seed", str(seed)],
-            stdout=subprocess.PIPE,
-            text=True,
+            [*command, "--users", str(users), "--seed", str(seed)], stdout=subprocess.PIPE, text=True
         )
         assert self.proc.stdout is not None
         info = json.loads(self.proc.stdout.readline())
@@ -81,7 +96,7 @@ def floor(sim: RemoteSimulator) -> tuple[float, int, int]:
             "grant_type": "client_credentials",
             "client_id": sim.client_id,
             "client_secret": sim.client_secret,
-            "scope": "https://graph.microsoft.com/.default",
+            "scope": GRAPH_SCOPE,
         },
         verify=sim.ca_bundle,
         timeout=30,
@@ -100,6 +115,24 @@ def floor(sim: RemoteSimulator) -> tuple[float, int, int]:
     return time.perf_counter() - started, pages, size
 
 
+def profile_collection(settings: Settings, top: int = 25) -> None:
+    """One first collection under cProfile: where the main thread's time goes (parsing, staging,
+    publishing). The page downloads run on the prefetch thread, which cProfile does not see."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_collection(settings)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    print("\nprofile of one first collection, main thread, by own time:")
+    print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:6000])
+
+
 def _add_cpu(
     cpu: dict[str, list[float]], kind: str, sim: RemoteSimulator, sim_before: float | None, own_before: float
 ) -> None:
@@ -116,6 +149,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--server", choices=["fast", "graphsim"], default="fast")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each user page (fast only)")
+    parser.add_argument("--gzip", action="store_true", help="user pages gzip-compressed (fast only)")
+    parser.add_argument("--profile", action="store_true", help="profile one more first collection (cProfile)")
     args = parser.parse_args()
 
     floors: list[float] = []
@@ -134,12 +171,14 @@ def main() -> None:
             saving.append(time.perf_counter())
 
     load_before = os.getloadavg()[0]
-    sim = RemoteSimulator(args.users, args.seed)
+    sim = RemoteSimulator(args.users, args.seed, server=args.server, delay=args.delay, compress=args.gzip)
+    pages_seen = 0
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for run in range(args.runs):
                 sim_cpu, own_cpu = sim.cpu_seconds(), time.process_time()
                 seconds, pages, payload = floor(sim)
+                pages_seen = pages
                 floors.append(seconds)
                 _add_cpu(cpu, "floor", sim, sim_cpu, own_cpu)
                 store = os.path.join(tmp, f"run{run}.sqlite")
@@ -153,7 +192,10 @@ def main() -> None:
                     _add_cpu(cpu, kind, sim, sim_cpu, own_cpu)
                     collects[kind].append(finished - started)
                     publishes[kind].append(finished - saving[0])
-                    line += f", {kind} {collects[kind][-1]:.2f}s (publishing {publishes[kind][-1]:.2f}s)"
+                    line += (
+                        f", {kind} {collects[kind][-1]:.2f}s ({collects[kind][-1] / seconds:.2f}x; "
+                        f"publishing {publishes[kind][-1]:.2f}s)"
+                    )
                     if kind == "first":
                         requests_made.append(summary.requests)
                         sizes.append(sum(os.path.getsize(p) for p in Path(tmp).glob(f"run{run}.sqlite*")))
@@ -162,6 +204,8 @@ def main() -> None:
                     f"store {sizes[-1] / 1e6:.1f} MB",
                     flush=True,
                 )
+            if args.profile:
+                profile_collection(sim.settings(os.path.join(tmp, "profiled.sqlite")))
     finally:
         sim.close()
     floor_median = statistics.median(floors)
@@ -169,7 +213,11 @@ def main() -> None:
     print()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"load average (1 min) before and after: {load_before:.1f}, {os.getloadavg()[0]:.1f}")
-    print(f"users: {args.users:,}; runs: {args.runs}")
+    print(
+        f"users: {args.users:,}; runs: {args.runs}; server: {args.server}"
+        + (f", {args.delay:.2f}s before each user page" if args.delay else "")
+        + (", gzip" if args.gzip else "")
+    )
     print(f"floor   median {floor_median:.2f}s")
     for kind in kinds:
         median = statistics.median(collects[kind])
@@ -188,6 +236,15 @@ def main() -> None:
                 f"{kind} {statistics.median(cpu[kind]):.2f} + {statistics.median(cpu[kind + '_sim']):.2f}"
                 for kind in ("floor", *kinds)
             )
+        )
+    for kind in kinds:
+        pairs = [c / f for c, f in zip(collects[kind], floors, strict=True)]
+        print(f"{kind:5} ratio per pair (collection / its floor): " + ", ".join(f"{r:.2f}x" for r in pairs))
+    if args.delay:
+        bound = pages_seen * args.delay
+        print(
+            f"latency bound: {pages_seen} pages x {args.delay:.2f}s = {bound:.2f}s; first collection "
+            f"{statistics.median(collects['first']) / bound:.3f}x of it, next {statistics.median(collects['next']) / bound:.3f}x"
         )
     print(f"requests per collection: {statistics.median(requests_made):.0f}")
     print(f"store size after one snapshot: {statistics.median(sizes) / 1e6:.1f} MB")

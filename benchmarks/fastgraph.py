@@ -1,0 +1,214 @@
+"""A Graph stand-in that costs next to nothing to serve, so a benchmark measures only the client.
+
+``graphsim`` builds every user page as it is asked for (about 10 s of its own CPU per 100,000
+users), and on a 2-core machine that CPU is taken from the collector it serves: the floor and the
+collector are slowed alike and their ratio hides the collector's cost. Real Graph's cost, seen
+from the client, is latency, not our CPU. So this server renders the tenant's user pages once, at
+start-up, as whole HTTP responses (headers and body bytes, nextLinks pointing back at itself with
+opaque skiptokens), and then only writes those bytes to the socket (TLS included: that is the
+real network's cost too).
+
+Everything else the collector reads (sign-in through Entra, ``/subscribedSkus``,
+``/directory/subscriptions``, ``/groups``, ``membersWithLicenseErrors``, ``$batch``) is a handful of
+small requests: they are answered by a ``graphsim`` simulator of the same tenant running in this
+process, forwarded verbatim. The tenant's sign-in endpoint is that simulator's own, so the ready
+line's ``authority_url`` points at it.
+
+Run it as its own process (as Graph is remote), like ``license-desk simulator``:
+
+    .venv/bin/python benchmarks/fastgraph.py --users 100000 [--delay 0.2] [--gzip]
+
+It prints one JSON line when ready, with the keys of ``license-desk simulator``'s ready line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import signal
+import ssl
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import requests
+import trustme
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from collectors.users import PAGE_SIZE, SIGNIN_FIELD, USER_FIELDS  # noqa: E402
+from graphsim.server import GraphSimulator  # noqa: E402
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+USER_QUERY = {"$select": f"{USER_FIELDS},{SIGNIN_FIELD}", "$top": str(PAGE_SIZE)}
+
+
+def page_key(query: str) -> frozenset[tuple[str, str]]:
+    """A request's query string as an order-free key (requests may order parameters differently)."""
+    return frozenset(parse_qsl(query, keep_blank_values=True))
+
+
+class FastGraph:
+    """The tenant's user pages pre-rendered, and a graphsim of the same tenant for the rest."""
+
+    def __init__(self, users: int, seed: int, *, delay: float = 0.0, compress: bool = False) -> None:
+        self.delay = delay
+        self.compress = compress
+        self.sim = GraphSimulator(users=users, seed=seed).start()
+        self._tmp = tempfile.mkdtemp(prefix="fastgraph-")
+        ca = trustme.CA(organization_name="fastgraph throwaway CA")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        # One bundle for both servers: the collector verifies Entra (graphsim) and Graph (us).
+        self.ca_bundle = os.path.join(self._tmp, "ca.pem")
+        Path(self.ca_bundle).write_bytes(ca.cert_pem.bytes() + Path(self.sim.ca_bundle).read_bytes())
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.server.fast = self  # type: ignore[attr-defined]
+        self.origin = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self.pages: dict[frozenset[tuple[str, str]], bytes] = {}
+        self.page_bytes = 0
+        self._render_pages()
+
+    def _render_pages(self) -> None:
+        """Fetch every user page from graphsim once and keep it as a finished HTTP response."""
+        session = requests.Session()
+        session.trust_env = False
+        token = session.post(
+            f"{self.sim.authority_url}/{self.sim.tenant_id}/oauth2/v2.0/token",
+            data={"grant_type": "client_credentials", "client_id": self.sim.client_id,
+                  "client_secret": self.sim.client_secret, "scope": GRAPH_SCOPE},
+            verify=self.sim.ca_bundle, timeout=60,
+        ).json()["access_token"]  # fmt: skip
+        url: str | None = f"{self.sim.graph_url}/users"
+        params: dict[str, str] | None = USER_QUERY
+        key = page_key(requests.Request("GET", url, params=params).prepare().path_url.partition("?")[2])
+        number = 0
+        while url:
+            body = session.get(
+                url,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+                verify=self.sim.ca_bundle,
+                timeout=600,
+            ).json()
+            next_link = body.get("@odata.nextLink")
+            next_key = None
+            if next_link:
+                number += 1
+                # Opaque to the client, as Graph's are; the simulator's own token stays ours.
+                body["@odata.nextLink"] = f"{self.origin}/v1.0/users?$skiptoken=fg{number:05d}"
+                next_key = page_key(f"$skiptoken=fg{number:05d}")
+            payload = json.dumps(body, separators=(",", ":")).encode()
+            self.page_bytes += len(payload)
+            self.pages[key] = self._response(payload)
+            url, params = next_link, None
+            if next_key is not None:
+                key = next_key
+        session.close()
+
+    def _response(self, payload: bytes) -> bytes:
+        headers = [b"HTTP/1.1 200 OK", b"Content-Type: application/json; odata.metadata=minimal"]
+        if self.compress:
+            payload = gzip.compress(payload, compresslevel=6)
+            headers.append(b"Content-Encoding: gzip")
+        headers.append(b"Content-Length: " + str(len(payload)).encode())
+        return b"\r\n".join(headers) + b"\r\n\r\n" + payload
+
+    def serve(self) -> None:
+        threading.Thread(target=self.server.serve_forever, daemon=True, name="fastgraph").start()
+
+    def ready_info(self) -> dict[str, Any]:
+        info: dict[str, Any] = dict(self.sim.ready_info())
+        info.update(graph_url=f"{self.origin}/v1.0", ca_bundle=self.ca_bundle)
+        info.update(pages=len(self.pages), page_bytes=self.page_bytes, users=len(self.sim.tenant.users))
+        return info
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.sim.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
+
+    @property
+    def fast(self) -> FastGraph:
+        return self.server.fast  # type: ignore[attr-defined, no-any-return]
+
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        if path == "/v1.0/users":
+            page = self.fast.pages.get(page_key(query))
+            if page is not None:
+                if self.fast.delay:
+                    time.sleep(self.fast.delay)
+                self.wfile.write(page)
+                return
+        self._forward("GET", None)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._forward("POST", self.rfile.read(length))
+
+    def do_PATCH(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._forward("PATCH", self.rfile.read(length))
+
+    def _forward(self, method: str, body: bytes | None) -> None:
+        """Anything but a user page: graphsim answers it, links rewritten to point here."""
+        sim = self.fast.sim
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")}
+        answer = requests.request(
+            method,
+            f"{sim.authority_url}{self.path}",
+            data=body,
+            headers=headers,
+            verify=sim.ca_bundle,
+            timeout=120,
+        )
+        payload = answer.content.replace(sim.authority_url.encode(), self.fast.origin.encode())
+        self.send_response(answer.status_code)
+        for name in ("Content-Type", "Retry-After", "request-id"):
+            if name in answer.headers:
+                self.send_header(name, answer.headers[name])
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds added before each user page")
+    parser.add_argument("--gzip", action="store_true", help="serve user pages gzip-compressed")
+    args = parser.parse_args()
+    fast = FastGraph(args.users, args.seed, delay=args.delay, compress=args.gzip)
+    fast.serve()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(json.dumps(fast.ready_info()), flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    fast.close()
+
+
+if __name__ == "__main__":
+    main()
