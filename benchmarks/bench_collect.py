@@ -48,8 +48,13 @@ class RemoteSimulator:
     """A Graph server in a child process (the simulator or fastgraph), and its connection details."""
 
     def __init__(
-        self, users: int, seed: int, *, server: str = "fast", delay: float = 0.0, compress: bool = False
-    ) -> None:
+        self, users: int, seed: int, *, server: str = "fast", delay: float = 0.0, compress: bool = False,
+        connect: str | None = None,
+    ) -> None:  # fmt: skip
+        self.proc: subprocess.Popen[str] | None = None
+        if connect:  # a server someone else started (benchmarks/ab_collect.py): its ready line
+            self._load(json.loads(Path(connect).read_text()))
+            return
         if server == "fast":
             command = [sys.executable, str(Path(__file__).with_name("fastgraph.py")), "--delay", str(delay)]
             command += ["--gzip"] if compress else []
@@ -59,7 +64,9 @@ class RemoteSimulator:
             [*command, "--users", str(users), "--seed", str(seed)], stdout=subprocess.PIPE, text=True
         )
         assert self.proc.stdout is not None
-        info = json.loads(self.proc.stdout.readline())
+        self._load(json.loads(self.proc.stdout.readline()))
+
+    def _load(self, info: dict[str, Any]) -> None:
         self.graph_url: str = info["graph_url"]
         self.authority_url: str = info["authority_url"]
         self.tenant_id: str = info["tenant_id"]
@@ -75,6 +82,8 @@ class RemoteSimulator:
 
     def cpu_seconds(self) -> float | None:
         """CPU time the simulator has used so far (Linux's /proc), None where unavailable."""
+        if self.proc is None:
+            return None
         try:
             fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -82,8 +91,9 @@ class RemoteSimulator:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
 
 
 def floor(sim: RemoteSimulator) -> tuple[float, int, int]:
@@ -153,6 +163,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each user page (fast only)")
     parser.add_argument("--gzip", action="store_true", help="user pages gzip-compressed (fast only)")
     parser.add_argument("--profile", action="store_true", help="profile one more first collection (cProfile)")
+    parser.add_argument("--connect", help="a running server's ready-line file, instead of starting one")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line at the end")
     args = parser.parse_args()
 
     floors: list[float] = []
@@ -171,7 +183,9 @@ def main() -> None:
             saving.append(time.perf_counter())
 
     load_before = os.getloadavg()[0]
-    sim = RemoteSimulator(args.users, args.seed, server=args.server, delay=args.delay, compress=args.gzip)
+    sim = RemoteSimulator(
+        args.users, args.seed, server=args.server, delay=args.delay, compress=args.gzip, connect=args.connect
+    )
     pages_seen = 0
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -249,6 +263,10 @@ def main() -> None:
     print(f"requests per collection: {statistics.median(requests_made):.0f}")
     print(f"store size after one snapshot: {statistics.median(sizes) / 1e6:.1f} MB")
     print(f"peak RSS of the collecting process: {peak_mb:.0f} MB")
+    if args.json:
+        print(json.dumps({"floor": floors, "first": collects["first"], "next": collects["next"],
+                          "publish_first": publishes["first"], "publish_next": publishes["next"],
+                          "cpu": cpu, "rss_mb": peak_mb, "pages": pages_seen}))  # fmt: skip
 
 
 if __name__ == "__main__":
