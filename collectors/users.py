@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from collectors.graph import GraphClient
-from collectors.normalize import NEVER_PREFIX, NO_ERROR, license_error, plan_list, text, timestamp
+from collectors.normalize import NEVER_PREFIX, NO_ERROR, license_error, plan_list, text
 from licensedesk.errors import GraphError, GraphPermissionError
 
 PAGE_SIZE = 999
@@ -175,17 +175,34 @@ def user_page_tuples(
         seen_ids.add(user_id)
         enabled = get("accountEnabled")
         created = get("createdDateTime")
+        # Text fields inline: ``text()`` for anything but a str (or null), a call saved per field.
+        upn, name, kind, location, department, company, title = (
+            get("userPrincipalName"), get("displayName"), get("userType"), get("usageLocation"),
+            get("department"), get("companyName"), get("jobTitle"),
+        )  # fmt: skip
         add_user(
             (
                 user_id,
-                text(get("userPrincipalName")),
-                text(get("displayName")),
+                (upn.strip() or None) if type(upn) is str else None if upn is None else text(upn),
+                (name.strip() or None) if type(name) is str else None if name is None else text(name),
                 (1 if enabled else 0) if type(enabled) is bool else None,
-                text(get("userType")),
-                text(get("usageLocation")),
-                text(get("department")),
-                text(get("companyName")),
-                text(get("jobTitle")),
+                (kind.strip() or None) if type(kind) is str else None if kind is None else text(kind),
+                (location.strip() or None)
+                if type(location) is str
+                else None
+                if location is None
+                else text(location),
+                (department.strip() or None)
+                if type(department) is str
+                else None
+                if department is None
+                else text(department),
+                (company.strip() or None)
+                if type(company) is str
+                else None
+                if company is None
+                else text(company),
+                (title.strip() or None) if type(title) is str else None if title is None else text(title),
                 created
                 if isinstance(created, str) and created and not created.startswith(NEVER_PREFIX)
                 else None,
@@ -261,12 +278,20 @@ def user_page_tuples(
             activity = get("signInActivity")
             if isinstance(activity, dict):
                 aget = activity.get
+                last, background, success = (
+                    aget("lastSignInDateTime"), aget("lastNonInteractiveSignInDateTime"),
+                    aget("lastSuccessfulSignInDateTime"),
+                )  # fmt: skip
                 add_signin(
                     (
                         user_id,
-                        timestamp(aget("lastSignInDateTime")),
-                        timestamp(aget("lastNonInteractiveSignInDateTime")),
-                        timestamp(aget("lastSuccessfulSignInDateTime")),
+                        last if type(last) is str and last and last[:10] != NEVER_PREFIX else None,
+                        background
+                        if type(background) is str and background and background[:10] != NEVER_PREFIX
+                        else None,
+                        success
+                        if type(success) is str and success and success[:10] != NEVER_PREFIX
+                        else None,
                     )
                 )
             else:
