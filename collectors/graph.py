@@ -196,29 +196,48 @@ class GraphClient:
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield each page's ``value`` list, following ``@odata.nextLink`` verbatim until absent.
 
-        The next page is fetched on a worker thread while the caller processes the current one,
-        so a collection costs about max(download, processing) rather than their sum. Only one
-        request is ever in flight, so Graph sees the same sequential paging as without it.
+        The next page is requested on a worker thread as soon as its link is known, which is
+        before the current page is parsed: the link is found in the raw bytes first
+        (``next_link_hint``), then checked against the parsed page. So parsing and the caller's
+        processing overlap the next request's latency, and a collection costs about the sum of
+        the latencies, or the processing, whichever is larger. Only one request is ever in
+        flight, so Graph sees the same sequential paging as without it.
         """
-        body = self.get_json(path, params)
+        url = self.url(path)
+        raw = self._fetch(url, params)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-prefetch") as pool:
             while True:
+                hint = next_link_hint(raw)
+                if hint is not None:
+                    hint = self.url(hint)  # refuses another host before our token is sent there
+                upcoming = pool.submit(self._fetch, hint) if hint else None
+                try:
+                    body = _parse_object(raw, _describe(url))
+                except TransientError:
+                    # A body that parses badly was cut short or garbled: ask for it again, whole.
+                    body = self.get_json(url, params)
                 value = body.get("value")
                 if not isinstance(value, list):
-                    raise GraphError(f"Graph's answer for {_describe(self.url(path))} has no 'value' list.")
+                    raise GraphError(f"Graph's answer for {_describe(url)} has no 'value' list.")
                 next_link = body.get("@odata.nextLink")
                 if next_link is not None and not isinstance(next_link, str):
                     raise GraphError("Graph returned an @odata.nextLink that is not a URL.")
-                upcoming = pool.submit(self.get_json, next_link) if next_link else None
+                if next_link != hint:
+                    # The raw scan missed or misread the link: the parsed page decides.
+                    if upcoming is not None:
+                        upcoming.cancel()
+                        _discard(upcoming)
+                    upcoming = pool.submit(self._fetch, self.url(next_link)) if next_link else None
                 try:
                     yield value
                 except GeneratorExit:
                     if upcoming is not None:
                         upcoming.cancel()
                     raise
-                if upcoming is None:
+                if upcoming is None or next_link is None:
                     return
-                body = upcoming.result()
+                url, params = self.url(next_link), None
+                raw = upcoming.result()
 
     def batch_get(self, paths: Sequence[str]) -> list[dict[str, Any]]:
         """GET several relative paths through ``$batch`` (20 per call); bodies in the order given.
@@ -428,6 +447,14 @@ class GraphClient:
     def _read_once(
         self, method: str, url: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
     ) -> dict[str, Any]:
+        raw = self._fetch_once(method, url, params=params, json_body=json_body)
+        return _parse_object(raw, _describe(url))
+
+    def _fetch_once(
+        self, method: str, url: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
+    ) -> bytes:
+        """One request's answer body, whole; 429/5xx, lost connections and cut-off bodies as
+        TransientError, other errors as GraphError."""
         what = _describe(url)
         try:
             response = self._send(method, url, params=params, json_body=json_body)
@@ -443,20 +470,17 @@ class GraphClient:
                 raise _graph_error(
                     response.status_code, _safe_json(response), what, response.headers.get("request-id")
                 )
-            # orjson: a third of json.loads's time on a 1.3 MB page of users, the collector's
-            # largest single cost after TLS (benchmarks/bench_collect.py --profile).
-            body = orjson.loads(response.content)
+            return response.content
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise TransientError(f"{what}: connection lost ({exc.__class__.__name__})") from None
         except requests.exceptions.Timeout:
             raise TransientError(f"{what}: timed out") from None
-        except (orjson.JSONDecodeError, ValueError) as exc:
-            if isinstance(exc, GraphError):
-                raise
-            raise TransientError(f"{what}: the answer was not complete JSON") from None
-        if not isinstance(body, dict):
-            raise GraphError(f"Graph's answer for {what} is not a JSON object.")
-        return body
+
+    def _fetch(self, url: str, params: Mapping[str, str] | None = None) -> bytes:
+        """GET one page's bytes under the retry policy (parsed later, by the caller)."""
+        return self._with_retries(
+            lambda: self._fetch_once("GET", url, params=params), _graph_give_up(_describe(url))
+        )
 
     def _retrying(self) -> Retrying:
         """The one retry policy, fresh for one request (its statistics count that request alone)."""
@@ -604,6 +628,53 @@ def _graph_error(status: int, body: Any, what: str, request_id: str | None) -> G
         code=code,
         request_id=request_id,
     )
+
+
+_NEXT_LINK = b'"@odata.nextLink":'
+
+
+def next_link_hint(raw: bytes) -> str | None:
+    """``@odata.nextLink`` read from a page's raw bytes without parsing the page, or None.
+
+    Only a hint: the page parsed later decides (a key spelled with spaces or escapes, or tenant
+    text that happens to hold the same bytes, at worst costs one wasted request to Graph's own
+    host: the link goes through ``GraphClient.url``'s same-host check before it is followed).
+    """
+    at = raw.rfind(_NEXT_LINK)
+    if at < 0:
+        return None
+    start = raw.find(b'"', at + len(_NEXT_LINK))
+    end = raw.find(b'"', start + 1)
+    if start < 0 or end < 0 or raw[at + len(_NEXT_LINK) : start].strip():
+        return None
+    literal = raw[start : end + 1]
+    try:
+        link = orjson.loads(literal)
+    except orjson.JSONDecodeError:
+        return None
+    return link if isinstance(link, str) and link else None
+
+
+def _parse_object(raw: bytes, what: str) -> dict[str, Any]:
+    """A JSON object from an answer's bytes; a body that does not parse is TransientError (it was
+    most likely cut short: asked again), one that is not an object is GraphError."""
+    try:
+        # orjson: about two thirds of json.loads's time on a 1.3 MB page of users, the
+        # collector's largest single cost after TLS (benchmarks/bench_collect.py --profile).
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise TransientError(f"{what}: the answer was not complete JSON") from None
+    if not isinstance(body, dict):
+        raise GraphError(f"Graph's answer for {what} is not a JSON object.")
+    return body
+
+
+def _discard(future: Any) -> None:
+    """Wait out a request we no longer need (so the session is free), ignoring its outcome."""
+    try:
+        future.result()
+    except Exception:  # noqa: BLE001 - its answer is not used
+        pass
 
 
 def _safe_json(response: requests.Response) -> Any:
