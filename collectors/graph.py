@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import email.utils
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -196,48 +197,18 @@ class GraphClient:
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield each page's ``value`` list, following ``@odata.nextLink`` verbatim until absent.
 
-        The next page is requested on a worker thread as soon as its link is known, which is
-        before the current page is parsed: the link is found in the raw bytes first
-        (``next_link_hint``), then checked against the parsed page. So parsing and the caller's
-        processing overlap the next request's latency, and a collection costs about the sum of
-        the latencies, or the processing, whichever is larger. Only one request is ever in
-        flight, so Graph sees the same sequential paging as without it.
+        The next page is requested as soon as its link is known: from the first bytes of the
+        current page when Graph puts the link before ``value``, else from its whole raw body,
+        before it is parsed (``next_link_hint``); the parsed page then confirms the link, or the
+        request is dropped and the right one sent. So transferring, parsing and the caller's
+        processing all overlap the next request's latency. At most the two pages after the one
+        the caller holds are requested or held, whatever the caller's pace.
         """
-        url = self.url(path)
-        raw = self._fetch(url, params)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-prefetch") as pool:
-            while True:
-                hint = next_link_hint(raw)
-                if hint is not None:
-                    hint = self.url(hint)  # refuses another host before our token is sent there
-                upcoming = pool.submit(self._fetch, hint) if hint else None
-                try:
-                    body = _parse_object(raw, _describe(url))
-                except TransientError:
-                    # A body that parses badly was cut short or garbled: ask for it again, whole.
-                    body = self.get_json(url, params)
-                value = body.get("value")
-                if not isinstance(value, list):
-                    raise GraphError(f"Graph's answer for {_describe(url)} has no 'value' list.")
-                next_link = body.get("@odata.nextLink")
-                if next_link is not None and not isinstance(next_link, str):
-                    raise GraphError("Graph returned an @odata.nextLink that is not a URL.")
-                if next_link != hint:
-                    # The raw scan missed or misread the link: the parsed page decides.
-                    if upcoming is not None:
-                        upcoming.cancel()
-                        _discard(upcoming)
-                    upcoming = pool.submit(self._fetch, self.url(next_link)) if next_link else None
-                try:
-                    yield value
-                except GeneratorExit:
-                    if upcoming is not None:
-                        upcoming.cancel()
-                    raise
-                if upcoming is None or next_link is None:
-                    return
-                url, params = self.url(next_link), None
-                raw = upcoming.result()
+        pager = _Pager(self, self.url(path), params)
+        try:
+            yield from pager.pages()
+        finally:
+            pager.close()
 
     def batch_get(self, paths: Sequence[str]) -> list[dict[str, Any]]:
         """GET several relative paths through ``$batch`` (20 per call); bodies in the order given.
@@ -424,12 +395,20 @@ class GraphClient:
 
     # -- plumbing -----------------------------------------------------------------------------
     def _send(
-        self, method: str, url: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        stream: bool = False,
     ) -> requests.Response:
         self.stats.requests += 1
         headers = {"Authorization": f"Bearer {self._tokens.token()}", "client-request-id": str(uuid.uuid4())}
         try:
-            response = self.session.request(method, url, params=params, json=json_body, headers=headers)
+            response = self.session.request(
+                method, url, params=params, json=json_body, headers=headers, stream=stream
+            )
         except requests.exceptions.SSLError:
             raise GraphError(
                 f"TLS verification failed for {urlsplit(url).netloc}: set {ENV_PREFIX}CA_BUNDLE to the CA "
@@ -440,7 +419,10 @@ class GraphClient:
             self._tokens.reset()
             headers["Authorization"] = f"Bearer {self._tokens.token()}"
             self.stats.requests += 1
-            response = self.session.request(method, url, params=params, json=json_body, headers=headers)
+            response.close()
+            response = self.session.request(
+                method, url, params=params, json=json_body, headers=headers, stream=stream
+            )
         self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
         return response
 
@@ -451,35 +433,53 @@ class GraphClient:
         return _parse_object(raw, _describe(url))
 
     def _fetch_once(
-        self, method: str, url: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        on_head: Callable[[str], None] | None = None,
     ) -> bytes:
         """One request's answer body, whole; 429/5xx, lost connections and cut-off bodies as
-        TransientError, other errors as GraphError."""
+        TransientError, other errors as GraphError. ``on_head`` is given the page's
+        ``@odata.nextLink`` as soon as it has arrived, while the rest of the body still streams."""
         what = _describe(url)
         try:
-            response = self._send(method, url, params=params, json_body=json_body)
+            response = self._send(method, url, params=params, json_body=json_body, stream=on_head is not None)
             if response.status_code in RETRY_STATUSES:
                 if response.status_code == 429:
                     self.stats.throttled += 1
+                response.close()  # a streamed answer holds its connection until closed
                 raise TransientError(
                     f"{what} answered {response.status_code}",
                     status=response.status_code,
                     retry_after=parse_retry_after(response.headers.get("Retry-After")),
                 )
             if response.status_code >= 400:
-                raise _graph_error(
+                error = _graph_error(
                     response.status_code, _safe_json(response), what, response.headers.get("request-id")
                 )
-            return response.content
+                response.close()
+                raise error
+            if on_head is None:
+                return response.content
+            return _read_streaming(response, on_head)
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise TransientError(f"{what}: connection lost ({exc.__class__.__name__})") from None
         except requests.exceptions.Timeout:
             raise TransientError(f"{what}: timed out") from None
 
-    def _fetch(self, url: str, params: Mapping[str, str] | None = None) -> bytes:
+    def _fetch(
+        self,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        on_head: Callable[[str], None] | None = None,
+    ) -> bytes:
         """GET one page's bytes under the retry policy (parsed later, by the caller)."""
         return self._with_retries(
-            lambda: self._fetch_once("GET", url, params=params), _graph_give_up(_describe(url))
+            lambda: self._fetch_once("GET", url, params=params, on_head=on_head),
+            _graph_give_up(_describe(url)),
         )
 
     def _retrying(self) -> Retrying:
@@ -633,14 +633,16 @@ def _graph_error(status: int, body: Any, what: str, request_id: str | None) -> G
 _NEXT_LINK = b'"@odata.nextLink":'
 
 
-def next_link_hint(raw: bytes) -> str | None:
+def next_link_hint(raw: bytes, *, head: bool = False) -> str | None:
     """``@odata.nextLink`` read from a page's raw bytes without parsing the page, or None.
 
-    Only a hint: the page parsed later decides (a key spelled with spaces or escapes, or tenant
-    text that happens to hold the same bytes, at worst costs one wasted request to Graph's own
-    host: the link goes through ``GraphClient.url``'s same-host check before it is followed).
+    ``head``: ``raw`` is the start of a body still arriving (the first occurrence counts, and a
+    link not whole yet is None); else the whole body (the last occurrence counts). Tenant text
+    cannot hold the key's bytes (a quote inside a JSON string is escaped), and the hint is only a
+    hint: the parsed page decides, and a link goes through ``GraphClient.url``'s same-host check
+    before it is followed, so a misread costs at most one wasted request to Graph's own host.
     """
-    at = raw.rfind(_NEXT_LINK)
+    at = raw.find(_NEXT_LINK) if head else raw.rfind(_NEXT_LINK)
     if at < 0:
         return None
     start = raw.find(b'"', at + len(_NEXT_LINK))
@@ -667,6 +669,125 @@ def _parse_object(raw: bytes, what: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise GraphError(f"Graph's answer for {what} is not a JSON object.")
     return body
+
+
+_HEAD_BYTES = 256 * 1024  # how far into a page to look for its link while it streams
+_CHUNK = 64 * 1024
+
+
+def _read_streaming(response: requests.Response, on_head: Callable[[str], None]) -> bytes:
+    """The whole body of a streamed answer, telling ``on_head`` the next page's link as soon as
+    it has arrived (within the first ``_HEAD_BYTES``)."""
+    parts: list[bytes] = []
+    size = 0
+    told = False
+    try:
+        for chunk in response.iter_content(chunk_size=_CHUNK):
+            parts.append(chunk)
+            size += len(chunk)
+            if not told and size <= _HEAD_BYTES + _CHUNK:
+                link = next_link_hint(b"".join(parts), head=True)
+                if link is not None:
+                    told = True
+                    on_head(link)
+    finally:
+        response.close()
+    return b"".join(parts)
+
+
+class _Pager:
+    """The pages of one listing, each requested as soon as its link is known (see
+    ``GraphClient.iter_pages``), at most two beyond the one the caller holds."""
+
+    AHEAD = 2
+
+    def __init__(self, client: GraphClient, url: str, params: Mapping[str, str] | None) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=self.AHEAD, thread_name_prefix="graph-prefetch")
+        self._links: dict[int, str] = {0: url}  # page number -> the URL it is (to be) fetched from
+        self._futures: dict[int, Future[bytes]] = {}
+        self._held = -1  # the page the caller holds
+        self._first_params = params
+
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        page = 0
+        with self._lock:
+            self._submit_ready()
+        while True:
+            url = self._links[page]
+            raw = self._futures[page].result()
+            with self._lock:
+                self._held = page
+                self._submit_ready()
+            self._offer(page + 1, next_link_hint(raw))
+            params = self._first_params if page == 0 else None
+            try:
+                body = _parse_object(raw, _describe(url))
+            except TransientError:
+                # A body that parses badly was cut short or garbled: ask for it again, whole.
+                body = self._client.get_json(url, params)
+            value = body.get("value")
+            if not isinstance(value, list):
+                raise GraphError(f"Graph's answer for {_describe(url)} has no 'value' list.")
+            next_link = body.get("@odata.nextLink")
+            if next_link is not None and not isinstance(next_link, str):
+                raise GraphError("Graph returned an @odata.nextLink that is not a URL.")
+            confirmed = self._client.url(next_link) if next_link else None  # refuses another host
+            self._confirm(page + 1, confirmed)
+            yield value
+            if confirmed is None:
+                return
+            page += 1
+
+    def _fetch(self, page: int) -> bytes:
+        params = self._first_params if page == 0 else None
+        return self._client._fetch(
+            self._links[page], params, on_head=lambda link: self._offer(page + 1, link)
+        )
+
+    def _offer(self, page: int, link: str | None) -> None:
+        """A hint of page ``page``'s link (from raw bytes): requested if none is known yet."""
+        if link is None:
+            return
+        try:
+            url = self._client.url(link)  # another host's link is never followed, even as a hint
+        except GraphError:
+            return
+        with self._lock:
+            if page not in self._links:
+                self._links[page] = url
+                self._submit_ready()
+
+    def _confirm(self, page: int, url: str | None) -> None:
+        """The parsed page's link for page ``page`` (None: there is none); a hint that differs is
+        dropped with everything requested after it."""
+        with self._lock:
+            if self._links.get(page) == url:
+                return
+            stale = [k for k in self._futures if k >= page]
+            for k in stale:
+                self._futures[k].cancel()
+            dropped = [self._futures.pop(k) for k in stale]
+            for k in [k for k in self._links if k >= page]:
+                del self._links[k]
+            if url is not None:
+                self._links[page] = url
+                self._submit_ready()
+        for future in dropped:
+            _discard(future)
+
+    def _submit_ready(self) -> None:
+        # Called with the lock held.
+        for page in range(self._held + 1, self._held + 1 + self.AHEAD):
+            if page in self._links and page not in self._futures:
+                self._futures[page] = self._pool.submit(self._fetch, page)
+
+    def close(self) -> None:
+        with self._lock:
+            for future in self._futures.values():
+                future.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _discard(future: Any) -> None:
