@@ -718,6 +718,8 @@ class _Pager:
             url = self._links[page]
             raw = self._futures[page].result()
             with self._lock:
+                # Forget what the caller now holds, or every page's bytes would stay referenced.
+                del self._futures[page]
                 self._held = page
                 self._submit_ready()
             self._offer(page + 1, next_link_hint(raw))
@@ -778,7 +780,7 @@ class _Pager:
             _discard(future)
 
     def _submit_ready(self) -> None:
-        # Called with the lock held.
+        # Called with the lock held. A page is submitted once: held pages are past the range.
         for page in range(self._held + 1, self._held + 1 + self.AHEAD):
             if page in self._links and page not in self._futures:
                 self._futures[page] = self._pool.submit(self._fetch, page)
