@@ -12,8 +12,6 @@ Input frames (as ``store.queries`` returns them):
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from licensedesk.errors import InputError
+from actions.user_list import USER_COLUMNS as USER_COLUMNS
+from actions.user_list import parse_user_list as parse_user_list
 
 ACTIVE_STATES = frozenset({"Active", "ActiveWithError"})
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -470,72 +469,6 @@ def api_calls(plan: Plan) -> list[Change]:
             seen.add((change.kind, change.user_id))
         calls.append(change)
     return calls
-
-
-# Header names (compared case-insensitively) of the column that names users, most specific first:
-# Entra's "Download users" CSV has userPrincipalName, id and mail; our own exports use
-# user_principal_name and user_id.
-USER_COLUMNS = ("userPrincipalName", "user_principal_name", "upn", "id", "user_id", "mail")
-
-
-def parse_user_list(text: str, *, source: str = "The list of users") -> list[str]:
-    """User principal names or object ids from a pasted list or a CSV file, in order, each once.
-
-    A first row naming one of ``USER_COLUMNS`` is a header, and that column is read; without one,
-    the text must be a single column (one user per line). Cells follow CSV quoting, so a
-    ``"Kim, Olga"`` display name does not shift the columns. Blank lines are dropped, and a user
-    named twice (in any letter case) is kept once.
-
-    Raises:
-        InputError: several columns and none of them names users, or several values on a line of a
-            list without header (``source`` starts the sentence).
-    """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), _dialect(text))
-    rows = [(reader.line_num, cells) for cells in ([c.strip() for c in row] for row in reader) if any(cells)]
-    if not rows:
-        return []
-    wanted = {name.lower(): rank for rank, name in enumerate(USER_COLUMNS)}
-    named = [(wanted[cell.lower()], i) for i, cell in enumerate(rows[0][1]) if cell.lower() in wanted]
-    columns = ", ".join(USER_COLUMNS[:-1]) + f" or {USER_COLUMNS[-1]}"
-    if named:
-        column = min(named)[1]
-        rows = rows[1:]
-    elif len(rows[0][1]) == 1:
-        column = 0
-        for line, cells in rows:
-            if sum(bool(c) for c in cells) > 1:
-                raise InputError(
-                    f"{source} has several values on line {line} but no header naming the user column; "
-                    f"put one user per line, or add a header naming one column {columns}."
-                )
-    else:
-        found = ", ".join(repr(cell) for cell in rows[0][1])
-        raise InputError(
-            f"{source} has several columns ({found}) and none of them names users; add a header "
-            f"naming one column {columns} (any letter case)."
-        )
-    unique: dict[str, str] = {}  # lowercased -> as first written: a dict keeps this linear
-    for _line, cells in rows:
-        value = cells[column] if column < len(cells) else ""
-        if value:
-            unique.setdefault(value.lower(), value)
-    return list(unique.values())
-
-
-def _dialect(text: str) -> type[csv.Dialect]:
-    """Comma-separated unless the header row is clearly separated by semicolons or tabs (what
-    Excel writes in locales whose decimal separator is a comma)."""
-    header = text.lstrip("\ufeff").split("\n", 1)[0]
-    if "," not in header:
-        if ";" in header:
-            return _Semicolon
-        if "\t" in header:
-            return csv.excel_tab
-    return csv.excel
-
-
-class _Semicolon(csv.excel):
-    delimiter = ";"
 
 
 def _resolve(
