@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from analysis.disabled_plans import split_plan_ids
 from analysis.inactive import HELD_STATES
 from analysis.labels import group_names, sku_label, sku_names, source_label
 from analysis.licensing_rules import MUTUALLY_EXCLUSIVE_PLANS, PLAN_PREREQUISITES, plan_text
@@ -71,7 +72,7 @@ class _Context:
     own_disabled: Mapping[tuple[str, str, str], str]  # (user, sku, group) -> disabled plan ids
 
     def plans_on(self, sku_id: str, disabled: str) -> set[str]:
-        off = {p for p in disabled.split(",") if p}
+        off = split_plan_ids(disabled)
         return {name for pid, name in self.plans.get(sku_id, {}).items() if pid not in off}
 
     def skus_with_plan(self, plan_names: set[str]) -> list[str]:

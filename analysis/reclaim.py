@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.costs import exact_int64, none_for_missing
+from analysis.disabled_plans import split_plan_ids
 from analysis.inactive import HELD_STATES, distinct_values, utc
 from analysis.labels import group_names as _group_names
 from analysis.money import seats_cost
@@ -181,7 +182,7 @@ def _enabled(key: tuple[str, tuple[str, ...]], plan_sets: Mapping[str, Mapping[s
     plans = plan_sets.get(sku_id, {})
     names: set[str] = set()
     for off in offs:
-        disabled = {p.strip() for p in off.split(",") if p.strip()}
+        disabled = split_plan_ids(off)
         names.update(name for pid, name in plans.items() if pid not in disabled)
     return frozenset(names)
 
