@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from actions.plan import Change, ChangeKind, Plan, api_calls
+from actions.changes import Change, ChangeKind, Plan, api_calls
 from collectors.graph import MAX_BATCH, GraphClient, WriteOutcome
 from collectors.skus import fetch_skus, sku_rows
 from licensedesk.config import NO_WRITE_IDENTITY, Settings

@@ -32,6 +32,8 @@ import pandas as pd
 
 from analysis.exports import escape_formula
 from analysis.money import PERIODS, amount_text, is_currency, parse_amount
+from analysis.user_files import read_table, shown_problems
+from licensedesk.errors import InputError
 
 CSV_COLUMNS = ("sku", "unit_price", "currency", "period", "effective_from")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -182,46 +184,22 @@ def validate_price_records(
 def parse_price_csv(
     text: str, skus: SkuIndex, *, source: str = "the price book"
 ) -> tuple[list[PriceRow], list[str]]:
-    """Parse a price-book CSV (a UTF-8 BOM, CRLF and blank lines are fine).
+    """Parse a price-book CSV, by the rules of :mod:`analysis.user_files` (a BOM, CRLF, blank rows,
+    semicolons or tabs, any column order and letter case in the header are fine).
 
     Returns:
-        (rows, problems) as ``validate_price_records``; problems with the file itself (empty, a
-        wrong header, a row with the wrong number of fields) are sentences naming the row too.
+        (rows, problems) as ``validate_price_records``, but ``problems`` is what a person is shown:
+        the first ``MAX_PROBLEMS_SHOWN`` sentences and how many more. Problems with the file itself
+        (empty, a wrong header, bytes that are not UTF-8, a row with the wrong number of fields)
+        are sentences naming the row too.
     """
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        return [], [f"{source} is empty; expected the header {','.join(CSV_COLUMNS)}."]
     try:
-        lines = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as exc:
-        return [], [f"{source}: the CSV is malformed ({exc})."]
-    header = [cell.strip().lower() for cell in lines[0]]
-    if sorted(header) != sorted(CSV_COLUMNS):
-        if len(header) == 1 and ";" in header[0]:
-            return [], [f"{source}, row 1: the columns are separated by semicolons; save it with commas."]
-        return [], [
-            f"{source}, row 1: the header is {_show(','.join(lines[0]))}; expected exactly "
-            f"{','.join(CSV_COLUMNS)}."
-        ]
-    records: list[tuple[int, Mapping[str, object]]] = []
-    problems: list[tuple[int, str]] = []
-    for number, cells in enumerate(lines[1:], start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != len(header):
-            problems.append(
-                (
-                    number,
-                    f"{source}, row {number}: found {len(cells)} fields where the header has {len(header)}.",
-                )
-            )
-            continue
-        records.append((number, dict(zip(header, cells, strict=True))))
-    rows, bad = _validate(records, skus, f"{source}, row")
-    problems = sorted(problems + bad)
-    if not rows and not problems:
-        problems.append((0, f"{source} has a header but no price rows."))
-    return ([] if problems else rows), [sentence for _, sentence in problems]
+        table = read_table(text, source, CSV_COLUMNS)
+    except InputError as exc:
+        return [], [str(exc)]
+    rows, bad = _validate(table.rows, skus, f"{source}, row")
+    problems = sorted([*table.problems, *bad])
+    return ([] if problems else rows), shown_problems([sentence for _, sentence in problems])
 
 
 def price_book_frame(prices: pd.DataFrame, skus: SkuIndex) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.disabled_plans import split_plan_ids
 from analysis.inactive import HELD_STATES, utc
 from analysis.labels import assignment_text, source_label
 
@@ -106,7 +107,7 @@ def plan_usage(plans: pd.DataFrame, licenses: pd.DataFrame, sku_id: str) -> pd.D
 
     A plan counts as disabled for a holder only when every assignment through which the holder
     holds the SKU disables it: a user with the plan off in a group but on in a direct assignment
-    still has the plan. ``disabled_plans`` is a comma-joined list of plan GUIDs.
+    still has the plan. ``disabled_plans`` is as ``analysis.disabled_plans`` keeps it.
 
     Returns:
         ``service_plan_name``, ``provisioning_status``, ``holders``, ``disabled_for``,
@@ -115,11 +116,8 @@ def plan_usage(plans: pd.DataFrame, licenses: pd.DataFrame, sku_id: str) -> pd.D
     sku_plans = plans[plans["sku_id"] == sku_id]
     held = licenses[(licenses["sku_id"] == sku_id) & licenses["state"].isin(HELD_STATES)]
     off_sets: dict[str, frozenset[str]] = {}
-    parsed: dict[object, frozenset[str]] = {}  # a handful of distinct lists, held by thousands
     for user, plans_text in zip(held["user_id"].tolist(), held["disabled_plans"].tolist(), strict=True):
-        off = parsed.get(plans_text)
-        if off is None:
-            off = parsed[plans_text] = frozenset(p for p in str(plans_text).split(",") if p)
+        off = split_plan_ids(plans_text)
         previous = off_sets.get(user)
         off_sets[user] = off if previous is None else previous & off
     holders = len(off_sets)

@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analysis.disabled_plans import split_plan_ids
 from analysis.inactive import ACTIVITY_LABELS, HELD_STATES, distinct_values, utc
 from analysis.labels import assignment_text, sku_label, source_label
 
@@ -194,7 +195,7 @@ def user_licenses_detail(
             "sku": [sku_label(s, sku_names) for s in rows["sku_id"]],
             "source": [source_label(g, group_names) for g in rows["assigned_by_group"]],
             "state": [assignment_text(s, e) for s, e in zip(rows["state"], rows["error"], strict=True)],
-            "plans_disabled": [len([p for p in str(v).split(",") if p]) for v in rows["disabled_plans"]],
+            "plans_disabled": [len(split_plan_ids(v)) for v in rows["disabled_plans"]],
             "last_updated": utc(rows["last_updated_at"].to_numpy()).to_numpy(),
             "sku_id": rows["sku_id"].to_numpy(),
         }

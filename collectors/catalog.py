@@ -29,25 +29,26 @@ Microsoft's CSV (imported, :func:`parse_microsoft_catalog`)
     The full catalog, one row per (product, service plan), downloaded by the user from Microsoft Learn
     and imported with ``license-desk catalog import FILE``. It changes monthly, so we never ship it.
     Header: ``Product_Display_Name,String_Id,GUID,Service_Plan_Name,Service_Plan_Id,
-    Service_Plans_Included_Friendly_Names`` (any order). Its known quirks are handled here: a UTF-8
-    BOM, CRLF line endings, trailing and non-breaking spaces and tabs in ids, names and even GUIDs,
-    repeated (product, plan) rows, and part numbers shared by two GUIDs.
+    Service_Plans_Included_Friendly_Names`` (any order, any letter case). It is read by the rules
+    every file a person gives us follows (:mod:`analysis.user_files`: encoding, separators,
+    quoting, row numbers, one sentence per problem); its own quirks are handled here: trailing and
+    non-breaking spaces and tabs in ids, names and even GUIDs, repeated (product, plan) rows, and
+    part numbers shared by two GUIDs.
 
 Row numbers in messages count records the way a spreadsheet does: the header is row 1.
-This module is pure: no database, no HTTP.
+No database, no HTTP: reading the file the user named is the only I/O.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from analysis.user_files import normalised, problems_error, quoted, read_file, read_table
 from licensedesk.errors import InputError
 
 __all__ = [
@@ -82,13 +83,6 @@ COMMON_SKUS_COLUMNS: tuple[str, ...] = ("sku_id", "sku_part_number", "name", "ki
 _OPTIONAL_MICROSOFT = frozenset({"Service_Plans_Included_Friendly_Names"})
 
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# In a str pattern \s is Unicode whitespace: spaces, tabs, CR/LF, NBSP (U+00A0), U+2007, U+3000, ...
-_WHITESPACE = re.compile(r"\s+")
-# Invisible characters that are not whitespace but turn up in copied-and-pasted ids.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-# Bytes that are not UTF-8 survive decoding (errors="surrogateescape") as lone surrogates.
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
-_SHOW_MAX = 60
 
 
 @dataclass(frozen=True)
@@ -162,129 +156,37 @@ class Catalog:
         return self._plans_by_id.get(sku_id.strip().lower(), ())
 
 
-def _normalise(value: str) -> str:
-    """Strip, drop invisible characters, and collapse every whitespace run (NBSP, tabs) to one space."""
-    return _WHITESPACE.sub(" ", _INVISIBLE.sub("", value)).strip()
-
-
-def _show(value: str) -> str:
-    """A cell value quoted for a one-line message (repr escapes newlines and control characters)."""
-    if len(value) > _SHOW_MAX:
-        value = value[: _SHOW_MAX - 1] + "…"
-    return repr(value)
-
-
 def _as_guid(value: str) -> str | None:
     """The lower-case GUID in an already normalised cell, or None if it is not a GUID."""
     lowered = value.lower()
     return lowered if _GUID.fullmatch(lowered) else None
 
 
-def _join(names: Sequence[str]) -> str:
-    return ", ".join(names)
-
-
 def _clash(pairs: Sequence[tuple[str, str, str]]) -> str:
     """Describe the (label, kept, new) values that differ other than in case, or "" if none do."""
     return " and ".join(
-        f"the {label} {_show(new)} instead of {_show(kept)}"
+        f"the {label} {quoted(new)} instead of {quoted(kept)}"
         for label, kept, new in pairs
         if kept.casefold() != new.casefold()
     )
 
 
-def _rows(
-    text: str,
-    source: str,
-    columns: Sequence[str],
-    optional: frozenset[str],
-    error: Callable[[str], Exception],
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (row number, normalised cells by column name) for each data row of a CSV text.
-
-    Checks the header (every column in ``columns``, no others, no repeats, any order), the number
-    of fields in each row, undecodable bytes and empty required cells. Blank rows are skipped.
-    ``error`` builds the exception to raise from a one-sentence message.
-    """
-    if not text.strip():
-        raise error(f"{source} is empty.")
-    undecodable = _UNDECODABLE.search(text) is not None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    number = 0
-    header: list[str] | None = None
-    index: dict[str, int] = {}
-    while True:
-        number += 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise error(f"{source}, row {number}: the CSV is malformed ({exc}).") from None
-        if undecodable:
-            for position, cell in enumerate(row):
-                if _UNDECODABLE.search(cell):
-                    if header is None:
-                        where = "the header"
-                    elif position < len(header):
-                        where = f"the {header[position]} cell"
-                    else:
-                        where = f"field {position + 1}"
-                    raise error(
-                        f"{source}, row {number}: {where} is not UTF-8 text; "
-                        "save the file as CSV UTF-8 and import it again."
-                    )
-        if header is None:
-            header = [_normalise(cell) for cell in row]
-            index = _check_header(header, source, columns, error)
+def _cells(
+    text: str, source: str, columns: Sequence[str], optional: frozenset[str]
+) -> tuple[list[tuple[int, dict[str, str]]], list[tuple[int, str]]]:
+    """The normalised cells of each data row whose required cells are filled in, and the problems
+    (row number, sentence) of the rest, by the rules of :mod:`analysis.user_files`."""
+    table = read_table(text, source, columns)
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems = list(table.problems)
+    for number, raw in table.rows:
+        cells = {name: normalised(value) for name, value in raw.items()}
+        empty = [f"{name} is empty" for name in columns if name not in optional and not cells[name]]
+        if empty:
+            problems.append((number, f"{source}, row {number}: {' and '.join(empty)}."))
             continue
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise error(
-                f"{source}, row {number}: found {len(row)} fields where the header has {len(header)}."
-            )
-        cells = {name: _normalise(row[position]) for name, position in index.items()}
-        for name in columns:
-            if name not in optional and not cells[name]:
-                raise error(f"{source}, row {number}: {name} is empty.")
-        yield number, cells
-
-
-def _check_header(
-    header: list[str], source: str, columns: Sequence[str], error: Callable[[str], Exception]
-) -> dict[str, int]:
-    """Column name -> position, or an error naming what is missing, unexpected or repeated."""
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    missing = [name for name in columns if name not in header]
-    unexpected = [name for name in header if name not in columns]
-    if not (repeated or missing or unexpected):
-        return {name: header.index(name) for name in columns}
-    if len(header) == 1 and all(name in header[0].split(";") for name in columns):
-        raise error(f"{source}, row 1: the columns are separated by semicolons; save it with commas.")
-    problems = []
-    if missing:
-        problems.append(f"lacks {_join(missing)}")
-    if unexpected:
-        problems.append(f"has unexpected {_join([_show(name) for name in unexpected])}")
-    if repeated:
-        problems.append(f"repeats {_join(repeated)}")
-    raise error(
-        f"{source}, row 1: the header {' and '.join(problems)}; expected the columns {_join(columns)}."
-    )
-
-
-def _read_text(path: Path) -> str:
-    """The file decoded as UTF-8 (BOM dropped); undecodable bytes are kept as lone surrogates."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path} was not found.") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory, not a CSV file.") from None
-    except OSError as exc:
-        raise InputError(f"{path} cannot be read ({exc.strerror or type(exc).__name__}).") from None
-    return data.decode("utf-8-sig", errors="surrogateescape")
+        rows.append((number, cells))
+    return rows, problems
 
 
 def parse_microsoft_catalog(path: str | Path) -> Catalog:
@@ -298,27 +200,25 @@ def parse_microsoft_catalog(path: str | Path) -> Catalog:
     only in case are not conflicts.
 
     Raises:
-        InputError: one sentence naming the file (and the row) for a missing or unreadable file, a
-            file that is not UTF-8, an empty file, a header without exactly the six columns, a row
-            with the wrong number of fields, an invalid GUID, an empty required cell, or a file
-            with no data rows. Nothing partial is ever returned.
+        InputError: the file breaks a rule of :mod:`analysis.user_files` (one sentence naming the
+            file, and the row), or rows have an invalid GUID or an empty required cell: one
+            sentence per bad row (the first ``MAX_PROBLEMS_SHOWN`` and how many more). Nothing
+            partial is ever returned.
     """
-    file = Path(path)
     source = str(path)
-    text = _read_text(file)
+    rows, problems = _cells(read_file(path, source), source, MICROSOFT_COLUMNS, _OPTIONAL_MICROSOFT)
     products: dict[str, tuple[int, CatalogProduct]] = {}
     plans: dict[tuple[str, str], tuple[int, CatalogPlan]] = {}
     warnings: list[str] = []
     reported: set[tuple[str, ...]] = set()
-    for number, cells in _rows(text, source, MICROSOFT_COLUMNS, _OPTIONAL_MICROSOFT, InputError):
+    for number, cells in rows:
         sku_id = _as_guid(cells["GUID"])
-        if sku_id is None:
-            raise InputError(f"{source}, row {number}: GUID {_show(cells['GUID'])} is not a GUID.")
         plan_id = _as_guid(cells["Service_Plan_Id"])
-        if plan_id is None:
-            raise InputError(
-                f"{source}, row {number}: Service_Plan_Id {_show(cells['Service_Plan_Id'])} is not a GUID."
-            )
+        bad = [f"{name} {quoted(cells[name])} is not a GUID" for name, value in
+               (("GUID", sku_id), ("Service_Plan_Id", plan_id)) if value is None]  # fmt: skip
+        if sku_id is None or plan_id is None:
+            problems.append((number, f"{source}, row {number}: {' and '.join(bad)}."))
+            continue
         product = CatalogProduct(
             sku_id=sku_id, sku_part_number=cells["String_Id"], name=cells["Product_Display_Name"]
         )
@@ -356,18 +256,13 @@ def parse_microsoft_catalog(path: str | Path) -> Catalog:
                     f"Row {number} repeats service plan {plan_id} of {kept.sku_part_number} ({sku_id}) "
                     f"with {clash}; kept what row {kept_plan_row} says."
                 )
-    if not products:
-        raise InputError(f"{source} has a header but no data rows.")
+    if problems:
+        raise problems_error([sentence for _, sentence in sorted(problems)], "Nothing was imported.")
     return Catalog(
         products=tuple(product for _, product in products.values()),
         plans=tuple(plan for _, plan in plans.values()),
         warnings=tuple(warnings),
     )
-
-
-def _shipped_error(message: str) -> Exception:
-    # A broken shipped table is a packaging bug, not the user's input: let it surface as such.
-    return ValueError(message)
 
 
 @functools.cache
@@ -384,16 +279,23 @@ def load_common_skus() -> tuple[CatalogProduct, ...]:
         .joinpath("common_skus.csv")
         .read_text(encoding="utf-8-sig")
     )
+    # A broken shipped table is a packaging bug, not the user's input: let it surface as such.
+    try:
+        rows, problems = _cells(text, source, COMMON_SKUS_COLUMNS, frozenset())
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+    if problems:
+        raise ValueError(problems[0][1])
     products: dict[str, CatalogProduct] = {}
-    for number, cells in _rows(text, source, COMMON_SKUS_COLUMNS, frozenset(), _shipped_error):
+    for number, cells in rows:
         sku_id = _as_guid(cells["sku_id"])
         if sku_id is None:
-            raise ValueError(f"{source}, row {number}: sku_id {_show(cells['sku_id'])} is not a GUID.")
+            raise ValueError(f"{source}, row {number}: sku_id {quoted(cells['sku_id'])} is not a GUID.")
         if sku_id in products:
             raise ValueError(f"{source}, row {number}: sku_id {sku_id} is listed twice.")
         if cells["kind"] not in KINDS:
             raise ValueError(
-                f"{source}, row {number}: kind {_show(cells['kind'])} is not one of {_join(sorted(KINDS))}."
+                f"{source}, row {number}: kind {quoted(cells['kind'])} is not one of {', '.join(sorted(KINDS))}."
             )
         products[sku_id] = CatalogProduct(
             sku_id=sku_id, sku_part_number=cells["sku_part_number"], name=cells["name"], kind=cells["kind"]

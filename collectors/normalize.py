@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.disabled_plans import join_plan_ids
+
 NEVER_PREFIX = "0001-01-01"
 NO_ERROR = ""  # licenseAssignmentStates.error: Graph sends "None" (or null) for success
 
@@ -64,7 +66,8 @@ def license_error(value: Any) -> str:
 
 
 def plan_list(value: Any) -> str:
-    """Disabled plan ids as one sorted, comma-joined string (a stable key for comparisons)."""
+    """Graph's ``disabledPlans`` as the store keeps them (``analysis.disabled_plans``); "" when
+    missing or not a list, and ids that are not text are dropped."""
     if not isinstance(value, list):
         return ""
-    return ",".join(sorted({g for g in (guid(v) for v in value) if g}))
+    return join_plan_ids(v for v in value if isinstance(v, str))

@@ -240,24 +240,6 @@ def _service_plans(settings: Settings) -> Any:
         return queries.service_plans(store, queries.resolve_snapshot(store))
 
 
-def _read_users_file(path: str) -> list[str]:
-    from actions.plan import parse_user_list
-    from licensedesk.errors import InputError
-
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"The users file {path} does not exist.") from None
-    except UnicodeDecodeError:
-        raise InputError(f"The users file {path} is not UTF-8 text.") from None
-    except OSError as exc:
-        raise InputError(f"The users file {path} cannot be read ({exc.strerror}).") from None
-    users = parse_user_list(text, source=f"The users file {path}")
-    if not users:
-        raise InputError(f"The users file {path} names no users.")
-    return users
-
-
 def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -> None:
     from actions.apply import ApplyInterrupted, apply_plan, default_actor, record_refusal
     from collectors.graph import GraphClient
@@ -363,6 +345,7 @@ def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str
     the preview says why each other member is left out.
     """
     from actions.plan import plan_assign, plan_group_assign, plan_group_errors_assign
+    from actions.user_list import read_users_file
 
     sources = sum(bool(x) for x in (users, users_file, group, to_group))
     if sources != 1:
@@ -393,7 +376,7 @@ def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str
                                         disabled_plans=disabled, service_plans=plans, usage_location=location)  # fmt: skip
         _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
         return
-    targets = list(users) or _read_users_file(users_file or "")
+    targets = list(users) or read_users_file(users_file or "")
     plan = plan_assign(sku, targets, skus=skus, users=user_frame, licenses=licenses, disabled_plans=disabled,
                        service_plans=plans, usage_location=location)  # fmt: skip
     _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)

@@ -322,11 +322,12 @@ def prices() -> None:
 @click.pass_context
 def prices_import(ctx: click.Context, file: str, merge: bool) -> None:
     """Load a price book CSV (sku,unit_price,currency,period,effective_from); all rows or none."""
+    from analysis.user_files import read_file
     from licensedesk.cli import _settings
     from store.db import open_store, store_exists
 
     settings = _settings(ctx)
-    text = _read_text(file)
+    text = read_file(file)
     if not store_exists(settings.store):
         # Checked before the store is created, so a bad file leaves nothing behind but its error.
         _price_rows(text, _builtin_sku_index(), Path(file).name)
@@ -356,20 +357,14 @@ def import_price_text(store: Any, text: str, *, source: str, replace: bool) -> t
     return save_prices(store, rows, replace=replace, source=source)
 
 
-MAX_PROBLEMS_SHOWN = 20
-
-
 def _price_rows(text: str, skus: Any, source: str) -> list[Any]:
-    """The price rows of ``text``, or InputError naming the bad rows: the first
-    ``MAX_PROBLEMS_SHOWN`` and how many more, so a bad 200,000-row file is one screen."""
+    """The price rows of ``text``, or InputError naming the bad rows (the first 20 and how many
+    more, as ``parse_price_csv`` gives them, so a bad 200,000-row file is one screen)."""
     from analysis.pricebook import parse_price_csv
 
     rows, problems = parse_price_csv(text, skus, source=source)
     if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        if len(problems) > len(shown):
-            shown.append(f"... and {len(problems) - len(shown):,} more problem(s).")
-        raise InputError("\n".join(shown) + ("\nNothing was imported." if len(problems) > 1 else ""))
+        raise InputError("\n".join(problems) + ("\nNothing was imported." if len(problems) > 1 else ""))
     return rows
 
 
@@ -388,17 +383,6 @@ def _builtin_sku_index() -> Any:
     from analysis.pricebook import SkuIndex
 
     return SkuIndex.build(_builtin_skus())
-
-
-def _read_text(path: str) -> str:
-    try:
-        return Path(path).read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"The price book {path} does not exist.") from None
-    except UnicodeDecodeError:
-        raise InputError(f"The price book {path} is not UTF-8 text; save it as CSV UTF-8.") from None
-    except OSError as exc:
-        raise InputError(f"The price book {path} cannot be read ({exc.strerror}).") from None
 
 
 @prices.command("export")

@@ -16,6 +16,7 @@ import streamlit as st
 from actions.plan import parse_user_list, plan_assign, plan_remove_many, plan_reprocess, plan_tables
 from analysis.costs import seat_change_cost, snapshot_date
 from analysis.group_errors import groups_in_error
+from analysis.user_files import decode
 from dashboard import data, ui
 from licensedesk.errors import InputError
 
@@ -79,11 +80,9 @@ else:
     location = st.text_input(
         "Usage location to set for users who have none (two letters, optional)", key="fix_loc"
     )
-    text = uploaded.getvalue().decode("utf-8-sig", errors="replace") if uploaded is not None else pasted
     try:
-        targets = parse_user_list(
-            text or "", source="The uploaded file" if uploaded is not None else "The list"
-        )
+        text = decode(uploaded.getvalue(), uploaded.name) if uploaded is not None else pasted
+        targets = parse_user_list(text or "", source=uploaded.name if uploaded is not None else "The list")
     except InputError as exc:
         st.error(str(exc))
         st.stop()

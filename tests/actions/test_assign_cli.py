@@ -40,7 +40,7 @@ def test_users_file_without_a_user_column_is_refused_in_one_sentence(tenant: Any
     )
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"license-desk: error: The users file {file} has several columns")
+    assert line.startswith(f"license-desk: error: {file} has several columns")
     assert "'displayName', 'department'" in line and "userPrincipalName" in line
     assert sim.write_requests() == []
 

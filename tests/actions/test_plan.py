@@ -183,6 +183,8 @@ def test_reprocess_refused_when_waiting_members_exceed_free_seats(skus, users) -
         ("displayName,Mail\nAnn,ann@contoso.com\n", ["ann@contoso.com"]),
         ("User_Id;displayName\nu-ann;Ann\nu-bob;Bob\n", ["u-ann", "u-bob"]),  # Excel's semicolons
         ("Ann@Contoso.com\nbob@contoso.com\nann@contoso.com\n", ["Ann@Contoso.com", "bob@contoso.com"]),
+        # A list without header whose line starts with an empty field still names its user.
+        ("ann@contoso.com\n,bob@contoso.com\n", ["ann@contoso.com", "bob@contoso.com"]),
     ],
 )
 def test_parse_user_list(text: str, expected: list[str]) -> None:
