@@ -105,7 +105,7 @@ def _settings(ctx: click.Context) -> Settings:
 @click.pass_context
 def collect(ctx: click.Context) -> None:
     """Take one snapshot of the configured tenant (progress on stderr)."""
-    from licensedesk.runner import run_collection
+    from collectors.runner import run_collection
 
     settings = _settings(ctx)
     settings.require_tenant()
@@ -261,7 +261,7 @@ def _read_users_file(path: str) -> list[str]:
 def _preview_or_apply(ctx: click.Context, plan: Any, *, apply: bool, fmt: str) -> None:
     from actions.apply import ApplyInterrupted, apply_plan, default_actor, record_refusal
     from collectors.graph import GraphClient
-    from licensedesk.runner import run_collection
+    from collectors.runner import run_collection
     from store.db import open_store
 
     settings = _settings(ctx)

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant, build_tenant
 from licensedesk.config import Settings
 from licensedesk.errors import ConfigError
-from licensedesk.runner import run_collection
 from store.db import describe
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
 from licensedesk.demo import simulator_settings
-from licensedesk.runner import run_collection
 from store import queries
 from store.db import open_store
 from tests.dashboard.conftest import APP

@@ -391,7 +391,7 @@ def test_dry_run_lists_ids_and_sends_nothing(
 def test_after_each_collection_only_news(sim: Any, ca_file: str, tmp_path: Path) -> None:
     """Collected by the real collectors from the simulator: the digest holds exactly `check`'s
     findings; a second collection of the unchanged tenant brings nothing to send."""
-    from licensedesk.runner import run_collection
+    from collectors.runner import run_collection
     from tests.conftest import settings_for
 
     store = str(tmp_path / "sim.sqlite")
