@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sqlite3
 import sys
@@ -362,6 +361,7 @@ def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str
     for a seat, while seats last; with --usage-location, those blocked by their usage location);
     the preview says why each other member is left out.
     """
+    from actions.groups import group_id, members_in_error
     from actions.plan import plan_assign, plan_group_assign, plan_group_errors_assign
 
     sources = sum(bool(x) for x in (users, users_file, group, to_group))
@@ -375,10 +375,10 @@ def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str
 
         settings = _settings(ctx)
         settings.require_tenant()
-        gid = _group_id(to_group, allow_unlicensed=True)
-        members = fetch_group_members(
-            GraphClient(settings), gid
-        )  # live: the store knows only licensed groups
+        # Any group will do here: a name the snapshot does not know (it keeps licensed groups only)
+        # is looked up in Graph, and the members are read live.
+        gid = group_id(to_group, _licensed_groups(settings), graph=GraphClient(settings))
+        members = fetch_group_members(GraphClient(settings), gid)
         plan = plan_group_assign(
             sku, gid, to_group, members, skus=skus, licenses=licenses, disabled_plans=disabled,
             service_plans=plans,
@@ -387,8 +387,8 @@ def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str
         return
     location = usage_location.upper() if usage_location else None
     if group:
-        gid = _group_id(group)
-        _group_error_members(group, licenses)  # none in error: say so rather than plan nothing
+        gid = group_id(group, _licensed_groups(_settings(ctx)))
+        members_in_error(gid, group, licenses)  # none in error: say so rather than plan nothing
         plan = plan_group_errors_assign(sku, gid, skus=skus, users=user_frame, licenses=licenses,
                                         disabled_plans=disabled, service_plans=plans, usage_location=location)  # fmt: skip
         _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
@@ -399,56 +399,13 @@ def assign(ctx: click.Context, sku: str, users: tuple[str, ...], users_file: str
     _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
 
 
-def _group_error_members(group: str | None, licenses: Any) -> list[str]:
-    from licensedesk.errors import InputError
-
-    gid = _group_id(group or "")
-    members = sorted(
-        set(licenses[(licenses["assigned_by_group"] == gid) & (licenses["error"] != "")]["user_id"])
-    )
-    if not members:
-        raise InputError(f"Group {group!r} has no members in error in the latest snapshot.")
-    return members
-
-
-def _group_id(group: str, *, allow_unlicensed: bool = False) -> str:
-    """A group id from an id or a display name (any case), as of the latest snapshot.
-
-    Any GUID is taken as a group id (a group that assigns no licence has no member in error). With
-    ``allow_unlicensed``, a name the snapshot does not know (it keeps licensed groups only) is
-    looked up in Graph.
-    """
-    from licensedesk.errors import InputError
+def _licensed_groups(settings: Settings) -> Any:
+    """The latest snapshot's licensed groups (what a group name is looked up in)."""
     from store import queries
     from store.db import open_store
 
-    key = group.strip().lower()
-    if re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", key):
-        return key
-    ctx = click.get_current_context()
-    with open_store(_settings(ctx).store, readonly=True) as store:
-        groups = queries.licensed_groups(store, queries.resolve_snapshot(store))
-    named = groups[groups["group_name"].fillna("").str.strip().str.lower() == key]
-    found = sorted(set(zip(named["group_id"], named["group_name"], strict=True)))
-    if not found and allow_unlicensed:
-        from collectors.graph import GraphClient
-        from collectors.groups import find_groups_named
-
-        settings = _settings(ctx)
-        settings.require_tenant()
-        found = sorted(set(find_groups_named(GraphClient(settings), group.strip())))
-    if len(found) > 1:
-        ids = ", ".join(gid for gid, _ in found)
-        raise InputError(
-            f"{len(found)} groups are named {group.strip()!r} ({ids}): give the id of the one you mean."
-        )
-    if not found:
-        where = "in the tenant" if allow_unlicensed else "among the licensed groups of the latest snapshot"
-        raise InputError(
-            f"There is no group named {group.strip()!r} {where}; `license-desk report groups` lists the "
-            "licensed ones, and any group can be given by its id."
-        )
-    return str(found[0][0])
+    with open_store(settings.store, readonly=True) as store:
+        return queries.licensed_groups(store, queries.resolve_snapshot(store))
 
 
 @cli.command()
@@ -459,15 +416,14 @@ def _group_id(group: str, *, allow_unlicensed: bool = False) -> str:
 @click.pass_context
 def reprocess(ctx: click.Context, users: tuple[str, ...], group: str | None, apply: bool, fmt: str) -> None:
     """Reprocess group-based licences of users in error; preview by default."""
+    from actions.groups import group_id
     from actions.plan import plan_reprocess
 
     if bool(users) == bool(group):
         raise click.UsageError("Give either --user or --group.")
     skus, user_frame, licenses = _plan_inputs(_settings(ctx))
-    group_id = _group_id(group) if group else None
-    plan = plan_reprocess(
-        list(users) or None, group_id=group_id, skus=skus, users=user_frame, licenses=licenses
-    )
+    gid = group_id(group, _licensed_groups(_settings(ctx))) if group else None
+    plan = plan_reprocess(list(users) or None, group_id=gid, skus=skus, users=user_frame, licenses=licenses)
     _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
 
 

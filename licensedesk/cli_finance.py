@@ -8,32 +8,19 @@ inputs, calls the analysis and prints. Money leaves as exact decimal text (``"12
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 import pandas as pd
 
+from analysis.reports import FinanceInputs, cost_report
 from licensedesk.config import Settings
 from licensedesk.errors import InputError
 from licensedesk.output import json_text, records, table_text
 
 EXPIRING_DAYS = 30
 DOWNSCALE_DAYS = 90
-
-
-@dataclass(frozen=True)
-class FinanceInputs:
-    """Everything the finance analyses need about one snapshot."""
-
-    snapshot_id: int
-    started_at: str
-    seats: pd.DataFrame
-    holders: pd.DataFrame
-    subscriptions: pd.DataFrame
-    prices: pd.DataFrame
-    signin_available: bool
 
 
 def load_finance_inputs(store: Any, snapshot_id: int, settings: Settings) -> FinanceInputs:
@@ -61,62 +48,6 @@ def load_finance_inputs(store: Any, snapshot_id: int, settings: Settings) -> Fin
         prices=load_prices(store),
         signin_available=signin,
     )
-
-
-def cost_report(inputs: FinanceInputs) -> pd.DataFrame:
-    """``report costs`` rows: one per SKU and currency (``kind`` ``sku``), then one per currency
-    (``kind`` ``total``); every cost as ``<cost>_monthly`` and ``<cost>_annual`` decimal text."""
-    from analysis.costs import MONEY_COLUMNS, SEAT_COLUMNS, cost_totals, sku_costs, snapshot_date
-    from analysis.money import amount_text
-
-    on = snapshot_date(inputs.started_at)
-    args = (inputs.seats, inputs.prices, inputs.holders, inputs.subscriptions)
-    by_basis = {
-        basis: sku_costs(*args, on=on, basis=basis, signin_available=inputs.signin_available)
-        for basis in ("month", "year")
-    }
-    rows: list[dict[str, Any]] = []
-    for kind, monthly, annual in (
-        ("sku", by_basis["month"], by_basis["year"]),
-        ("total", cost_totals(by_basis["month"]), cost_totals(by_basis["year"])),
-    ):
-        for month_row, year_row in zip(
-            monthly.to_dict(orient="records"), annual.to_dict(orient="records"), strict=True
-        ):
-            currency = month_row["currency"] if isinstance(month_row["currency"], str) else None
-            row: dict[str, Any] = {"kind": kind}
-            if kind == "sku":
-                row.update({k: month_row[k] for k in ("sku_id", "sku_part_number", "name", "status")})
-                row["unit_price"] = (
-                    amount_text(int(month_row["unit_price_minor"]), currency) if currency else None
-                )
-                row.update({k: month_row[k] for k in ("period", "effective_from", "counts_as_waste")})
-            else:
-                row.update(sku_id=None, sku_part_number=None, name=f"Total ({currency or 'no price'})")
-                row.update(status=None, unit_price=None, period=None, effective_from=None)
-                row.update(
-                    counts_as_waste=None, skus=month_row["skus"], unpriced_skus=month_row["unpriced_skus"]
-                )
-            row["currency"] = currency
-            row.update({k: _int(month_row.get(k)) for k in SEAT_COLUMNS})
-            for column in MONEY_COLUMNS:
-                for suffix, source in (("monthly", month_row), ("annual", year_row)):
-                    value = source.get(column)
-                    row[f"{column}_{suffix}"] = (
-                        None
-                        if currency is None or value is None or pd.isna(value)
-                        else amount_text(int(value), currency)
-                    )
-            rows.append(row)
-    frame = pd.DataFrame(rows)
-    # Totals' counts share columns with per-SKU nulls: keep them integers, not floats.
-    for column in ("skus", "unpriced_skus", *SEAT_COLUMNS):
-        frame[column] = frame[column].astype("Int64")
-    return frame
-
-
-def _int(value: Any) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)
 
 
 def _print_cost_table(frame: pd.DataFrame) -> None:
@@ -322,72 +253,26 @@ def prices() -> None:
 @click.pass_context
 def prices_import(ctx: click.Context, file: str, merge: bool) -> None:
     """Load a price book CSV (sku,unit_price,currency,period,effective_from); all rows or none."""
+    from analysis.pricebook import SkuIndex
+    from collectors.catalog import load_common_skus
     from licensedesk.cli import _settings
     from store.db import open_store, store_exists
+    from store.prices import import_price_text, price_rows, product_frame
 
     settings = _settings(ctx)
     text = _read_text(file)
     if not store_exists(settings.store):
         # Checked before the store is created, so a bad file leaves nothing behind but its error.
-        _price_rows(text, _builtin_sku_index(), Path(file).name)
+        price_rows(text, SkuIndex.build(product_frame(load_common_skus())), Path(file).name)
     with open_store(settings.store) as store:
-        written, removed = import_price_text(store, text, source=Path(file).name, replace=not merge)
+        written, removed = import_price_text(
+            store, text, source=Path(file).name, replace=not merge, builtin=load_common_skus()
+        )
     verb = "Added" if merge else "Replaced the price book with"
     click.echo(
         f"{verb} {written} price row(s) from {file}"
         + (f" ({removed} old row(s) removed)." if removed else ".")
     )
-
-
-def import_price_text(store: Any, text: str, *, source: str, replace: bool) -> tuple[int, int]:
-    """Validate a price-book CSV and write it in one transaction; (written, removed).
-
-    Raises:
-        InputError: one sentence per bad row (naming the row), joined by newlines; nothing written.
-    """
-    from collectors.catalog import load_common_skus
-    from store.catalog import ensure_builtin_catalog
-    from store.prices import save_prices, sku_index
-
-    # Common part numbers resolve even before the first collection; the shipped table is only
-    # written into the store once the file is known to be good.
-    rows = _price_rows(text, sku_index(store, _builtin_skus()), source)
-    ensure_builtin_catalog(store, load_common_skus())
-    return save_prices(store, rows, replace=replace, source=source)
-
-
-MAX_PROBLEMS_SHOWN = 20
-
-
-def _price_rows(text: str, skus: Any, source: str) -> list[Any]:
-    """The price rows of ``text``, or InputError naming the bad rows: the first
-    ``MAX_PROBLEMS_SHOWN`` and how many more, so a bad 200,000-row file is one screen."""
-    from analysis.pricebook import parse_price_csv
-
-    rows, problems = parse_price_csv(text, skus, source=source)
-    if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        if len(problems) > len(shown):
-            shown.append(f"... and {len(problems) - len(shown):,} more problem(s).")
-        raise InputError("\n".join(shown) + ("\nNothing was imported." if len(problems) > 1 else ""))
-    return rows
-
-
-def _builtin_skus() -> Any:
-    import pandas as pd
-
-    from collectors.catalog import load_common_skus
-
-    products = load_common_skus()
-    return pd.DataFrame(
-        {"sku_id": [p.sku_id for p in products], "sku_part_number": [p.sku_part_number for p in products]}
-    )
-
-
-def _builtin_sku_index() -> Any:
-    from analysis.pricebook import SkuIndex
-
-    return SkuIndex.build(_builtin_skus())
 
 
 def _read_text(path: str) -> str:

@@ -233,7 +233,8 @@ def report_frame(store: Any, report: str, snapshot_id: int, settings: Any) -> pd
             renewal_calendar(terms, prices, horizon_days=90),
             downscale_window(terms, seats, prices, within_days=90),
         )
-    from licensedesk.cli_finance import cost_report, load_finance_inputs
+    from analysis.reports import cost_report
+    from licensedesk.cli_finance import load_finance_inputs
 
     inputs = load_finance_inputs(store, snapshot_id, settings)
     if report == "costs":

@@ -94,12 +94,15 @@ def install_list_prices(path: str | Path) -> int:
     prices, labelled as such in every row's source) into the store at ``path``; returns the rows."""
     from importlib import resources
 
-    from licensedesk.cli_finance import import_price_text
+    from collectors.catalog import load_common_skus
     from store.db import open_store
+    from store.prices import import_price_text
 
     text = resources.files("licensedesk").joinpath("data", "list_prices.csv").read_text(encoding="utf-8")
     with open_store(path) as store:
-        written, _ = import_price_text(store, text, source=LIST_PRICES_SOURCE, replace=True)
+        written, _ = import_price_text(
+            store, text, source=LIST_PRICES_SOURCE, replace=True, builtin=load_common_skus()
+        )
     return written
 
 
