@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from actions.apply import apply_plan
 from actions.plan import plan_assign, plan_reprocess
+from cli.main import cli
 from collectors.graph import GraphClient
 from collectors.runner import run_collection
-from licensedesk.cli import cli
 from licensedesk.config import Settings
 from licensedesk.errors import ActionRefused
 from store import queries

@@ -18,7 +18,7 @@ import pytest
 import trustme
 from click.testing import CliRunner, Result
 
-from licensedesk.cli import cli
+from cli.main import cli
 from store.db import open_store
 from store.prices import add_exemption
 from store.snapshots import SnapshotWriter

@@ -24,7 +24,7 @@ import pytest
 import trustme
 from click.testing import CliRunner, Result
 
-from licensedesk.cli import cli
+from cli.main import cli
 from store.db import open_store
 from store.prices import save_threshold
 from tests.analysis import finance_tenant as t
@@ -214,7 +214,7 @@ def test_changed_and_resolved_findings_only(
 
 def test_reminder_after_the_period(tenant: str, ca: trustme.CA, ca_file: str, tmp_path: Path) -> None:
     """Reminders count UTC calendar days from the last sending (a run's time is a parameter)."""
-    from licensedesk.cli_finance import run_check
+    from cli.check import run_check
     from licensedesk.notify_config import load_notify_config
     from notify.deliver import notify_channels
 
