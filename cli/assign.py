@@ -21,12 +21,12 @@ from actions.plan import (
 )
 from analysis.seats import seat_table
 from cli.common import PLAN_FORMATS, apply_option, format_option, settings_of, users_option
+from cli.output import json_text
 from collectors.graph import GraphClient
 from collectors.groups import fetch_group_members
 from collectors.runner import run_collection
 from licensedesk.config import Settings
 from licensedesk.errors import InputError
-from licensedesk.output import json_text
 from store import queries
 from store.db import open_store
 

@@ -12,7 +12,7 @@ from analysis.renewals import downscale_window, subscription_terms
 from analysis.seats import seat_table
 from analysis.thresholds import KINDS, Finding, check_findings
 from cli.common import format_option, settings_of
-from licensedesk.output import json_text
+from cli.output import json_text
 from store import queries
 from store.db import Store, open_store
 from store.prices import load_prices, load_thresholds, subscription_lifecycles

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 import click
 import pandas as pd
 
+from cli.output import csv_text, json_text, records, table_text
+from cli.params import PORT
 from licensedesk.config import Settings, load_settings
-from licensedesk.output import csv_text, json_text, records, table_text
-from licensedesk.params import PORT
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -30,7 +30,7 @@ from cli.common import REPORT_FORMATS, emit, format_option, settings_of
 from cli.finance import load_finance_inputs
 from licensedesk.config import Settings
 from licensedesk.errors import ConfigError, InputError
-from licensedesk.notify_config import CHANNELS, NotifyConfig, load_notify_config
+from notify.config import CHANNELS, NotifyConfig, load_notify_config
 from notify.deliver import mail_report, notify_channels
 from store import queries
 from store.db import Store, open_store

@@ -21,10 +21,10 @@ import click
 from tqdm import tqdm
 
 from cli.common import no_browser_option, port_option
+from cli.params import SERVER_PORT
 from cli.serve import check_port, serve_dashboard, stop_on_signals
 from licensedesk.config import DEFAULT_DEMO_STORE
 from licensedesk.errors import ConfigError, InputError
-from licensedesk.params import SERVER_PORT
 
 SIMULATOR_PACKAGES = ("trustme", "jwt")
 

@@ -101,9 +101,9 @@ LIST_PRICES_SOURCE = "public list prices (USD per user, 2025): an example, edit 
 
 
 def install_list_prices(path: str | Path) -> int:
-    """Put the shipped example price book (``licensedesk/data/list_prices.csv``: public USD list
+    """Put the shipped example price book (``cli/data/list_prices.csv``: public USD list
     prices, labelled as such in every row's source) into the store at ``path``; returns the rows."""
-    text = resources.files("licensedesk").joinpath("data", "list_prices.csv").read_text(encoding="utf-8")
+    text = resources.files("cli").joinpath("data", "list_prices.csv").read_text(encoding="utf-8")
     with open_store(path) as store:
         written, _ = import_price_text(
             store, text, source=LIST_PRICES_SOURCE, replace=True, builtin=load_common_skus()

@@ -25,8 +25,8 @@ from analysis.renewals import (
 from analysis.reports import FinanceInputs, cost_report, reclaim_report, renewal_report
 from analysis.seats import seat_table
 from cli.common import emit
+from cli.output import records, table_text
 from licensedesk.config import Settings
-from licensedesk.output import records, table_text
 from store import queries
 from store.db import Store
 from store.prices import load_exemptions, load_prices, subscription_lifecycles

@@ -8,8 +8,8 @@ from analysis import reports
 from analysis.seats import seat_table
 from cli import finance
 from cli.common import REPORT_FORMATS, emit, format_option, settings_of, show_ids_option
-from licensedesk.output import json_text
-from licensedesk.params import SNAPSHOT_ID
+from cli.output import json_text
+from cli.params import SNAPSHOT_ID
 from store import queries
 from store.audit import audit_entries
 from store.db import open_store

@@ -215,7 +215,7 @@ def test_changed_and_resolved_findings_only(
 def test_reminder_after_the_period(tenant: str, ca: trustme.CA, ca_file: str, tmp_path: Path) -> None:
     """Reminders count UTC calendar days from the last sending (a run's time is a parameter)."""
     from cli.check import run_check
-    from licensedesk.notify_config import load_notify_config
+    from notify.config import load_notify_config
     from notify.deliver import notify_channels
 
     with smtp_server(ca) as smtp:
