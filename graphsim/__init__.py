@@ -13,5 +13,7 @@ Modules: skus (catalog and rule tables), people (word lists), model (state datac
 server (GraphSimulator), usage_locations (ISO country codes).
 
 The product never imports this package (import-linter forbids it); only the CLI's demo and simulator
-commands and the tests do. Importing graphsim itself imports nothing else.
+commands and the tests do, and it imports nothing of the product. Besides the standard library it
+needs cryptography (a product dependency) and the ``sim`` extra: trustme (the throwaway CA) and
+PyJWT (the tokens). Importing graphsim itself imports nothing else.
 """
