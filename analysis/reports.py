@@ -6,10 +6,12 @@ Pure pandas. Keys listed in DESIGN §8 are a contract: scripts outside this code
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from analysis.costs import MONEY_COLUMNS, SEAT_COLUMNS, cost_totals, sku_costs, snapshot_date
 from analysis.money import amount_text
 from analysis.reclaim import saving_totals
 from analysis.seats import seat_table
@@ -159,6 +161,72 @@ RECLAIM_COLUMNS = [
     "other_sku_part_number", "last_sign_in", "created_at", "guest", "currency", "seats_to_free", "saving_monthly",
     "saving_annual",
 ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FinanceInputs:
+    """Everything the finance analyses need about one snapshot."""
+
+    snapshot_id: int
+    started_at: str
+    seats: pd.DataFrame
+    holders: pd.DataFrame
+    subscriptions: pd.DataFrame
+    prices: pd.DataFrame
+    signin_available: bool
+
+
+def cost_report(inputs: FinanceInputs) -> pd.DataFrame:
+    """``report costs`` rows: one per SKU and currency (``kind`` ``sku``), then one per currency
+    (``kind`` ``total``); every cost as ``<cost>_monthly`` and ``<cost>_annual`` decimal text."""
+    on = snapshot_date(inputs.started_at)
+    args = (inputs.seats, inputs.prices, inputs.holders, inputs.subscriptions)
+    by_basis = {
+        basis: sku_costs(*args, on=on, basis=basis, signin_available=inputs.signin_available)
+        for basis in ("month", "year")
+    }
+    rows: list[dict[str, Any]] = []
+    for kind, monthly, annual in (
+        ("sku", by_basis["month"], by_basis["year"]),
+        ("total", cost_totals(by_basis["month"]), cost_totals(by_basis["year"])),
+    ):
+        for month_row, year_row in zip(
+            monthly.to_dict(orient="records"), annual.to_dict(orient="records"), strict=True
+        ):
+            currency = month_row["currency"] if isinstance(month_row["currency"], str) else None
+            row: dict[str, Any] = {"kind": kind}
+            if kind == "sku":
+                row.update({k: month_row[k] for k in ("sku_id", "sku_part_number", "name", "status")})
+                row["unit_price"] = (
+                    amount_text(int(month_row["unit_price_minor"]), currency) if currency else None
+                )
+                row.update({k: month_row[k] for k in ("period", "effective_from", "counts_as_waste")})
+            else:
+                row.update(sku_id=None, sku_part_number=None, name=f"Total ({currency or 'no price'})")
+                row.update(status=None, unit_price=None, period=None, effective_from=None)
+                row.update(
+                    counts_as_waste=None, skus=month_row["skus"], unpriced_skus=month_row["unpriced_skus"]
+                )
+            row["currency"] = currency
+            row.update({k: _int(month_row.get(k)) for k in SEAT_COLUMNS})
+            for column in MONEY_COLUMNS:
+                for suffix, source in (("monthly", month_row), ("annual", year_row)):
+                    value = source.get(column)
+                    row[f"{column}_{suffix}"] = (
+                        None
+                        if currency is None or value is None or pd.isna(value)
+                        else amount_text(int(value), currency)
+                    )
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    # Totals' counts share columns with per-SKU nulls: keep them integers, not floats.
+    for column in ("skus", "unpriced_skus", *SEAT_COLUMNS):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
 
 
 def reclaim_report(

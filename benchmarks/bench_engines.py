@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from bench_collect import RemoteSimulator  # noqa: E402
 
-from licensedesk.runner import run_collection  # noqa: E402
+from collectors.runner import run_collection  # noqa: E402
 from store import queries  # noqa: E402
 from store.db import open_store  # noqa: E402
 from tests.pgserver import PostgresServer  # noqa: E402

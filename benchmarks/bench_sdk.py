@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_collect import RemoteSimulator, floor  # noqa: E402
 
+from collectors.runner import run_collection  # noqa: E402
 from collectors.users import SIGNIN_FIELD, USER_FIELDS  # noqa: E402
-from licensedesk.runner import run_collection  # noqa: E402
 
 
 def _token(sim: RemoteSimulator) -> str:

@@ -40,11 +40,11 @@ from analysis.seats import seat_table
 from analysis.skus import plan_usage, sku_holders
 from analysis.users import options, user_table
 from collectors.graph import GraphClient
+from collectors.runner import run_collection
 from dashboard.access import Role
 from dashboard.signin import require_role
 from licensedesk.config import DEFAULT_STORE, Settings, load_settings
 from licensedesk.errors import ConfigError
-from licensedesk.runner import run_collection
 from store import catalog, history, prices, queries
 from store.audit import audit_entries
 from store.db import open_store, store_exists

@@ -4,7 +4,7 @@ Why a separate executor callback: every item must go through the same fault inje
 permission checks and router as a direct call, which the server owns; this module only knows
 Graph's batch rules (at most 20 items, unique string ids, relative URLs, Content-Type with a body,
 responses in any order: the simulator answers in reverse so clients that rely on order fail fast).
-Imports graphsim.errors and graphsim.routes.
+Imports graphsim.calls and graphsim.errors.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from graphsim.calls import ApiResponse
 from graphsim.errors import bad_request
-from graphsim.routes import ApiResponse
 
 MAX_ITEMS = 20
 # (method, url, lowercase headers, body, refusal): the server logs the item, applies faults and routes

@@ -6,7 +6,7 @@ plus slack (or minus a shortfall for the SKUs that must show CountViolation), th
 reset, and pass two runs with the real seat counts. Direct assignments made here skip the write
 rules on purpose: they are the tenant's history (e.g. the over-assigned SKU).
 
-Imports graphsim.tenant, graphsim.licensing, graphsim.model, graphsim.people, graphsim.skus.
+Imports graphsim.state, graphsim.licensing, graphsim.model, graphsim.people, graphsim.skus.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from bisect import bisect
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from random import Random
+from typing import TypeVar
 
 from graphsim import licensing
 from graphsim.model import OTHER, UNIQUENESS_VIOLATION, DirectLicense, Group, Subscription, User
@@ -33,7 +34,7 @@ from graphsim.people import (
     ascii_name,
 )
 from graphsim.skus import sku_id
-from graphsim.tenant import Tenant, new_guid
+from graphsim.state import TenantState, add_period, new_guid
 
 DEPT_KEYS = list(DEPARTMENTS)
 DEPT_CUM = list(accumulate(w for w, _ in DEPARTMENTS.values()))
@@ -62,12 +63,7 @@ PLAIN_GROUPS = ("All Company", "Sales Team", "Engineering", "Fabrikam Staff", "C
 
 BASE_SKUS = frozenset(sku_id(p) for p in ("SPE_E3", "SPE_E5", "ENTERPRISEPACK", "SPB", "EXCHANGESTANDARD"))
 
-
-def add_period(when: datetime, billing: str, times: int = 1) -> datetime:
-    """when + n billing periods ("P1Y" or "P1M"), clamping the day to 28."""
-    months = (12 if billing == "P1Y" else 1) * times
-    total = when.month - 1 + months
-    return when.replace(year=when.year + total // 12, month=total % 12 + 1, day=min(when.day, 28))
+T = TypeVar("T", bound=TenantState)
 
 
 def ts(when: datetime) -> int:
@@ -80,7 +76,7 @@ def _pick(rng: Random, items: tuple[str, ...]) -> str:
 
 
 def make_person(
-    tenant: Tenant, rng: Random, *, guest: bool, created: datetime, company: str | None = None
+    tenant: TenantState, rng: Random, *, guest: bool, created: datetime, company: str | None = None
 ) -> User:
     """A new user with realistic attributes; licensing is planned separately."""
     given, surname = _pick(rng, FIRST_NAMES), _pick(rng, SURNAMES)
@@ -135,7 +131,7 @@ def _sign_ins(user: User, rng: Random, now: datetime) -> None:
         user.last_non_interactive = min(now_s, last + int(rng.uniform(0, 2) * 86400))
 
 
-def plan_member(tenant: Tenant, rng: Random, user: User, groups: dict[str, Group]) -> None:
+def plan_member(tenant: TenantState, rng: Random, user: User, groups: dict[str, Group]) -> None:
     """Give a member a base suite and add-ons, directly or through licensed groups."""
     now = tenant.now
     dept = user.department or ""
@@ -201,7 +197,7 @@ def plan_member(tenant: Tenant, rng: Random, user: User, groups: dict[str, Group
         direct("POWER_BI_STANDARD")
 
 
-def _plan_extras(tenant: Tenant, rng: Random, members: list[User]) -> None:
+def _plan_extras(tenant: TenantState, rng: Random, members: list[User]) -> None:
     """Small direct populations with caps: the trial, the unknown SKU, licensed guests."""
     finance = [u for u in members if u.department == "Finance"]
     for u in rng.sample(finance, min(len(finance), 20, max(1, len(finance) // 10))):
@@ -215,7 +211,7 @@ def _plan_extras(tenant: Tenant, rng: Random, members: list[User]) -> None:
             g.direct[sku_id("POWER_BI_PRO")] = DirectLicense((), tenant.now)
 
 
-def _seed_errors(tenant: Tenant, rng: Random, members: list[User], groups: dict[str, Group]) -> None:
+def _seed_errors(tenant: TenantState, rng: Random, members: list[User], groups: dict[str, Group]) -> None:
     """Make sure every error type exists (given enough users), whatever the dice said."""
     spb, e3_parts = sku_id("SPB"), ("SPE_E3", "SPE_E5", "ENTERPRISEPACK", "SPB", "EXCHANGESTANDARD")
     mailbox_direct = {sku_id(p) for p in e3_parts}
@@ -264,7 +260,7 @@ SLACK: dict[str, tuple[float, int]] = {
 
 
 def _subscription(
-    tenant: Tenant, rng: Random, part: str, total: int, *, status: str = "Enabled", trial: bool = False,
+    tenant: TenantState, rng: Random, part: str, total: int, *, status: str = "Enabled", trial: bool = False,
     created: datetime | None = None, next_lifecycle: datetime | None = None, billing: str | None = None,
 ) -> Subscription:  # fmt: skip
     now = tenant.now
@@ -282,7 +278,7 @@ def _subscription(
     )  # fmt: skip
 
 
-def _buy(tenant: Tenant, rng: Random, demand: dict[str, int], n_users: int) -> None:
+def _buy(tenant: TenantState, rng: Random, demand: dict[str, int], n_users: int) -> None:
     """Subscriptions sized to demand: slack, a shortfall, warning/suspended units, a trial."""
     subs, now = tenant.subscriptions, tenant.now
     for sku in tenant.skus:
@@ -323,8 +319,8 @@ def _buy(tenant: Tenant, rng: Random, demand: dict[str, int], n_users: int) -> N
     tenant.refresh_units()
 
 
-def build(n_users: int, seed: int, start: datetime) -> Tenant:
-    """The tenant for (n_users, seed, start); see the module docstring for the two passes."""
+def build(kind: type[T], n_users: int, seed: int, start: datetime) -> T:
+    """The tenant (a ``kind``) for (n_users, seed, start); see the module docstring for the two passes."""
     if n_users < 1:
         raise ValueError("a tenant needs at least one user")
     if start.tzinfo is None:
@@ -332,7 +328,7 @@ def build(n_users: int, seed: int, start: datetime) -> Tenant:
     start = start.astimezone(UTC)
     key = f"graphsim:{n_users}:{seed}:{start.isoformat()}"
     rng = Random(key)
-    tenant = Tenant(tenant_id=new_guid(rng), account_id=new_guid(rng), seed_key=key, start=start)
+    tenant = kind(tenant_id=new_guid(rng), account_id=new_guid(rng), seed_key=key, start=start)
     groups: dict[str, Group] = {}
     for name in [*LICENSED_GROUPS, *PLAIN_GROUPS]:
         description, products = LICENSED_GROUPS.get(name, (None, ()))

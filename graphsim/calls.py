@@ -1,4 +1,5 @@
-"""One Graph call as the router sees it, and its answer (shared by direct calls and $batch items).
+"""One Graph call as the router sees it, and its answer (shared by direct calls and $batch items);
+the request log's entry for a call (written by graphsim.handler, read through graphsim.server).
 
 Kept apart so the read router (graphsim.routes) and the write handlers (graphsim.writes) speak the
 same types without importing each other. Imports graphsim.errors only.
@@ -43,3 +44,25 @@ def need(req: ApiRequest, allowed: frozenset[str]) -> None:
     """403 Authorization_RequestDenied unless the token carries one of `allowed`."""
     if not req.permissions & allowed:
         raise forbidden()
+
+
+@dataclass
+class LoggedRequest:
+    """One request as the simulator saw it; batch items are logged too, with their batch item id.
+
+    status is 0 until the answer is sent, and stays 0 for a dropped connection. write marks calls
+    that change (or tried to change) state: POST/PATCH/PUT/DELETE other than the token endpoint,
+    batch items that are not GETs, and a $batch holding writes whose items never ran.
+    client_id is the app that asked: the client_id of a token request, the app whose bearer token
+    a Graph call (or $batch item) presented; None when there was no valid token.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    started: float
+    duration: float
+    batch_item: str | None = None
+    write: bool = False
+    client_id: str | None = None

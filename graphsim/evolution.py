@@ -8,7 +8,7 @@ group memberships regardless, so licensed groups outgrow their seats), active us
 users drift between active and inactive, base suites are topped up when hires are waiting
 (Power BI Pro, Copilot and Calling are never auto-bought, so their CountViolations persist), an
 add-on purchase happens now and then, and subscriptions renew when their lifecycle date passes.
-Imports graphsim.builder, graphsim.licensing, graphsim.model, graphsim.skus, graphsim.tenant.
+Imports graphsim.builder, graphsim.licensing, graphsim.model, graphsim.skus, graphsim.state.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from datetime import timedelta
 from random import Random
 
 from graphsim import licensing
-from graphsim.builder import add_period, make_person, plan_member, ts
+from graphsim.builder import make_person, plan_member, ts
 from graphsim.model import COUNT_VIOLATION, ERROR, User
 from graphsim.skus import sku_id
-from graphsim.tenant import Tenant, new_subscription
+from graphsim.state import TenantState, add_period, new_subscription
 
 TOPPED_UP = ("SPE_E3", "SPE_E5", "SPB", "ENTERPRISEPACK", "EMS")
 ADD_ONS = ("VISIOCLIENT", "AAD_PREMIUM_P2", "EMS")
@@ -33,14 +33,14 @@ def _how_many(rng: Random, expected: float) -> int:
     return whole + (1 if rng.random() < expected - whole else 0)
 
 
-def _offboard(tenant: Tenant, user: User) -> None:
+def _offboard(tenant: TenantState, user: User) -> None:
     licensing.set_direct(tenant, user, {})
     for group in tenant.groups:
         if user.id in group.members:
             licensing.remove_member(tenant, group, user)
 
 
-def _hire(tenant: Tenant, rng: Random) -> None:
+def _hire(tenant: TenantState, rng: Random) -> None:
     created = tenant.now + timedelta(seconds=rng.randrange(8 * 3600, 18 * 3600))
     guest = rng.random() < 0.05
     user = make_person(tenant, rng, guest=guest, created=created)
@@ -56,7 +56,7 @@ def _hire(tenant: Tenant, rng: Random) -> None:
             tenant.consumed[sku] += 1
 
 
-def _sign_ins(tenant: Tenant, rng: Random, day_start_s: int) -> None:
+def _sign_ins(tenant: TenantState, rng: Random, day_start_s: int) -> None:
     for user in tenant.users:
         if not user.account_enabled or ts(user.created) > day_start_s:
             continue
@@ -77,7 +77,7 @@ def _sign_ins(tenant: Tenant, rng: Random, day_start_s: int) -> None:
             )
 
 
-def _buy(tenant: Tenant, rng: Random, sku: str, n: int) -> None:
+def _buy(tenant: TenantState, rng: Random, sku: str, n: int) -> None:
     enabled = [s for s in tenant.subscriptions if s.sku_id == sku and s.status == "Enabled"]
     if enabled and rng.random() < 0.7:
         max(enabled, key=lambda s: s.total_licenses).total_licenses += n
@@ -85,7 +85,7 @@ def _buy(tenant: Tenant, rng: Random, sku: str, n: int) -> None:
         tenant.subscriptions.append(new_subscription(tenant, rng, tenant.sku_by_id[sku], n, billing="P1M"))
 
 
-def _purchases(tenant: Tenant, rng: Random) -> bool:
+def _purchases(tenant: TenantState, rng: Random) -> bool:
     waiting: Counter[str] = Counter(
         sku
         for user in tenant.users
@@ -105,7 +105,7 @@ def _purchases(tenant: Tenant, rng: Random) -> bool:
     return bought
 
 
-def advance_day(tenant: Tenant) -> None:
+def advance_day(tenant: TenantState) -> None:
     """Move the tenant one day forward (caller holds tenant.lock)."""
     tenant.day += 1
     day = tenant.day

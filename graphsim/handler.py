@@ -4,8 +4,9 @@ Why hand-rolled on http.server: it gives real sockets with keep-alive and Conten
 nothing hidden, so "drop" and "truncate" can break a connection exactly as a flaky network does.
 TLS handshakes run in the connection's own thread (a slow client cannot stall accept()); bodies are
 never logged (no secret can reach the log) and query values that carry credentials are redacted.
-Imports graphsim.auth (types), graphsim.batch, graphsim.calls, graphsim.errors, graphsim.faults and
-(for types) graphsim.server.
+Imports graphsim.batch, graphsim.calls, graphsim.errors, graphsim.faults and (for types)
+graphsim.auth and graphsim.routes; the simulator it serves is anything shaped like ``Simulator``
+(graphsim.server.GraphSimulator, which imports this module).
 """
 
 from __future__ import annotations
@@ -18,20 +19,40 @@ import time
 import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from graphsim.batch import run_batch
-from graphsim.calls import JSON_TYPE, ApiRequest, ApiResponse
+from graphsim.calls import JSON_TYPE, ApiRequest, ApiResponse, LoggedRequest
 from graphsim.errors import FAULT_ERRORS, GraphError, graph_error_body, method_not_allowed, throttled_body
-from graphsim.faults import FaultRule
+from graphsim.faults import FaultRule, Faults
 
 if TYPE_CHECKING:
-    from graphsim.server import GraphSimulator, LoggedRequest
+    from graphsim.auth import IdentityProvider
+    from graphsim.routes import GraphApi
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 SECRET_PARAMS = frozenset({"client_secret", "client_assertion", "access_token", "code", "password"})
 Answer = tuple[int, Any, dict[str, str]]
+
+
+class Simulator(Protocol):
+    """What the HTTP layer needs of the simulator it serves."""
+
+    idp: IdentityProvider
+    api: GraphApi
+    faults: Faults
+    server_errors: list[str]
+
+    @property
+    def graph_url(self) -> str: ...
+
+    def log_request(
+        self, method: str, path: str, query: dict[str, str], *, write: bool, item: str | None = None,
+        client_id: str | None = None,
+    ) -> LoggedRequest: ...  # fmt: skip
+
+    def log_done(self, entry: LoggedRequest, status: int) -> None: ...
 
 
 def redacted(query: dict[str, str]) -> dict[str, str]:
@@ -54,7 +75,7 @@ class TLSServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], sim: GraphSimulator, context: ssl.SSLContext) -> None:
+    def __init__(self, address: tuple[str, int], sim: Simulator, context: ssl.SSLContext) -> None:
         self.sim = sim
         self.context = context
         self.connections: set[socket.socket] = set()
@@ -84,7 +105,7 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
     timeout = 30  # idle keep-alive connections are closed after this
 
     @property
-    def sim(self) -> GraphSimulator:
+    def sim(self) -> Simulator:
         return cast(TLSServer, self.server).sim
 
     def setup(self) -> None:
@@ -283,7 +304,7 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
 
 
 def run_item(
-    sim: GraphSimulator, method: str, url: str, headers: dict[str, str], body: bytes, client_id: str,
+    sim: Simulator, method: str, url: str, headers: dict[str, str], body: bytes, client_id: str,
     permissions: frozenset[str], refusal: ApiResponse | None,
 ) -> ApiResponse:  # fmt: skip
     """One $batch item: logged, faulted (status kinds, slow and omit) and routed like a direct call.

@@ -16,14 +16,13 @@ Group processing (a simulator model of Entra's documented behaviour):
   gets state "Error" with that same error, and none of them is in assignedLicenses;
 - users without usageLocation are processed with the tenant's default location.
 
-Imports only graphsim.model and graphsim.skus at run time.
+Imports only graphsim.model, graphsim.skus and graphsim.state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import TYPE_CHECKING
 
 from graphsim.model import (
     ACTIVE,
@@ -46,9 +45,7 @@ from graphsim.skus import (
     PROHIBITED_LOCATIONS,
     SKU_BY_ID,
 )
-
-if TYPE_CHECKING:
-    from graphsim.tenant import Tenant
+from graphsim.state import TenantState
 
 
 class LicenseError(Exception):
@@ -66,7 +63,7 @@ def _plans(sku: str, disabled: tuple[str, ...]) -> frozenset[str]:
     return SKU_BY_ID[sku].plan_ids(disabled)
 
 
-def active_plans(tenant: Tenant, user: User, skip_group: str | None = None) -> dict[str, str]:
+def active_plans(tenant: TenantState, user: User, skip_group: str | None = None) -> dict[str, str]:
     """planId -> skuId for every plan the user has on (direct and Active group assignments)."""
     plans: dict[str, str] = {}
     for sku, lic in user.direct.items():
@@ -79,7 +76,7 @@ def active_plans(tenant: Tenant, user: User, skip_group: str | None = None) -> d
     return plans
 
 
-def _group_plans(tenant: Tenant, user: User) -> dict[str, str]:
+def _group_plans(tenant: TenantState, user: User) -> dict[str, str]:
     """planId -> skuId for the plans the user's Active group assignments switch on."""
     plans: dict[str, str] = {}
     for (_, sku), glic in user.group_licenses.items():
@@ -107,14 +104,14 @@ def _missing_dependency(check: Iterable[str], on: set[str]) -> tuple[str, frozen
     return None
 
 
-def _count_change(tenant: Tenant, before: set[str], after: set[str]) -> None:
+def _count_change(tenant: TenantState, before: set[str], after: set[str]) -> None:
     for sku in after - before:
         tenant.consumed[sku] += 1
     for sku in before - after:
         tenant.consumed[sku] -= 1
 
 
-def _group_error(tenant: Tenant, group: Group, user: User) -> str | None:
+def _group_error(tenant: TenantState, group: Group, user: User) -> str | None:
     """Why this group's products cannot all be assigned to the user now (None: they can)."""
     location = user.usage_location or tenant.default_location
     held_skus = user.held_skus()
@@ -137,7 +134,7 @@ def _group_error(tenant: Tenant, group: Group, user: User) -> str | None:
     return None
 
 
-def evaluate(tenant: Tenant, group: Group, user: User) -> None:
+def evaluate(tenant: TenantState, group: Group, user: User) -> None:
     """Bring one member's assignments from one group up to date (all-or-nothing)."""
     current = {sku: lic for (gid, sku), lic in user.group_licenses.items() if gid == group.id}
     if current.keys() == group.licenses.keys() and all(
@@ -162,28 +159,28 @@ def evaluate(tenant: Tenant, group: Group, user: User) -> None:
     _count_change(tenant, without, user.held_skus())
 
 
-def process_group(tenant: Tenant, group: Group) -> None:
+def process_group(tenant: TenantState, group: Group) -> None:
     """Process every member of one group, in joining order."""
     for uid in group.members:
         evaluate(tenant, group, tenant.users_by_id[uid])
     group.processing_state = "ProcessingComplete"
 
 
-def process_all(tenant: Tenant) -> None:
+def process_all(tenant: TenantState) -> None:
     """One full pass: licensed groups in creation order (what buy_seats and each day run)."""
     for group in tenant.groups:
         if group.licenses:
             process_group(tenant, group)
 
 
-def process_user(tenant: Tenant, user: User) -> None:
+def process_user(tenant: TenantState, user: User) -> None:
     """Re-evaluate all of one user's group assignments (reprocessLicenseAssignment)."""
     for group in tenant.groups:
         if user.id in group.members:
             evaluate(tenant, group, user)
 
 
-def drop_group_states(tenant: Tenant, group: Group, user: User) -> None:
+def drop_group_states(tenant: TenantState, group: Group, user: User) -> None:
     """Forget a member's assignments from one group (the seats they held are freed)."""
     before = user.held_skus()
     for key in [k for k in user.group_licenses if k[0] == group.id]:
@@ -191,20 +188,20 @@ def drop_group_states(tenant: Tenant, group: Group, user: User) -> None:
     _count_change(tenant, before, user.held_skus())
 
 
-def remove_member(tenant: Tenant, group: Group, user: User) -> None:
+def remove_member(tenant: TenantState, group: Group, user: User) -> None:
     """Take a user out of a group; the seats its assignments held are freed."""
     drop_group_states(tenant, group, user)
     group.members.pop(user.id, None)
 
 
-def set_direct(tenant: Tenant, user: User, direct: dict[str, DirectLicense]) -> None:
+def set_direct(tenant: TenantState, user: User, direct: dict[str, DirectLicense]) -> None:
     """Replace the user's direct licenses with no rule checks (tenant building and leavers)."""
     before = user.held_skus()
     user.direct = direct
     _count_change(tenant, before, user.held_skus())
 
 
-def _check_skus(tenant: Tenant, add: list[tuple[str, tuple[str, ...]]], remove: list[str]) -> None:
+def _check_skus(tenant: TenantState, add: list[tuple[str, tuple[str, ...]]], remove: list[str]) -> None:
     for sku in [s for s, _ in add] + remove:
         if sku not in tenant.sku_by_id:
             raise LicenseError(f"License {sku} does not correspond to a valid company License.")
@@ -220,7 +217,7 @@ def _check_skus(tenant: Tenant, add: list[tuple[str, tuple[str, ...]]], remove: 
 
 
 def assign_direct(
-    tenant: Tenant, user: User, add: list[tuple[str, tuple[str, ...]]], remove: list[str]
+    tenant: TenantState, user: User, add: list[tuple[str, tuple[str, ...]]], remove: list[str]
 ) -> None:
     """POST /users/{id}/assignLicense: check every rule first, then change all or nothing."""
     _check_skus(tenant, add, remove)
@@ -273,7 +270,7 @@ def assign_direct(
 
 
 def assign_to_group(
-    tenant: Tenant, group: Group, add: list[tuple[str, tuple[str, ...]]], remove: list[str]
+    tenant: TenantState, group: Group, add: list[tuple[str, tuple[str, ...]]], remove: list[str]
 ) -> None:
     """POST /groups/{id}/assignLicense: change the group's products, then process its members."""
     _check_skus(tenant, add, remove)

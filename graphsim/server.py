@@ -5,7 +5,7 @@ keep-alive and certificate checks (a throwaway trustme CA whose PEM clients pass
 bundle). This module owns the lifecycle, the two registered apps (a read app holding only read
 permissions, and a write app holding only the write permissions, as License Desk's least-privilege
 set-up asks), the scenario controls and the request log; graphsim.handler does the HTTP work, graphsim.routes the Graph resources. Imports graphsim.auth,
-graphsim.faults, graphsim.handler, graphsim.odata, graphsim.routes, graphsim.tenant.
+graphsim.calls, graphsim.faults, graphsim.handler, graphsim.odata, graphsim.routes, graphsim.tenant.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 import trustme
 
 from graphsim.auth import READ_PERMISSIONS, WRITE_PERMISSIONS, IdentityProvider, RegisteredApp, make_secret
+from graphsim.calls import LoggedRequest
 from graphsim.faults import Faults
 from graphsim.handler import TLSServer
 from graphsim.odata import PageTokens
@@ -35,28 +35,6 @@ from graphsim.tenant import Tenant, build_tenant
 __all__ = ["App", "GraphSimulator", "LoggedRequest"]
 
 App = Literal["read", "write"]
-
-
-@dataclass
-class LoggedRequest:
-    """One request as the simulator saw it; batch items are logged too, with their batch item id.
-
-    status is 0 until the answer is sent, and stays 0 for a dropped connection. write marks calls
-    that change (or tried to change) state: POST/PATCH/PUT/DELETE other than the token endpoint,
-    batch items that are not GETs, and a $batch holding writes whose items never ran.
-    client_id is the app that asked: the client_id of a token request, the app whose bearer token
-    a Graph call (or $batch item) presented; None when there was no valid token.
-    """
-
-    method: str
-    path: str
-    query: dict[str, str]
-    status: int
-    started: float
-    duration: float
-    batch_item: str | None = None
-    write: bool = False
-    client_id: str | None = None
 
 
 class GraphSimulator:

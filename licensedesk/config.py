@@ -236,7 +236,7 @@ def _read_toml(path: Path) -> dict[str, object]:
     section = data.get("license_desk", data)
     if not isinstance(section, dict):
         raise ConfigError(f"The configuration file {path} has a [license_desk] entry that is not a table.")
-    # Tables that other modules read from the same file (licensedesk.notify_config).
+    # Tables that other modules read from the same file (notify.config).
     section = {k: v for k, v in section.items() if k not in ("notify",)}
     unknown = sorted(set(section) - set(_KEYS))
     if unknown:

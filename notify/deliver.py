@@ -24,7 +24,7 @@ from analysis.messages import (
 )
 from analysis.thresholds import Finding
 from licensedesk.errors import redact
-from licensedesk.notify_config import EmailChannel, HttpChannel, NotifyConfig
+from notify.config import EmailChannel, HttpChannel, NotifyConfig
 from notify.send import DeliveryError, build_email, post_json, send_email
 from store import notifications
 from store.db import Store

@@ -17,7 +17,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 import requests
 
 from licensedesk.errors import redact
-from licensedesk.notify_config import EmailChannel, HttpChannel
+from notify.config import EmailChannel, HttpChannel
 
 _BODY_SHOWN = 200
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from licensedesk.serve import serving_dashboard
+from cli.serve import serving_dashboard
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/lib/chromium/chromium"

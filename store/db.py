@@ -25,16 +25,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
 from licensedesk.errors import StoreError
+from store.locations import describe as describe  # re-exported: callers name locations through store.db
+from store.locations import is_postgres, sqlite_path
 from store.migrations import MIGRATIONS
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-SQLITE_SCHEME = "sqlite:///"
 _STORE_SETTING = "LICENSE_DESK_STORE"
 # PostgreSQL advisory lock keys: 4242 is the writer lock (Dialect.begin), 4243 the apply lock.
 APPLY_LOCK_KEY = 4243
@@ -94,28 +93,6 @@ POSTGRES = Dialect(
     # which the snapshot publish and the migrations rely on; readers are never blocked.
     begin=("BEGIN", "SELECT pg_advisory_xact_lock(4242)"),
 )
-
-
-def is_postgres(location: str | Path) -> bool:
-    return str(location).startswith(POSTGRES_SCHEMES)
-
-
-def sqlite_path(location: str | Path) -> Path:
-    text = str(location)
-    return Path(text[len(SQLITE_SCHEME) :] if text.startswith(SQLITE_SCHEME) else text)
-
-
-def describe(location: str | Path) -> str:
-    """The location as it may be shown or logged: a URL loses its password."""
-    text = str(location)
-    if not is_postgres(text):
-        return str(sqlite_path(text))
-    parts = urlsplit(text)
-    if parts.password is None:
-        return text
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class Store:

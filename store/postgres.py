@@ -20,6 +20,7 @@ from psycopg.adapt import Dumper, Loader
 from psycopg.pq import TransactionStatus
 
 from licensedesk.errors import StoreError
+from store.locations import describe
 
 DatabaseError = psycopg.Error
 
@@ -104,8 +105,6 @@ def connect(url: str) -> PostgresConnection:
         StoreError: the server cannot be reached or refuses us; the message never holds the
             password (libpq does not echo it, and the URL is shown without it).
     """
-    from store.db import describe
-
     try:
         raw = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="license-desk")
     except psycopg.Error as exc:

@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.pricebook import PriceRow, SkuIndex
+from analysis.pricebook import PriceRow, SkuIndex, parse_price_csv
 from licensedesk.errors import InputError
+from store.catalog import CatalogProduct, ensure_builtin_catalog
 from store.db import Store, utcnow
 
 PRICE_COLUMNS = [
@@ -107,6 +108,39 @@ def sku_index(store: Store, *more: pd.DataFrame) -> SkuIndex:
     catalog = _frame(store, "SELECT sku_id, sku_part_number FROM catalog_products")
     priced = _frame(store, "SELECT DISTINCT sku_id, sku_part_number FROM prices")
     return SkuIndex.build(latest, catalog, *more, priced)
+
+
+def import_price_text(
+    store: Store, text: str, *, source: str, replace: bool, builtin: Sequence[CatalogProduct]
+) -> tuple[int, int]:
+    """Validate a price-book CSV and write it in one transaction; (written, removed).
+
+    ``builtin`` is the shipped table of common SKUs: its part numbers resolve even before the
+    first collection, and it is written into the store only once the file is known to be good.
+
+    Raises:
+        InputError: one sentence per bad row (naming the row), joined by newlines; nothing written.
+    """
+    rows = price_rows(text, sku_index(store, product_frame(builtin)), source)
+    ensure_builtin_catalog(store, builtin)
+    return save_prices(store, rows, replace=replace, source=source)
+
+
+def price_rows(text: str, skus: SkuIndex, source: str) -> list[PriceRow]:
+    """The price rows of ``text``, or InputError naming the bad rows (the first 20 and how many
+    more, as ``parse_price_csv`` gives them, so a bad 200,000-row file is one screen)."""
+    rows, problems = parse_price_csv(text, skus, source=source)
+    if problems:
+        raise InputError("\n".join(problems) + ("\nNothing was imported." if len(problems) > 1 else ""))
+    return rows
+
+
+def product_frame(products: Iterable[CatalogProduct]) -> pd.DataFrame:
+    """``sku_id``, ``sku_part_number`` of catalog products (what ``sku_index`` takes)."""
+    listed = list(products)
+    return pd.DataFrame(
+        {"sku_id": [p.sku_id for p in listed], "sku_part_number": [p.sku_part_number for p in listed]}
+    )
 
 
 # -- thresholds ------------------------------------------------------------------------------

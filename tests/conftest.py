@@ -85,7 +85,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def settings_for(sim: object, store: str, **overrides: object) -> object:
-    from licensedesk.demo import simulator_settings
+    from cli.demo_tenant import simulator_settings
 
     settings = simulator_settings(sim, store)  # type: ignore[arg-type]
     if overrides:

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from actions.apply import apply_plan
 from actions.plan import plan_assign, plan_reprocess
+from cli.main import cli
 from collectors.graph import GraphClient
-from licensedesk.cli import cli
+from collectors.runner import run_collection
 from licensedesk.config import Settings
 from licensedesk.errors import ActionRefused
-from licensedesk.runner import run_collection
 from store import queries
 from store.audit import audit_entries
 from store.db import open_store

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 
 from actions.apply import ActionRefused, ApplyResult, apply_plan
 from actions.plan import plan_assign, plan_group_assign
+from cli.main import cli
 from collectors.graph import GraphClient
-from licensedesk.cli import cli
-from licensedesk.runner import run_collection
+from collectors.runner import run_collection
 from store.audit import audit_entries, record_intent
 from store.db import ApplyLockTimeout, open_store
 from tests.actions.conftest import assignable, plan_inputs

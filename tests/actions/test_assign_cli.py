@@ -8,8 +8,8 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from licensedesk.cli import cli
-from licensedesk.runner import run_collection
+from cli.main import cli
+from collectors.runner import run_collection
 from tests.actions.conftest import assignable, plan_inputs
 
 

@@ -171,7 +171,9 @@ def build(path: str, *, prices: bool = True) -> int:
             writer.stage("stage_signins", [(u, i, n, i) for u, _e, _k, i, n, *_ in USERS])
             sid = writer.complete(finished_at="2026-03-01T06:05:00Z").snapshot_id
         if prices:
-            from licensedesk.cli_finance import import_price_text
+            from store.prices import import_price_text
 
-            import_price_text(store, PRICE_CSV, source="finance_tenant", replace=True)
+            import_price_text(
+                store, PRICE_CSV, source="finance_tenant", replace=True, builtin=load_common_skus()
+            )
     return sid

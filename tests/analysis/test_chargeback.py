@@ -22,7 +22,8 @@ from openpyxl import load_workbook
 
 from analysis.chargeback import chargeback, chargeback_totals, chargeback_views, chargeback_workbook
 from analysis.costs import sku_costs
-from licensedesk.cli_finance import FinanceInputs, load_finance_inputs
+from analysis.reports import FinanceInputs
+from cli.finance import load_finance_inputs
 from licensedesk.config import Settings
 from store.db import open_store
 from tests.analysis import finance_tenant as t

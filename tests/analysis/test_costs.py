@@ -15,7 +15,8 @@ import pytest
 
 from analysis.costs import cost_totals, prices_in_force, sku_costs, snapshot_date, unpriced_skus
 from analysis.money import format_money, parse_amount, seats_cost, to_decimal
-from licensedesk.cli_finance import FinanceInputs, load_finance_inputs
+from analysis.reports import FinanceInputs
+from cli.finance import load_finance_inputs
 from licensedesk.config import Settings
 from store.db import open_store
 from tests.analysis import finance_tenant as t

@@ -9,7 +9,7 @@ import pytest
 
 from actions.plan import plan_remove
 from analysis.reclaim import reclaim_candidates, reclaim_summary, removal_targets, seats_to_free
-from licensedesk.cli_finance import load_finance_inputs
+from cli.finance import load_finance_inputs
 from licensedesk.config import Settings
 from store import queries
 from store.db import open_store

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from analysis.renewals import downscale_window, renewal_calendar, subscription_terms, whole_months
+from analysis.reports import FinanceInputs
 from analysis.thresholds import check_findings
-from licensedesk.cli_finance import FinanceInputs, load_finance_inputs
+from cli.finance import load_finance_inputs
 from licensedesk.config import Settings
 from store import queries
 from store.db import open_store

@@ -20,7 +20,7 @@ import streamlit as st
 from click.testing import CliRunner, Result
 from streamlit.testing.v1 import AppTest
 
-from licensedesk.cli import cli
+from cli.main import cli
 from tests.analysis import finance_tenant
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from licensedesk.cli import cli
+from cli.main import cli
 
 GOOD_EMAIL = (
     '[notify.email]\nhost = "smtp.contoso.com"\nfrom = "alerts@contoso.com"\nto = ["it@contoso.com"]\n'

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from licensedesk.cli import cli
+from cli.main import cli
 from store.db import SCHEMA_VERSION, open_store
 from store.prices import load_prices
 
@@ -174,8 +174,8 @@ def test_a_bad_file_of_200000_rows_prints_20_problems_and_a_count(tmp_path: Path
 
 def test_a_collection_that_cannot_sign_in_records_nothing(tmp_path: Path) -> None:
     """An expired secret fails before the store is touched: no failed snapshot row, no new store."""
+    from cli.demo_tenant import simulator_settings
     from graphsim.server import GraphSimulator
-    from licensedesk.demo import simulator_settings
 
     with GraphSimulator(users=30, seed=2) as sim:
         env = simulator_settings(sim, str(tmp_path / "store.sqlite")).environ()

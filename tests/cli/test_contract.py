@@ -94,9 +94,9 @@ def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
 
 
 def test_catalog_import_of_microsofts_csv_names_skus(reference_csv: Path, tmp_path: Path) -> None:
+    from cli.demo_tenant import simulator_settings
+    from collectors.runner import run_collection
     from graphsim.server import GraphSimulator
-    from licensedesk.demo import simulator_settings
-    from licensedesk.runner import run_collection
 
     store = str(tmp_path / "s.sqlite")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}

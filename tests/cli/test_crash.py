@@ -9,9 +9,9 @@ import sys
 import time
 from typing import Any
 
+from cli.demo_tenant import simulator_settings
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
-from licensedesk.demo import simulator_settings
-from licensedesk.runner import run_collection
 from store import queries
 from store.db import open_store
 

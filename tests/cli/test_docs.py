@@ -9,7 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from licensedesk.cli import cli
+from cli.main import cli
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from licensedesk.cli import cli
-from licensedesk.demo import LIST_PRICES_SOURCE
+from cli.demo_tenant import LIST_PRICES_SOURCE
+from cli.main import cli
 from store.db import open_store
 from store.prices import load_prices, save_threshold
 from tests.analysis import finance_tenant as t
@@ -21,7 +21,7 @@ from tests.analysis import finance_tenant as t
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from licensedesk.demo import build_demo_store
+    from cli.demo_tenant import build_demo_store
 
     path = str(tmp_path_factory.mktemp("demo") / "demo.sqlite")
     build_demo_store(path, users=80, days=3)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from licensedesk.cli import cli
+from cli.main import cli
 from store import queries
 from store.audit import record_intent, record_outcome
 from store.db import open_store
@@ -29,7 +29,7 @@ def strict(text: str) -> Any:
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from licensedesk.demo import build_demo_store
+    from cli.demo_tenant import build_demo_store
 
     path = str(tmp_path_factory.mktemp("json") / "demo.sqlite")
     build_demo_store(path, users=80, days=3)

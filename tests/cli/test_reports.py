@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from licensedesk.cli import cli
+from cli.main import cli
 from tests.analysis import finance_tenant as t
 
 
@@ -165,9 +165,9 @@ def test_groups_by_name_or_id(tenant_store: str) -> None:
 
 def test_assign_to_an_unlicensed_group_by_name(tmp_path: Path) -> None:
     """The store keeps licensed groups only: a name it does not know is looked up in Graph."""
+    from cli.demo_tenant import simulator_settings
+    from collectors.runner import run_collection
     from graphsim.server import GraphSimulator
-    from licensedesk.demo import simulator_settings
-    from licensedesk.runner import run_collection
 
     store = str(tmp_path / "s.sqlite")
     with GraphSimulator(users=60, seed=1) as sim:

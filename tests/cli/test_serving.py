@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from licensedesk.serve import free_port
+from cli.serve import free_port
 from tests.analysis import finance_tenant as t
 
 

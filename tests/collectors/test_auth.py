@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from cli.demo_tenant import simulator_settings
+from cli.main import cli
 from collectors.auth import TokenProvider, VerifyingSession, graph_scope
-from licensedesk.cli import cli
-from licensedesk.demo import simulator_settings
+from collectors.runner import run_collection
 from licensedesk.errors import AuthError, ConfigError
-from licensedesk.runner import run_collection
 from tests.certs import self_signed
 
 SECRET = "Wr0ng~Secret.Value-4242"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from cli.demo_tenant import simulator_settings
 from collectors.graph import GraphClient, RetryPolicy
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
-from licensedesk.demo import simulator_settings
 from licensedesk.errors import GraphError, ThrottledError
-from licensedesk.runner import run_collection
 
 FAST = RetryPolicy(max_attempts=4, max_total_wait=10.0, max_single_wait=0.5, base_backoff=0.02)
 

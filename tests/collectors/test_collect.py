@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from cli.demo_tenant import simulator_settings
+from cli.main import cli
 from collectors.graph import GraphClient, RetryPolicy
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
-from licensedesk.cli import cli
 from licensedesk.config import Settings
-from licensedesk.demo import simulator_settings
 from licensedesk.errors import GraphError, GraphPermissionError, ThrottledError
-from licensedesk.runner import run_collection
 from store import queries
 from store.db import open_store
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from cli.demo_tenant import simulator_settings
 from collectors.graph import GraphClient, RetryPolicy
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
-from licensedesk.demo import simulator_settings
 from licensedesk.errors import LicenseDeskError
-from licensedesk.runner import run_collection
 from store import queries
 from store.db import open_store
 

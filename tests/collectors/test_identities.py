@@ -12,11 +12,11 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from cli.demo_tenant import serve_demo_simulator, simulator_settings
+from cli.main import cli
 from collectors.graph import GraphClient
 from graphsim.server import GraphSimulator
-from licensedesk.cli import cli
 from licensedesk.config import Settings, load_settings
-from licensedesk.demo import serve_demo_simulator, simulator_settings
 from store.audit import audit_entries
 from store.db import open_store
 from tests.certs import self_signed

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from cli.demo_tenant import simulator_settings
+from cli.main import cli
 from collectors.graph import GraphClient, RetryPolicy
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
-from licensedesk.cli import cli
-from licensedesk.demo import simulator_settings
 from licensedesk.errors import AuthError
-from licensedesk.runner import run_collection
 from store import queries
 from store.db import open_store
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from licensedesk.serve import serving_dashboard
+from cli.serve import serving_dashboard
 from tests.dashboard.tenant import build_store
 
 CHROMIUM = "/usr/lib/chromium/chromium"

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from cli.demo_tenant import simulator_settings
+from cli.serve import serving_dashboard
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
-from licensedesk.demo import simulator_settings
-from licensedesk.runner import run_collection
-from licensedesk.serve import serving_dashboard
 from store import queries
 from store.db import open_store
 from tests.dashboard.test_browser import CHROMIUM, LAUNCH_ARGS, _open

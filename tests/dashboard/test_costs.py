@@ -349,14 +349,15 @@ def test_a_price_imported_elsewhere_shows_without_a_restart(
 ) -> None:
     # The costs are cached under the price book's content, so `license-desk prices import` while the
     # dashboard runs is a new cache key: no stale totals, no cache to clear by hand.
-    from licensedesk.cli_finance import import_price_text
+    from collectors.catalog import load_common_skus
+    from store.prices import import_price_text
 
     at = open_app(monkeypatch, finance_copy, "costs")
     assert dict(metric_list(at)[8:])["Purchased"] == "USD 571.00"
     with open_store(finance_copy) as store:
         import_price_text(
             store, "sku,unit_price,currency,period,effective_from\nSPE_E3,37,USD,month,2026-02-01\n",
-            source="cli.csv", replace=False,
+            source="cli.csv", replace=False, builtin=load_common_skus()
         )  # fmt: skip
     at.run()
     assert dict(metric_list(at)[8:])["Purchased"] == "USD 581.00"  # E3 now 37.00 from 2026-02-01: +10 x 1.00

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cli.demo_tenant import simulator_settings
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
-from licensedesk.demo import simulator_settings
-from licensedesk.runner import run_collection
 from store import queries
 from store.db import open_store
 from tests.dashboard.conftest import APP
@@ -178,7 +178,7 @@ def test_preview_shows_the_cost_difference_when_prices_exist(
 ) -> None:
     from click.testing import CliRunner
 
-    from licensedesk.cli import cli
+    from cli.main import cli
 
     sim, store_url = tenant
     monkeypatch.setenv("LICENSE_DESK_ALLOW_WRITES", "true")

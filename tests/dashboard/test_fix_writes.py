@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cli.demo_tenant import simulator_settings
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
-from licensedesk.demo import simulator_settings
-from licensedesk.runner import run_collection
 from tests.actions.conftest import WRITE, assignable, plan_inputs
 from tests.dashboard.conftest import APP
 

@@ -117,8 +117,8 @@ def test_overview_of_a_tenant_collected_by_the_real_collectors(
     # The same page on a store the collectors filled from the simulator over HTTPS: the metrics are
     # the seat totals of that snapshot, however the simulated tenant happens to look.
     from analysis.seats import seat_table, seat_totals
-    from licensedesk.demo import simulator_settings
-    from licensedesk.runner import run_collection
+    from cli.demo_tenant import simulator_settings
+    from collectors.runner import run_collection
     from store import queries
     from store.db import open_store
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from licensedesk.serve import serving_dashboard
+from cli.serve import serving_dashboard
 from tests.dashboard.tenant import build_store
 from tests.dashboard.test_browser import CHROMIUM, LAUNCH_ARGS
 

@@ -18,7 +18,7 @@ import pytest
 import trustme
 from click.testing import CliRunner, Result
 
-from licensedesk.cli import cli
+from cli.main import cli
 from store.db import open_store
 from store.prices import add_exemption
 from store.snapshots import SnapshotWriter
@@ -238,7 +238,7 @@ def test_export_from_a_collected_store(shared_sim: object, tmp_path: Path) -> No
     """On a store the real collectors filled from the simulator: one row per licence assignment."""
     import json
 
-    from licensedesk.runner import run_collection
+    from collectors.runner import run_collection
     from tests.conftest import settings_for
 
     store = str(tmp_path / "sim.sqlite")

@@ -24,7 +24,7 @@ import pytest
 import trustme
 from click.testing import CliRunner, Result
 
-from licensedesk.cli import cli
+from cli.main import cli
 from store.db import open_store
 from store.prices import save_threshold
 from tests.analysis import finance_tenant as t
@@ -214,8 +214,8 @@ def test_changed_and_resolved_findings_only(
 
 def test_reminder_after_the_period(tenant: str, ca: trustme.CA, ca_file: str, tmp_path: Path) -> None:
     """Reminders count UTC calendar days from the last sending (a run's time is a parameter)."""
-    from licensedesk.cli_finance import run_check
-    from licensedesk.notify_config import load_notify_config
+    from cli.check import run_check
+    from notify.config import load_notify_config
     from notify.deliver import notify_channels
 
     with smtp_server(ca) as smtp:
@@ -391,7 +391,7 @@ def test_dry_run_lists_ids_and_sends_nothing(
 def test_after_each_collection_only_news(sim: Any, ca_file: str, tmp_path: Path) -> None:
     """Collected by the real collectors from the simulator: the digest holds exactly `check`'s
     findings; a second collection of the unchanged tenant brings nothing to send."""
-    from licensedesk.runner import run_collection
+    from collectors.runner import run_collection
     from tests.conftest import settings_for
 
     store = str(tmp_path / "sim.sqlite")

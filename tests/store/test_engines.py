@@ -130,7 +130,7 @@ def test_two_collections_publishing_at_once_queue_and_keep_history_in_order(stor
 
 
 def test_the_demo_never_rebuilds_a_database_url() -> None:
-    from licensedesk.demo import build_demo_store
+    from cli.demo_tenant import build_demo_store
 
     with pytest.raises(ConfigError) as err:
         build_demo_store(f"postgresql://ld:{CANARY}@db/licenses")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from cli.demo_tenant import simulator_settings
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
 from graphsim.tenant import build_tenant
-from licensedesk.demo import simulator_settings
-from licensedesk.runner import run_collection
 from store import queries
 from store.db import open_store
 

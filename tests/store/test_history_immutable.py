@@ -14,11 +14,11 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from cli.demo_tenant import install_list_prices, simulator_settings
+from cli.main import cli
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant, build_tenant
-from licensedesk.cli import cli
-from licensedesk.demo import install_list_prices, simulator_settings
-from licensedesk.runner import run_collection
 from store import queries
 from store.db import SCHEMA_VERSION, open_store
 from store.migrations import MIGRATIONS

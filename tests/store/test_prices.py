@@ -15,13 +15,14 @@ from analysis.pricebook import (
     price_book_frame,
     validate_price_records,
 )
-from licensedesk.cli_finance import import_price_text
+from collectors.catalog import load_common_skus
 from licensedesk.errors import InputError
 from store.db import open_store
 from store.prices import (
     add_exemption,
     delete_prices,
     edit_prices,
+    import_price_text,
     load_exemptions,
     load_prices,
     load_thresholds,
@@ -32,6 +33,8 @@ from store.prices import (
     subscription_lifecycles,
 )
 from tests.analysis import finance_tenant as t
+
+COMMON_SKUS = load_common_skus()  # what the CLI passes: the shipped table of common SKUs
 
 # A constraint the database enforces, on either engine.
 INTEGRITY = (sqlite3.IntegrityError, psycopg.IntegrityError)
@@ -101,7 +104,7 @@ def test_each_bad_row_is_one_sentence_naming_it_and_nothing_changes(
     before = _book(priced)
     with open_store(priced) as store, pytest.raises(InputError) as err:
         # row 2 is good: it must not be imported either
-        import_price_text(store, HEADER + GOOD + row, source="prices.csv", replace=True)
+        import_price_text(store, HEADER + GOOD + row, source="prices.csv", replace=True, builtin=COMMON_SKUS)
     assert str(err.value) == message
     assert _book(priced) == before
 
@@ -110,7 +113,7 @@ def test_several_bad_rows_each_named_then_nothing_imported(priced: str) -> None:
     before = _book(priced)
     text = HEADER + "SPE_E5,abc,USD,month,2026-01-01\n" + GOOD + "\n" + "SPE_E5,57,EUR,fortnight,2026-01-01\n"
     with open_store(priced) as store, pytest.raises(InputError) as err:
-        import_price_text(store, text, source="p.csv", replace=False)
+        import_price_text(store, text, source="p.csv", replace=False, builtin=COMMON_SKUS)
     assert str(err.value).splitlines() == [
         "p.csv, row 2: unit_price 'abc' is not a number.",
         "p.csv, row 5: period 'fortnight' must be month or year.",
@@ -130,7 +133,7 @@ def test_several_bad_rows_each_named_then_nothing_imported(priced: str) -> None:
 def test_bad_files(priced: str, text: str, message: str) -> None:
     before = _book(priced)
     with open_store(priced) as store, pytest.raises(InputError) as err:
-        import_price_text(store, text, source="prices.csv", replace=True)
+        import_price_text(store, text, source="prices.csv", replace=True, builtin=COMMON_SKUS)
     assert str(err.value) == message
     assert _book(priced) == before
 
@@ -138,13 +141,14 @@ def test_bad_files(priced: str, text: str, message: str) -> None:
 def test_bom_crlf_and_column_order_are_fine(priced: str) -> None:
     text = "\ufeffcurrency,sku,period,effective_from,unit_price\r\nUSD,SPE_E3,month,2027-01-01,41\r\n\r\n"
     with open_store(priced) as store:
-        assert import_price_text(store, text, source="x.csv", replace=False) == (1, 0)
+        assert import_price_text(store, text, source="x.csv", replace=False, builtin=COMMON_SKUS) == (1, 0)
     assert len(_book(priced)) == 8
 
 
 def test_replace_removes_rows_not_in_the_file_and_merge_keeps_them(priced: str) -> None:
     with open_store(priced) as store:
-        assert import_price_text(store, HEADER + GOOD, source="a.csv", replace=True) == (1, 7)
+        written = import_price_text(store, HEADER + GOOD, source="a.csv", replace=True, builtin=COMMON_SKUS)
+        assert written == (1, 7)
     assert [(r[1], r[2]) for r in _book(priced)] == [("SPE_E3", 3600)]
 
 
@@ -167,7 +171,7 @@ def test_export_round_trips(priced: str) -> None:
     ]
     before = _book(priced)
     with open_store(priced) as store:
-        import_price_text(store, text, source="finance_tenant", replace=True)
+        import_price_text(store, text, source="finance_tenant", replace=True, builtin=COMMON_SKUS)
     assert _book(priced) == before
 
 

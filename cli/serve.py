@@ -1,4 +1,5 @@
-"""Starting the dashboard as a Streamlit server: for the CLI, the browser tests and screenshots.
+"""``license-desk dashboard``, and starting the dashboard as a Streamlit server: for it, the demo,
+the browser tests and screenshots.
 
 The dashboard is located, never imported: the CLI and the dashboard are sibling interfaces.
 Streamlit always runs headless: otherwise, on a first run (no ``~/.streamlit/credentials.toml``)
@@ -23,6 +24,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+
+import click
+
+from cli.common import no_browser_option, port_option, settings_of
+from licensedesk.errors import InputError, LicenseDeskError
 
 HOST = "127.0.0.1"
 # A proxy from the environment must never see (or break) requests to our own local server.
@@ -204,3 +210,38 @@ def serving_dashboard(
             process.wait()
         if process.stdout:
             process.stdout.close()
+
+
+@click.command()
+@port_option
+@no_browser_option
+@click.pass_context
+def dashboard(ctx: click.Context, port: int, no_browser: bool) -> None:
+    """Start the dashboard on the configured store."""
+    settings = settings_of(ctx)
+    check_port(port)
+    with stop_on_signals():
+        serve_dashboard({"LICENSE_DESK_STORE": settings.store}, port=port, browser=not no_browser)
+
+
+def check_port(port: int) -> None:
+    """InputError unless the dashboard can listen on ``port`` (checked before anything slow)."""
+    problem = port_problem(port)
+    if problem:
+        raise InputError(problem)
+
+
+def serve_dashboard(env: dict[str, str], *, port: int, browser: bool) -> None:
+    """Serve the dashboard until Streamlit exits or we are stopped; a Streamlit that dies is an
+    error with its exit code (its own messages are above ours)."""
+
+    def ready(url: str) -> None:
+        click.echo(f"Dashboard: {url}  (Ctrl+C to stop)", err=True)
+
+    code = run_dashboard(env, port=port, open_browser=browser and has_display(), on_ready=ready)
+    if code == 0:
+        return
+    how = f"was killed by signal {-code}" if code < 0 else f"stopped with exit code {code}"
+    error = LicenseDeskError(f"The dashboard (Streamlit) {how}; its messages are above.")
+    error.exit_code = code if code > 0 else 1
+    raise error

@@ -11,19 +11,30 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from importlib import resources
 from pathlib import Path
 
+from collectors.catalog import load_common_skus
+from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant, build_tenant
 from licensedesk.config import Settings
 from licensedesk.errors import ConfigError
-from licensedesk.runner import run_collection
-from store.db import describe
+from store.db import describe, open_store
+from store.prices import import_price_text
 
 
 def _start(days: int) -> datetime:
     today = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
     return today - timedelta(days=days)
+
+
+def simulated_tenant(*, users: int, seed: int, days: int) -> Tenant:
+    """A tenant built ``days`` simulated days ago (at 06:00 UTC) and advanced to today."""
+    tenant = build_tenant(users=users, seed=seed, start=_start(days))
+    for _ in range(days):
+        tenant.advance_day()
+    return tenant
 
 
 def simulator_settings(sim: GraphSimulator, store: str) -> Settings:
@@ -90,16 +101,13 @@ LIST_PRICES_SOURCE = "public list prices (USD per user, 2025): an example, edit 
 
 
 def install_list_prices(path: str | Path) -> int:
-    """Put the shipped example price book (``licensedesk/data/list_prices.csv``: public USD list
+    """Put the shipped example price book (``cli/data/list_prices.csv``: public USD list
     prices, labelled as such in every row's source) into the store at ``path``; returns the rows."""
-    from importlib import resources
-
-    from licensedesk.cli_finance import import_price_text
-    from store.db import open_store
-
-    text = resources.files("licensedesk").joinpath("data", "list_prices.csv").read_text(encoding="utf-8")
+    text = resources.files("cli").joinpath("data", "list_prices.csv").read_text(encoding="utf-8")
     with open_store(path) as store:
-        written, _ = import_price_text(store, text, source=LIST_PRICES_SOURCE, replace=True)
+        written, _ = import_price_text(
+            store, text, source=LIST_PRICES_SOURCE, replace=True, builtin=load_common_skus()
+        )
     return written
 
 
@@ -109,10 +117,7 @@ def serve_demo_simulator(*, users: int, days: int, seed: int) -> Iterator[dict[s
 
     Yields the environment that points License Desk at it, so "collect now" works in the demo.
     """
-    tenant = build_tenant(users=users, seed=seed, start=_start(days))
-    for _ in range(days):
-        tenant.advance_day()
-    with GraphSimulator(tenant) as sim:
+    with GraphSimulator(simulated_tenant(users=users, seed=seed, days=days)) as sim:
         # Only here, on a simulated tenant, are writes switched on by default: the demo shows
         # the Assign & fix page working end to end, through the simulator's write app. A real
         # tenant always needs explicit opt-in.

@@ -1,8 +1,7 @@
 """The delivery commands: ``notify`` (digests of ``check``'s findings), ``export`` (flat report
 files, optionally mailed) and ``deliveries`` (the delivery audit).
 
-Registered on the main group by ``licensedesk.cli`` (``register(cli)``). The findings are
-``check``'s own (``licensedesk.cli_finance.run_check``); what a digest holds is decided in
+The findings are ``check``'s own (``cli.check.run_check``); what a digest holds is decided in
 ``analysis.digest``, the files' rows in ``analysis.flat_reports``; sending is ``notify``.
 """
 
@@ -11,24 +10,34 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
 
-from analysis.flat_reports import FORMATS, REPORTS
+from analysis import flat_reports as flat
+from analysis.costs import snapshot_date
+from analysis.digest import Digest
+from analysis.flat_reports import FORMATS, REPORTS, file_bytes
+from analysis.messages import email_text
+from analysis.reclaim import reclaim_candidates
+from analysis.renewals import downscale_window, renewal_calendar, subscription_terms
+from analysis.reports import cost_report
+from analysis.seats import seat_table
+from cli.check import run_check
+from cli.common import REPORT_FORMATS, emit, format_option, settings_of
+from cli.finance import load_finance_inputs
+from licensedesk.config import Settings
 from licensedesk.errors import ConfigError, InputError
-from licensedesk.notify_config import CHANNELS, NotifyConfig, load_notify_config
+from notify.config import CHANNELS, NotifyConfig, load_notify_config
+from notify.deliver import mail_report, notify_channels
+from store import queries
+from store.db import Store, open_store
+from store.notifications import deliveries as load_deliveries
+from store.prices import load_exemptions, load_prices, subscription_lifecycles
 
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-def register(cli: click.Group) -> None:
-    """Add the delivery commands to the ``license-desk`` group."""
-    cli.add_command(notify)
-    cli.add_command(export)
-    cli.add_command(deliveries)
 
 
 def _notify_config(ctx: click.Context) -> NotifyConfig:
@@ -51,12 +60,7 @@ def _notify_config(ctx: click.Context) -> NotifyConfig:
 @click.pass_context
 def notify(ctx: click.Context, dry_run: bool, only: tuple[str, ...]) -> None:
     """Send check's new or changed findings as one digest per configured channel."""
-    from licensedesk.cli import _settings
-    from licensedesk.cli_finance import run_check
-    from notify.deliver import notify_channels
-    from store.db import open_store
-
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     config = _notify_config(ctx)
     if not config.channels:
         raise ConfigError(
@@ -77,8 +81,6 @@ def notify(ctx: click.Context, dry_run: bool, only: tuple[str, ...]) -> None:
         digest = result.digest
         assert digest is not None
         if result.status == "dry run":
-            from analysis.messages import email_text
-
             click.echo(f"{result.channel} ({result.destination}) would get: {result.subject}")
             click.echo(email_text(digest, dashboard_url=config.dashboard_url, tenant=config.tenant_name))
         elif result.status == "quiet":
@@ -99,7 +101,7 @@ def notify(ctx: click.Context, dry_run: bool, only: tuple[str, ...]) -> None:
         ctx.exit(1)
 
 
-def _quiet(digest: Any) -> str:
+def _quiet(digest: Digest) -> str:
     if digest.all_clear:
         return "all clear" + (f", {digest.excluded} excluded" if digest.excluded else "")
     return f"{digest.open_findings} open finding(s) already notified" + (
@@ -110,7 +112,7 @@ def _quiet(digest: Any) -> str:
 # -- export ----------------------------------------------------------------------------------
 @click.command()
 @click.option("--report", "report", type=click.Choice(REPORTS), required=True, help="Which report.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@format_option(*FORMATS, default="csv")
 @click.option(
     "--output", "-o", "output", type=click.Path(dir_okay=False),
     help="File to write (default: license-desk-<report>-<snapshot date>.<format> in this directory).",
@@ -132,13 +134,7 @@ def export(
     snapshot_id: int | None,
 ) -> None:
     """Write a flat report file (one row per line) for billing audits; optionally mail it."""
-    from analysis.flat_reports import file_bytes
-    from licensedesk.cli import _settings
-    from notify.deliver import mail_report
-    from store import queries
-    from store.db import open_store
-
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     channel = None
     if recipients:
         to = _addresses(recipients)
@@ -175,7 +171,6 @@ def export(
 
 
 def _addresses(recipients: tuple[str, ...]) -> tuple[str, ...]:
-    from email.utils import parseaddr
 
     for address in recipients:
         local, at, domain = parseaddr(address)[1].rpartition("@")
@@ -200,14 +195,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise InputError(f"Cannot write {path} ({exc.strerror}).") from None
 
 
-def report_frame(store: Any, report: str, snapshot_id: int, settings: Any) -> pd.DataFrame:
+def report_frame(store: Store, report: str, snapshot_id: int, settings: Settings) -> pd.DataFrame:
     """The rows of one ``export`` report of a snapshot (``analysis.flat_reports``)."""
-    from analysis import flat_reports as flat
-    from analysis.costs import snapshot_date
-    from analysis.seats import seat_table
-    from store import queries
-    from store.prices import load_exemptions, load_prices, subscription_lifecycles
-
     started = str(queries.snapshot_info(store, snapshot_id)["started_at"])
     on = snapshot_date(started)
     if report == "users-licences":
@@ -220,8 +209,6 @@ def report_frame(store: Any, report: str, snapshot_id: int, settings: Any) -> pd
             on=on,
         )
     if report == "renewals":
-        from analysis.renewals import downscale_window, renewal_calendar, subscription_terms
-
         prices = load_prices(store)
         terms = subscription_terms(
             queries.subscriptions(store, snapshot_id),
@@ -233,15 +220,11 @@ def report_frame(store: Any, report: str, snapshot_id: int, settings: Any) -> pd
             renewal_calendar(terms, prices, horizon_days=90),
             downscale_window(terms, seats, prices, within_days=90),
         )
-    from licensedesk.cli_finance import cost_report, load_finance_inputs
-
     inputs = load_finance_inputs(store, snapshot_id, settings)
     if report == "costs":
         frame = cost_report(inputs)
         money = ["unit_price", *(c for c in frame.columns if c.endswith(("_monthly", "_annual")))]
         return flat.cost_rows(frame, money)
-    from analysis.reclaim import reclaim_candidates
-
     candidates = reclaim_candidates(
         inputs.holders,
         queries.held_licenses(store, snapshot_id),
@@ -257,20 +240,14 @@ def report_frame(store: Any, report: str, snapshot_id: int, settings: Any) -> pd
 
 # -- deliveries ------------------------------------------------------------------------------
 @click.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@format_option(*REPORT_FORMATS)
 @click.pass_context
 def deliveries(ctx: click.Context, fmt: str) -> None:
     """The delivery audit: every digest and report sent (or not), where, when, and the answer."""
-    from licensedesk.cli import _emit, _settings
-    from store.db import open_store
-    from store.notifications import deliveries as load
-
-    with open_store(_settings(ctx).store, readonly=True) as store:
-        frame = load(store)
+    with open_store(settings_of(ctx).store, readonly=True) as store:
+        frame = load_deliveries(store)
     if fmt == "json":
         frame = frame.assign(content=[json.loads(text) for text in frame["content"]])
     elif fmt == "table":
         frame = frame.drop(columns=["run_id", "content", "finished_at"])
-    _emit(frame, fmt)
+    emit(frame, fmt)
