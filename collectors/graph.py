@@ -13,63 +13,45 @@ such and never resent, since only the caller can audit and decide. Imports no St
 
 from __future__ import annotations
 
-import email.utils
 import random
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import orjson
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay
 
 from collectors.auth import TokenProvider, VerifyingSession
+from collectors.graph_errors import describe, graph_error, safe_json
+from collectors.paging import Pager, next_link_hint, parse_object, read_streaming
+from collectors.retry import (
+    RETRY_STATUSES,
+    RetryPolicy,
+    TransientError,
+    graph_give_up,
+    parse_retry_after,
+    retries_text,
+    write_give_up,
+)
 from licensedesk.config import ENV_PREFIX, Role, Settings
 from licensedesk.errors import (
     AuthError,
     GraphError,
-    GraphPermissionError,
     LicenseDeskError,
-    ThrottledError,
-    redact,
 )
 
 T = TypeVar("T")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Where they were first defined, for the modules and tests that import them from here.
+__all__ = [
+    "MAX_BATCH", "RETRY_STATUSES", "UNKNOWN_OUTCOME", "GraphClient", "RequestStats", "RetryPolicy",
+    "TransientError", "WriteOutcome", "next_link_hint", "parse_retry_after",
+]  # fmt: skip
+
 MAX_BATCH = 20  # Graph's limit on requests in one $batch
-
-
-class TransientError(Exception):
-    """A failure worth retrying: throttling, a 5xx, a dropped connection or a truncated body."""
-
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-
-
-@dataclass
-class RetryPolicy:
-    """How hard to try before giving up on one request (a read, a sign-in, a $batch, a throttled write).
-
-    Attributes:
-        max_attempts: attempts per request, the first included.
-        max_total_wait: seconds of sleeping allowed for one request, summed over its retries.
-        max_single_wait: a longer ``Retry-After`` than this is clipped to it.
-        base_backoff: first exponential back-off (no ``Retry-After``), doubled each time.
-    """
-
-    max_attempts: int = 8
-    max_total_wait: float = 300.0
-    max_single_wait: float = 60.0
-    base_backoff: float = 0.5
 
 
 UNKNOWN_OUTCOME = (
@@ -105,25 +87,6 @@ class RequestStats:
     throttled: int = 0
     waited_seconds: float = 0.0
     by_status: dict[int, int] = field(default_factory=dict)
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: a (possibly fractional) number or an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = datetime.fromtimestamp(now if now is not None else time.time(), tz=UTC)
-    return max(0.0, (when - current).total_seconds())
 
 
 class GraphClient:
@@ -189,8 +152,8 @@ class GraphClient:
     def get_json(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """GET a Graph resource as JSON, retrying transient failures within the policy."""
         url = self.url(path)
-        what = _describe(url)
-        return self._with_retries(lambda: self._read_once("GET", url, params=params), _graph_give_up(what))
+        what = describe(url)
+        return self._with_retries(lambda: self._read_once("GET", url, params=params), graph_give_up(what))
 
     def iter_pages(
         self, path: str, params: Mapping[str, str] | None = None
@@ -204,7 +167,7 @@ class GraphClient:
         processing all overlap the next request's latency. At most the two pages after the one
         the caller holds are requested or held, whatever the caller's pace.
         """
-        pager = _Pager(self, self.url(path), params)
+        pager = Pager(self, self.url(path), params)
         try:
             yield from pager.pages()
         finally:
@@ -232,7 +195,7 @@ class GraphClient:
                 # The $batch call is a request of its own, with its own retries; the items left
                 # pending are resent in the next round, so each item has the policy's attempts.
                 answer = self._with_retries(
-                    lambda: self._read_once("POST", url, json_body=body), _graph_give_up("$batch")
+                    lambda: self._read_once("POST", url, json_body=body), graph_give_up("$batch")
                 )
                 answers = _answers_by_id(answer)
                 retry_after: float | None = None
@@ -250,7 +213,7 @@ class GraphClient:
                         wait = parse_retry_after(_item_headers(item or {}).get("retry-after"))
                         retry_after = wait if retry_after is None else max(retry_after, wait or 0.0)
                     else:
-                        raise _graph_error(status, item.get("body"), pending[i], None)
+                        raise graph_error(status, item.get("body"), pending[i], None)
                 if pending:
                     missing = failed.count(0)
                     why = (
@@ -261,7 +224,7 @@ class GraphClient:
                     worst = 429 if 429 in failed else (max(failed) or None)
                     raise TransientError(why, status=worst, retry_after=retry_after)
 
-            self._with_retries(send, _graph_give_up("$batch"))
+            self._with_retries(send, graph_give_up("$batch"))
         return [results.get(i, {}) for i in range(len(paths))]
 
     # -- writes (resent only when Graph said it did not process them) -------------------------
@@ -289,7 +252,7 @@ class GraphClient:
                 batch = {"requests": requests_}
                 try:
                     answer, batch_rid = self._with_retries(
-                        lambda: self._write_once("POST", self.url("$batch"), batch), _write_give_up("$batch")
+                        lambda: self._write_once("POST", self.url("$batch"), batch), write_give_up("$batch")
                     )
                 except GraphError as exc:  # refused or throttled as a whole, or its outcome unknown
                     for i in pending:
@@ -315,7 +278,7 @@ class GraphClient:
                     error = None
                     if status >= 400:
                         method, path, _ = pending[i]
-                        error = str(_graph_error(status, body, f"{method} {path}", headers.get("request-id")))
+                        error = str(graph_error(status, body, f"{method} {path}", headers.get("request-id")))
                     # Items rarely carry their own request-id; the batch's id is what support can trace.
                     rid = headers.get("request-id") or batch_rid
                     outcomes[i] = WriteOutcome(status, body if isinstance(body, dict) else None, rid, error)
@@ -336,7 +299,7 @@ class GraphClient:
         self, method: str, url: str, body: Mapping[str, Any]
     ) -> tuple[dict[str, Any], str | None]:
         """One write: its JSON answer and request id; TransientError only for a 429 (not processed)."""
-        what = f"{method} {_describe(url)}"
+        what = f"{method} {describe(url)}"
         try:
             response = self._send(method, url, json_body=body)
         except (
@@ -358,8 +321,8 @@ class GraphClient:
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if response.status_code >= 400:
-            raise _graph_error(response.status_code, _safe_json(response), what, request_id)
-        answer = _safe_json(response)
+            raise graph_error(response.status_code, safe_json(response), what, request_id)
+        answer = safe_json(response)
         return (answer if isinstance(answer, dict) else {}), request_id
 
     # -- sign-in ------------------------------------------------------------------------------
@@ -387,7 +350,7 @@ class GraphClient:
 
         def give_up(exc: TransientError, attempts: int) -> LicenseDeskError:
             return AuthError(
-                f"The sign-in endpoint {host} kept failing ({exc}) after {_retries(attempts)}; "
+                f"The sign-in endpoint {host} kept failing ({exc}) after {retries_text(attempts)}; "
                 "try again later, or check LICENSE_DESK_AUTHORITY_URL and the network."
             )
 
@@ -430,7 +393,7 @@ class GraphClient:
         self, method: str, url: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
     ) -> dict[str, Any]:
         raw = self._fetch_once(method, url, params=params, json_body=json_body)
-        return _parse_object(raw, _describe(url))
+        return parse_object(raw, describe(url))
 
     def _fetch_once(
         self,
@@ -444,7 +407,7 @@ class GraphClient:
         """One request's answer body, whole; 429/5xx, lost connections and cut-off bodies as
         TransientError, other errors as GraphError. ``on_head`` is given the page's
         ``@odata.nextLink`` as soon as it has arrived, while the rest of the body still streams."""
-        what = _describe(url)
+        what = describe(url)
         try:
             response = self._send(method, url, params=params, json_body=json_body, stream=on_head is not None)
             if response.status_code in RETRY_STATUSES:
@@ -457,20 +420,20 @@ class GraphClient:
                     retry_after=parse_retry_after(response.headers.get("Retry-After")),
                 )
             if response.status_code >= 400:
-                error = _graph_error(
-                    response.status_code, _safe_json(response), what, response.headers.get("request-id")
+                error = graph_error(
+                    response.status_code, safe_json(response), what, response.headers.get("request-id")
                 )
                 response.close()
                 raise error
             if on_head is None:
                 return response.content
-            return _read_streaming(response, on_head)
+            return read_streaming(response, on_head)
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise TransientError(f"{what}: connection lost ({exc.__class__.__name__})") from None
         except requests.exceptions.Timeout:
             raise TransientError(f"{what}: timed out") from None
 
-    def _fetch(
+    def fetch(
         self,
         url: str,
         params: Mapping[str, str] | None = None,
@@ -479,7 +442,7 @@ class GraphClient:
         """GET one page's bytes under the retry policy (parsed later, by the caller)."""
         return self._with_retries(
             lambda: self._fetch_once("GET", url, params=params, on_head=on_head),
-            _graph_give_up(_describe(url)),
+            graph_give_up(describe(url)),
         )
 
     def _retrying(self) -> Retrying:
@@ -538,33 +501,6 @@ class _SignInHttp:
         """MSAL may close its client; the session belongs to the GraphClient, which outlives it."""
 
 
-def _retries(attempts: int) -> str:
-    retries = max(attempts - 1, 0)
-    return f"{retries} {'retry' if retries == 1 else 'retries'}"
-
-
-def _graph_give_up(what: str) -> Callable[[TransientError, int], LicenseDeskError]:
-    def give_up(exc: TransientError, attempts: int) -> LicenseDeskError:
-        if exc.status in (429, 503):
-            return ThrottledError(
-                f"Graph kept throttling {what} ({exc.status}) after {_retries(attempts)}; "
-                "try again later or at a quieter hour.",
-                status=exc.status,
-            )
-        return GraphError(f"Graph failed for {what} after {attempts} attempts: {exc}.", status=exc.status)
-
-    return give_up
-
-
-def _write_give_up(what: str) -> Callable[[TransientError, int], LicenseDeskError]:
-    def give_up(exc: TransientError, attempts: int) -> LicenseDeskError:
-        return ThrottledError(
-            f"Graph kept throttling {what} after {_retries(attempts)}; it was not applied.", status=429
-        )
-
-    return give_up
-
-
 def _answers_by_id(answer: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """A $batch answer's responses by their id (Graph answers in any order)."""
     responses = answer.get("responses")
@@ -583,235 +519,3 @@ def _item_status(item: Mapping[str, Any]) -> int:
 def _item_headers(item: Mapping[str, Any]) -> dict[str, str]:
     headers = item.get("headers")
     return {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
-
-
-# Which application permission a 403 on a path most likely means is missing.
-_PERMISSION_FOR = (
-    ("signinactivity", "AuditLog.Read.All (and an Entra ID P1 licence in the tenant)"),
-    ("/subscribedskus", "Organization.Read.All or LicenseAssignment.Read.All"),
-    ("/directory/subscriptions", "Organization.Read.All"),
-    ("/groups", "Group.Read.All"),
-    ("/users", "User.Read.All"),
-)
-
-
-def _graph_error(status: int, body: Any, what: str, request_id: str | None) -> GraphError:
-    code, message = None, ""
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        code = body["error"].get("code")
-        message = str(body["error"].get("message") or "")
-        inner = body["error"].get("innerError") or {}
-        request_id = request_id or inner.get("request-id")
-    message = redact(message.strip().rstrip("."))
-    if status == 403:
-        lowered = what.lower()
-        needed = next((perm for key, perm in _PERMISSION_FOR if key in lowered), "a permission it lacks")
-        return GraphPermissionError(
-            f"Graph refused {what} (403 {code or 'Forbidden'}): the app needs the application permission "
-            f"{needed}, granted with admin consent.",
-            status=status,
-            code=code,
-            request_id=request_id,
-        )
-    if status == 401:
-        return GraphError(
-            f"Graph rejected the access token for {what} (401 {code or 'Unauthorized'}): check the tenant "
-            "and that the app registration belongs to it.",
-            status=status,
-            code=code,
-            request_id=request_id,
-        )
-    detail = f": {message}" if message else ""
-    return GraphError(
-        f"Graph answered {status} {code or ''} for {what}{detail}.".replace("  ", " "),
-        status=status,
-        code=code,
-        request_id=request_id,
-    )
-
-
-_NEXT_LINK = b'"@odata.nextLink":'
-
-
-def next_link_hint(raw: bytes, *, head: bool = False) -> str | None:
-    """``@odata.nextLink`` read from a page's raw bytes without parsing the page, or None.
-
-    ``head``: ``raw`` is the start of a body still arriving (the first occurrence counts, and a
-    link not whole yet is None); else the whole body (the last occurrence counts). Tenant text
-    cannot hold the key's bytes (a quote inside a JSON string is escaped), and the hint is only a
-    hint: the parsed page decides, and a link goes through ``GraphClient.url``'s same-host check
-    before it is followed, so a misread costs at most one wasted request to Graph's own host.
-    """
-    at = raw.find(_NEXT_LINK) if head else raw.rfind(_NEXT_LINK)
-    if at < 0:
-        return None
-    start = raw.find(b'"', at + len(_NEXT_LINK))
-    end = raw.find(b'"', start + 1)
-    if start < 0 or end < 0 or raw[at + len(_NEXT_LINK) : start].strip():
-        return None
-    literal = raw[start : end + 1]
-    try:
-        link = orjson.loads(literal)
-    except orjson.JSONDecodeError:
-        return None
-    return link if isinstance(link, str) and link else None
-
-
-def _parse_object(raw: bytes, what: str) -> dict[str, Any]:
-    """A JSON object from an answer's bytes; a body that does not parse is TransientError (it was
-    most likely cut short: asked again), one that is not an object is GraphError."""
-    try:
-        # orjson: about two thirds of json.loads's time on a 1.3 MB page of users, the
-        # collector's largest single cost after TLS (benchmarks/bench_collect.py --profile).
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise TransientError(f"{what}: the answer was not complete JSON") from None
-    if not isinstance(body, dict):
-        raise GraphError(f"Graph's answer for {what} is not a JSON object.")
-    return body
-
-
-_HEAD_BYTES = 256 * 1024  # how far into a page to look for its link while it streams
-_CHUNK = 64 * 1024
-
-
-def _read_streaming(response: requests.Response, on_head: Callable[[str], None]) -> bytes:
-    """The whole body of a streamed answer, telling ``on_head`` the next page's link as soon as
-    it has arrived (within the first ``_HEAD_BYTES``)."""
-    parts: list[bytes] = []
-    size = 0
-    told = False
-    try:
-        for chunk in response.iter_content(chunk_size=_CHUNK):
-            parts.append(chunk)
-            size += len(chunk)
-            if not told and size <= _HEAD_BYTES + _CHUNK:
-                link = next_link_hint(b"".join(parts), head=True)
-                if link is not None:
-                    told = True
-                    on_head(link)
-    finally:
-        response.close()
-    return b"".join(parts)
-
-
-class _Pager:
-    """The pages of one listing, each requested as soon as its link is known (see
-    ``GraphClient.iter_pages``), at most two beyond the one the caller holds."""
-
-    AHEAD = 2
-
-    def __init__(self, client: GraphClient, url: str, params: Mapping[str, str] | None) -> None:
-        self._client = client
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=self.AHEAD, thread_name_prefix="graph-prefetch")
-        self._links: dict[int, str] = {0: url}  # page number -> the URL it is (to be) fetched from
-        self._futures: dict[int, Future[bytes]] = {}
-        self._held = -1  # the page the caller holds
-        self._first_params = params
-
-    def pages(self) -> Iterator[list[dict[str, Any]]]:
-        page = 0
-        with self._lock:
-            self._submit_ready()
-        while True:
-            url = self._links[page]
-            raw = self._futures[page].result()
-            with self._lock:
-                # Forget what the caller now holds, or every page's bytes would stay referenced.
-                del self._futures[page]
-                self._held = page
-                self._submit_ready()
-            self._offer(page + 1, next_link_hint(raw))
-            params = self._first_params if page == 0 else None
-            try:
-                body = _parse_object(raw, _describe(url))
-            except TransientError:
-                # A body that parses badly was cut short or garbled: ask for it again, whole.
-                body = self._client.get_json(url, params)
-            value = body.get("value")
-            if not isinstance(value, list):
-                raise GraphError(f"Graph's answer for {_describe(url)} has no 'value' list.")
-            next_link = body.get("@odata.nextLink")
-            if next_link is not None and not isinstance(next_link, str):
-                raise GraphError("Graph returned an @odata.nextLink that is not a URL.")
-            confirmed = self._client.url(next_link) if next_link else None  # refuses another host
-            self._confirm(page + 1, confirmed)
-            yield value
-            if confirmed is None:
-                return
-            page += 1
-
-    def _fetch(self, page: int) -> bytes:
-        params = self._first_params if page == 0 else None
-        return self._client._fetch(
-            self._links[page], params, on_head=lambda link: self._offer(page + 1, link)
-        )
-
-    def _offer(self, page: int, link: str | None) -> None:
-        """A hint of page ``page``'s link (from raw bytes): requested if none is known yet."""
-        if link is None:
-            return
-        try:
-            url = self._client.url(link)  # another host's link is never followed, even as a hint
-        except GraphError:
-            return
-        with self._lock:
-            if page not in self._links:
-                self._links[page] = url
-                self._submit_ready()
-
-    def _confirm(self, page: int, url: str | None) -> None:
-        """The parsed page's link for page ``page`` (None: there is none); a hint that differs is
-        dropped with everything requested after it."""
-        with self._lock:
-            if self._links.get(page) == url:
-                return
-            stale = [k for k in self._futures if k >= page]
-            for k in stale:
-                self._futures[k].cancel()
-            dropped = [self._futures.pop(k) for k in stale]
-            for k in [k for k in self._links if k >= page]:
-                del self._links[k]
-            if url is not None:
-                self._links[page] = url
-                self._submit_ready()
-        for future in dropped:
-            _discard(future)
-
-    def _submit_ready(self) -> None:
-        # Called with the lock held. A page is submitted once: held pages are past the range.
-        for page in range(self._held + 1, self._held + 1 + self.AHEAD):
-            if page in self._links and page not in self._futures:
-                self._futures[page] = self._pool.submit(self._fetch, page)
-
-    def close(self) -> None:
-        with self._lock:
-            for future in self._futures.values():
-                future.cancel()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _discard(future: Any) -> None:
-    """Wait out a request we no longer need (so the session is free), ignoring its outcome."""
-    try:
-        future.result()
-    except Exception:  # noqa: BLE001 - its answer is not used
-        pass
-
-
-def _safe_json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _describe(url: str) -> str:
-    """A URL without its query string (skip tokens are long and say nothing to a person)."""
-    parts = urlsplit(url)
-    path = parts.path
-    select = ""
-    if "signInActivity" in url or "signinactivity" in url.lower():
-        select = " with signInActivity"
-    return f"{path}{select}" if path else url
