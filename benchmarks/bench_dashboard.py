@@ -68,7 +68,7 @@ def render(page: str, *, via_overview: bool) -> float:
 
 
 def cold(page: str, *, via_overview: bool) -> float:
-    # What dashboard.data.clear_caches() forgets after a collection.
+    # What dashboard.services.clear_caches() forgets after a collection.
     st.cache_data.clear()
     st.cache_resource.clear()
     return render(page, via_overview=via_overview)

@@ -94,7 +94,7 @@ def report_costs(store: Store, snapshot_id: int, settings: Settings, fmt: str, s
 
 def reclaim_rows(store: Store, snapshot_id: int, settings: Settings) -> pd.DataFrame:
     """``report reclaim`` rows (``analysis.reports.reclaim_report``): the Reclaim page's candidates
-    and savings, from the same reads and analysis the page uses (``dashboard.data``)."""
+    and savings, from the same reads and analysis the page uses (``dashboard.loaders``)."""
     info = queries.snapshot_info(store, snapshot_id)
     now, signin = pd.Timestamp(info["started_at"]), bool(info["signin_available"])
     held = queries.held_licenses(store, snapshot_id)

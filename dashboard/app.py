@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import ui
 from dashboard.access import describe, may_open, no_role
+from dashboard.settings import current_settings
 from dashboard.signin import access_state
 
 st.set_page_config(page_title="License Desk", layout="wide")
@@ -47,7 +48,7 @@ candidates = [
     ("renewals", "Renewals"),
     ("data", "Data"),
 ]
-settings, _problem = data.settings()
+settings, _problem = current_settings()
 # The action page exists only when writes are enabled: no button can reach a tenant otherwise.
 if settings is not None and settings.allow_writes:
     candidates.append(("fix", "Assign & fix"))

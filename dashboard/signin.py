@@ -1,7 +1,7 @@
 """The person using this session and their roles, read from Streamlit (``st.secrets``, ``st.user``).
 
 The decision itself is ``dashboard.access`` (pure); this module only feeds it. It sits apart from
-``dashboard.ui`` so that ``dashboard.data`` can check a role inside an action ("Collect now")
+``dashboard.ui`` so that ``dashboard.services`` can check a role inside an action ("Collect now")
 without importing the rendering helpers.
 """
 

@@ -19,8 +19,9 @@ import streamlit as st
 from analysis.exports import MIME_CSV, MIME_XLSX, csv_bytes, excel_bytes
 from analysis.labels import column_label, id_columns
 from analysis.money import format_money
-from dashboard import data
+from dashboard import loaders
 from dashboard.access import PAGE_ROLES, Role, may_open
+from dashboard.settings import current_settings, store_path, table_rows
 from dashboard.signin import access_state
 from licensedesk.errors import LicenseDeskError
 from store.db import describe
@@ -46,9 +47,9 @@ def start_page(title: str) -> tuple[str, int]:
     """Draw the title and return (store path, latest snapshot id); without a snapshot, draw the
     first-run page and stop the script."""
     st.title(title)
-    path = data.store_path()
+    path = store_path()
     try:
-        snapshot_id = data.latest_snapshot(path)
+        snapshot_id = loaders.latest_snapshot(path)
     except LicenseDeskError as exc:
         st.error(str(exc))
         st.stop()
@@ -80,16 +81,10 @@ def snapshot_caption(info: dict[str, Any]) -> None:
         st.warning(warning)
 
 
-# The most rows a table sends to the browser. Every run serialises and sends what a table holds:
-# 180,000 reclaim candidates are 57 MB and half a second before the browser even draws them,
-# and nobody scrolls that far. The downloads hold every row.
-TABLE_ROWS = 10_000
-
-
 def first_rows(frame: pd.DataFrame, what: str) -> pd.DataFrame:
-    """The first ``TABLE_ROWS`` rows of a table to show, with a caption when some are left out
-    (``what`` names the rows, e.g. "candidates"); place the table's downloads after it."""
-    limit = TABLE_ROWS  # read at each call: tests lower it
+    """The first ``LICENSE_DESK_TABLE_ROWS`` rows of a table to show, with a caption when some are
+    left out (``what`` names the rows, e.g. "candidates"); place the table's downloads after it."""
+    limit = table_rows()
     if len(frame) <= limit:
         return frame
     st.caption(
@@ -340,7 +335,7 @@ def result_row(result: Any) -> dict[str, object]:
 
 def fix_button(label: str, *, key: str, state: dict[str, object]) -> None:
     """A button that opens Assign & fix with its inputs filled in; absent unless writes are enabled."""
-    loaded, _problem = data.settings()
+    loaded, _problem = current_settings()
     if loaded is None or not loaded.allow_writes:
         return
     if st.button(label, key=key):

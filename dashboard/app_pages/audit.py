@@ -5,12 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.audit import audit_counts, filter_audit
-from dashboard import data, ui
+from dashboard import loaders, ui
+from dashboard.settings import store_path
 
 ui.require("audit")
 st.title("Audit")
-path = data.store_path()
-log = data.audit_log(path)
+path = store_path()
+log = loaders.audit_log(path)
 if log.empty:
     st.info("No change has been sent from License Desk yet.")
     st.stop()

@@ -18,8 +18,10 @@ from analysis.pricebook import (
     validate_price_records,
 )
 from analysis.thresholds import threshold_changes, threshold_findings, threshold_table
-from dashboard import data, ui
-from licensedesk.errors import LicenseDeskError
+from analysis.user_files import decode
+from dashboard import loaders, services, ui
+from dashboard.settings import inactive_days
+from licensedesk.errors import InputError, LicenseDeskError
 
 BASES = {"Per month": "month", "Per year": "year"}
 FLASH = "costs_message"
@@ -40,7 +42,7 @@ COST_VIEW = [
 
 ui.require("costs")
 path, snapshot_id = ui.start_page("Costs")
-info = data.snapshot_info(path, snapshot_id)
+info = loaders.snapshot_info(path, snapshot_id)
 ui.snapshot_caption(info)
 ui.flash(FLASH)
 generation = int(st.session_state.setdefault(GENERATION, 0))
@@ -53,12 +55,12 @@ def saved(text: str) -> None:
     st.rerun()
 
 
-days = data.inactive_days()
+days = inactive_days()
 signin = bool(info["signin_available"])
-book = data.price_book(path)
-prices_version = data.version(book)
+book = loaders.price_book(path)
+prices_version = loaders.version(book)
 basis = BASES[st.radio("Costs", list(BASES), horizontal=True, key="costs_basis")]
-costs = data.costs(path, snapshot_id, days, basis, prices_version)
+costs = loaders.costs(path, snapshot_id, days, basis, prices_version)
 if book.empty:
     st.info(NO_PRICES)
 
@@ -162,7 +164,7 @@ st.caption(
     "without one go to 'unattributed'. 'unassigned seats' and 'tenant-wide' (company-wide SKUs) make each "
     "currency add up to its purchased cost. Seats of SKUs without a price are counted, never costed."
 )
-views = data.chargeback(path, snapshot_id, days, basis, prices_version)
+views = loaders.chargeback(path, snapshot_id, days, basis, prices_version)
 st.download_button(
     "Download chargeback workbook (Excel, one sheet per view)",
     data=partial(chargeback_workbook, views, basis=basis),
@@ -201,7 +203,7 @@ st.caption(
     "date. Saving checks every row as an import does: if any row is wrong, nothing is saved. This edits "
     "License Desk's own price book, never the tenant."
 )
-index = data.sku_index(path)
+index = loaders.sku_index(path)
 editable = price_book_frame(book, index)
 edited = st.data_editor(
     editable,
@@ -233,7 +235,7 @@ if st.button("Save the price book", type="primary", key="price_save"):
             st.error(problem)
         st.warning("Nothing was saved: correct the rows named above, then save again.")
     else:
-        written, removed = data.save_price_book(path, rows)
+        written, removed = services.save_price_book(path, rows)
         saved(f"Saved the price book: {written} row(s) written, {removed} removed.")
 
 left, right = st.columns(2)
@@ -252,9 +254,10 @@ with right:
     merge = st.checkbox("Add to the price book instead of replacing it", key="price_merge")
     if uploaded is not None and st.button("Import", key="price_import"):
         try:
-            text = uploaded.getvalue().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            st.error(f"{uploaded.name} is not UTF-8 text; save it as CSV UTF-8.")
+            # The one reader of files people give us: the same sentences as `license-desk prices import`.
+            text = decode(uploaded.getvalue(), uploaded.name)
+        except InputError as exc:
+            st.error(str(exc))
         else:
             rows, problems = parse_price_csv(text, index, source=uploaded.name)
             if problems:
@@ -262,7 +265,7 @@ with right:
                     st.error(problem)
                 st.warning("Nothing was imported: the price book is as it was.")
             else:
-                written, removed = data.import_prices(path, rows, replace=not merge, source=uploaded.name)
+                written, removed = services.import_prices(path, rows, replace=not merge, source=uploaded.name)
                 saved(f"Imported {written} price row(s) from {uploaded.name}; {removed} old row(s) removed.")
 
 st.subheader("Alert thresholds")
@@ -270,8 +273,8 @@ st.caption(
     "`license-desk check` exits 1 when a SKU has fewer free seats than its minimum, or is used more than its "
     "limit. Leave a cell empty not to check it."
 )
-seats = data.seats(path, snapshot_id)
-limits = data.thresholds(path)
+seats = loaders.seats(path, snapshot_id)
+limits = loaders.thresholds(path)
 before = threshold_table(seats, limits)
 after = st.data_editor(
     before,
@@ -297,7 +300,7 @@ if st.button("Save thresholds", key="threshold_save"):
         st.info("No threshold was changed.")
     else:
         try:
-            count = data.save_thresholds(path, changes)
+            count = services.save_thresholds(path, changes)
         except LicenseDeskError as exc:
             for line in str(exc).splitlines():
                 st.error(line)

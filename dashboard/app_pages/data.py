@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.collection import log_counts, snapshot_log, unknown_skus
-from dashboard import data, ui
+from dashboard import loaders, services, ui
 from dashboard.access import Role
+from dashboard.settings import current_settings, store_path
 from dashboard.signin import access_state
 from licensedesk.errors import LicenseDeskError
 from store.db import describe
@@ -14,17 +15,17 @@ from store.db import describe
 FLASH = "collect_message"
 
 st.title("Data")
-path = data.store_path()
+path = store_path()
 try:
-    snapshot_id = data.latest_snapshot(path)
-    attempt = data.latest_attempt(path)
+    snapshot_id = loaders.latest_snapshot(path)
+    attempt = loaders.latest_attempt(path)
 except LicenseDeskError as exc:
     st.error(str(exc))
     st.stop()
 
 st.subheader("Collect now")
 ui.flash(FLASH)
-settings, problem = data.settings()
+settings, problem = current_settings()
 _config, _person, roles = access_state()
 if Role.ADMIN not in roles:
     st.caption("Collecting from here needs the admin role.")
@@ -46,7 +47,7 @@ else:
                 bar.progress(ui.collection_progress(step), text=f"{step}: {ui.count(seen)} users so far")
 
             try:
-                summary = data.collect(settings, report)
+                summary = services.collect(settings, report)
             except LicenseDeskError as exc:
                 status.update(label="The collection failed; nothing was published.", state="error")
                 st.error(str(exc))
@@ -63,7 +64,7 @@ if attempt is None:
     st.stop()
 
 st.subheader("Snapshots")
-log = snapshot_log(data.snapshots(path, attempt))
+log = snapshot_log(loaders.snapshots(path, attempt))
 tally = log_counts(log)
 st.caption(
     f"{ui.count(tally['attempts'])} attempts, {ui.count(tally['failed'])} failed. A failed or interrupted collection publishes "
@@ -84,12 +85,12 @@ st.subheader("SKU catalog")
 if snapshot_id is None:
     st.markdown("No complete snapshot yet: the catalog check runs on the latest complete snapshot.")
     st.stop()
-status_ = data.catalog_status(path, snapshot_id)
+status_ = loaders.catalog_status(path, snapshot_id)
 row = st.columns(3)
 row[0].metric("Built-in SKUs", ui.count(int(status_["builtin"] or 0)))
 row[1].metric("Imported SKUs", ui.count(int(status_["imported"] or 0)))
 row[2].metric("Last import", ui.when(status_["last_import"]) if status_["last_import"] else "never")
-unknown = unknown_skus(data.seats(path, snapshot_id))
+unknown = unknown_skus(loaders.seats(path, snapshot_id))
 if unknown.empty:
     st.success("The catalog names every SKU of the latest snapshot.")
 else:

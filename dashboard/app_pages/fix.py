@@ -17,12 +17,13 @@ from actions.plan import parse_user_list, plan_assign, plan_remove_many, plan_re
 from analysis.costs import seat_change_cost, snapshot_date
 from analysis.group_errors import groups_in_error
 from analysis.user_files import decode
-from dashboard import data, ui
+from dashboard import loaders, services, ui
+from dashboard.settings import current_settings
 from licensedesk.errors import InputError
 
 ui.require("fix")
 path, snapshot_id = ui.start_page("Assign & fix")
-settings, problem = data.settings()
+settings, problem = current_settings()
 if settings is None:
     st.error(problem)
     st.stop()
@@ -31,11 +32,11 @@ if not settings.allow_writes:
         "Writes are disabled. Set LICENSE_DESK_ALLOW_WRITES=true and restart the dashboard to fix from here."
     )
     st.stop()
-ui.snapshot_caption(data.snapshot_info(path, snapshot_id))
-seats = data.seats(path, snapshot_id)
-users = data.users(path, snapshot_id)
-licenses = data.user_licenses(path, snapshot_id)
-errors = data.group_errors(path, snapshot_id)
+ui.snapshot_caption(loaders.snapshot_info(path, snapshot_id))
+seats = loaders.seats(path, snapshot_id)
+users = loaders.users(path, snapshot_id)
+licenses = loaders.user_licenses(path, snapshot_id)
+errors = loaders.group_errors(path, snapshot_id)
 
 # The last apply's results come first: after it the plan is rebuilt from the fresh snapshot and
 # usually has nothing left to do, which must not hide what was just done.
@@ -105,10 +106,10 @@ if changes.empty:
     st.stop()
 ui.table(changes, key="fix_changes")
 ui.table(seat_table.drop(columns=["sku_id"]), key="fix_seats")
-price_book = data.price_book(path)
+price_book = loaders.price_book(path)
 if not price_book.empty and not seat_table.empty:
     money = seat_change_cost(
-        seat_table, price_book, on=snapshot_date(data.snapshot_info(path, snapshot_id)["started_at"])
+        seat_table, price_book, on=snapshot_date(loaders.snapshot_info(path, snapshot_id)["started_at"])
     )
     if not money.empty:
         st.caption(
@@ -137,7 +138,7 @@ if st.button("Apply", type="primary", disabled=not confirmed, key="fix_apply"):
         progress.progress(min(len(done) / total, 1.0), text=f"{len(done)} of {total} sent")
 
     try:
-        outcome = data.apply(plan, settings, actor=ui.actor(), on_result=show)
+        outcome = services.apply(plan, settings, actor=ui.actor(), on_result=show)
     except Exception as exc:  # noqa: BLE001 - LicenseDeskError and transport errors alike: one sentence
         st.error(str(exc))
         st.stop()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.group_errors import KNOWN_ERRORS, error_counts, error_summary, filter_errors, short_skus
-from dashboard import data, ui
+from dashboard import loaders, ui
+from dashboard.settings import inactive_days
 
 LABELS = {
     "CountViolation": "Count",
@@ -26,9 +27,9 @@ TITLES = {
 MEMBER_VIEW = ["user_principal_name", "detail", "fix", "group_name", "sku", "usage_location", "display_name"]
 
 path, snapshot_id = ui.start_page("Group errors")
-ui.snapshot_caption(data.snapshot_info(path, snapshot_id))
-seats = data.seats(path, snapshot_id)
-explained = data.explained_errors(path, snapshot_id)
+ui.snapshot_caption(loaders.snapshot_info(path, snapshot_id))
+seats = loaders.seats(path, snapshot_id)
+explained = loaders.explained_errors(path, snapshot_id)
 if explained.empty:
     st.success("No group-based licence assignment is in error in this snapshot.")
     st.stop()
@@ -40,9 +41,9 @@ row[1].metric("Groups", ui.count(counts["groups"]), help="Licensed groups with m
 for column, kind in zip(row[2:], KNOWN_ERRORS, strict=True):
     column.metric(LABELS[kind], ui.count(counts[kind]), help=f"Members in {kind}.")
 
-days = data.inactive_days()
+days = inactive_days()
 # Reclaimable seats are shown only for the SKUs members wait for: counted for those SKUs alone.
-reclaimable = data.reclaimable_by_sku(path, snapshot_id, days, tuple(short_skus(explained)))
+reclaimable = loaders.reclaimable_by_sku(path, snapshot_id, days, tuple(short_skus(explained)))
 summary = error_summary(explained, seats, reclaimable)
 pickers = st.columns(2)
 with pickers[0]:
@@ -51,7 +52,7 @@ with pickers[0]:
     )
 with pickers[1]:
     departments = ui.shared_departments(
-        "Department (member lists)", data.departments(path, snapshot_id), key="errors_departments"
+        "Department (member lists)", loaders.departments(path, snapshot_id), key="errors_departments"
     )
 
 st.subheader("By group, SKU and error")
@@ -76,7 +77,7 @@ if group_names:
         )
 
 # Departments are read only to filter by them, and only those of the users in error.
-people = data.error_member_departments(path, snapshot_id) if departments else None
+people = loaders.error_member_departments(path, snapshot_id) if departments else None
 members = filter_errors(explained, people, sku_id=sku_id, departments=departments)
 st.subheader("Members in error")
 if members.empty:

@@ -6,16 +6,17 @@ import streamlit as st
 
 from analysis.changes import sku_changes, snapshot_changes
 from analysis.overview import headline
-from dashboard import charts, data, ui
+from dashboard import charts, loaders, ui
+from dashboard.settings import inactive_days
 
 path, snapshot_id = ui.start_page("Overview")
-info = data.snapshot_info(path, snapshot_id)
+info = loaders.snapshot_info(path, snapshot_id)
 ui.snapshot_caption(info)
 
-days = data.inactive_days()
-seats = data.seats(path, snapshot_id)
-errors = data.error_members(path, snapshot_id)
-numbers = headline(seats, errors, data.reclaim_activity(path, snapshot_id, days))
+days = inactive_days()
+seats = loaders.seats(path, snapshot_id)
+errors = loaders.error_members(path, snapshot_id)
+numbers = headline(seats, errors, loaders.reclaim_activity(path, snapshot_id, days))
 
 row = st.columns(4)
 row[0].metric("SKUs", ui.count(numbers["skus"]), help="Every SKU the tenant lists, free ones included.")
@@ -59,22 +60,22 @@ if unknown:
     )
 
 st.subheader("Since the previous snapshot")
-ids = data.snapshot_ids(path)
+ids = loaders.snapshot_ids(path)
 earlier = [i for i in ids if i < snapshot_id]
 if not earlier:
     st.markdown("This is the first snapshot: changes show from the next one.")
 else:
     previous = earlier[-1]
-    before = data.seats(path, previous)
+    before = loaders.seats(path, previous)
     changes = snapshot_changes(
         before,
         seats,
-        data.user_changes(path, previous, snapshot_id),
-        data.error_members(path, previous),
+        loaders.user_changes(path, previous, snapshot_id),
+        loaders.error_members(path, previous),
         errors,
     )
     st.caption(
-        f"Compared with snapshot {previous}, taken {ui.when(data.snapshot_info(path, previous)['started_at'])}."
+        f"Compared with snapshot {previous}, taken {ui.when(loaders.snapshot_info(path, previous)['started_at'])}."
     )
     changed = st.columns(5)
     changed[0].metric("Seats bought", ui.signed(changes.seats_bought), help="Change in purchased seats.")

@@ -17,7 +17,8 @@ from analysis.reclaim import (
     saving_totals,
 )
 from analysis.users import find_user
-from dashboard import data, ui
+from dashboard import loaders, services, ui
+from dashboard.settings import current_settings, inactive_days
 from licensedesk.errors import LicenseDeskError
 
 BASES = {"Per month": "month", "Per year": "year"}
@@ -31,7 +32,7 @@ VIEW = [
 
 ui.require("reclaim")
 path, snapshot_id = ui.start_page("Reclaim")
-info = data.snapshot_info(path, snapshot_id)
+info = loaders.snapshot_info(path, snapshot_id)
 ui.snapshot_caption(info)
 ui.flash(FLASH)
 
@@ -44,10 +45,10 @@ def done(text: str) -> None:
     st.rerun()
 
 
-days = data.inactive_days()
-seats = data.seats(path, snapshot_id)
-exempted = data.exemptions(path)
-found = data.candidates(path, snapshot_id, days, data.version(exempted))
+days = inactive_days()
+seats = loaders.seats(path, snapshot_id)
+exempted = loaders.exemptions(path)
+found = loaders.candidates(path, snapshot_id, days, loaders.version(exempted))
 st.caption(
     f"People: disabled accounts, users with no sign-in for {days} days or more (LICENSE_DESK_INACTIVE_DAYS), "
     f"users who never signed in and were created more than {days} days ago, and licensed guests. Redundant "
@@ -67,21 +68,23 @@ with filters[1]:
     )
 with filters[2]:
     departments = ui.shared_departments(
-        "Department", data.departments(path, snapshot_id), key="reclaim_departments"
+        "Department", loaders.departments(path, snapshot_id), key="reclaim_departments"
     )
 switches = st.columns(2)
 show_exempt = switches[0].toggle("Show exempt users and SKUs", key="reclaim_show_exempt")
 basis = BASES[switches[1].radio("Savings", list(BASES), horizontal=True, key="reclaim_basis")]
 # Every candidate's seat is a held seat: its holder's department is there, read only to filter by it.
-holders = data.holders(path, snapshot_id, days) if departments else None
+holders = loaders.holders(path, snapshot_id, days) if departments else None
 active = filter_candidates(found, holders, reasons=reasons, sku_id=sku_id, departments=departments)
 listed = filter_candidates(
     found, holders, reasons=reasons, sku_id=sku_id, departments=departments, include_exempt=show_exempt
 )
 
 headline = reclaim_headline(active)
-book = data.price_book(path)
-savings = reclaim_savings(active, data.costs(path, snapshot_id, days, basis, data.version(book)), basis=basis)
+book = loaders.price_book(path)
+savings = reclaim_savings(
+    active, loaders.costs(path, snapshot_id, days, basis, loaders.version(book)), basis=basis
+)
 totals = saving_totals(savings).to_dict(orient="records")
 priced = [t for t in totals if isinstance(t["currency"], str)]
 row = st.columns(4)
@@ -132,7 +135,7 @@ else:
     st.subheader("Candidates")
     shown = ui.first_rows(listed, "candidates")
     shown = shown.assign(reason=shown["reason"].map(REASONS))[VIEW]
-    settings, _problem = data.settings()
+    settings, _problem = current_settings()
     writes = settings is not None and settings.allow_writes
     config = {
         "last_sign_in": st.column_config.DatetimeColumn("last sign-in", format="YYYY-MM-DD"),
@@ -187,7 +190,7 @@ else:
     )
 note = st.text_input("Why (required)", key="exempt_note")
 if st.button("Add exemption", key="exempt_add"):
-    person = find_user(data.users(path, snapshot_id), wanted) if kind == "user" else None
+    person = find_user(loaders.users(path, snapshot_id), wanted) if kind == "user" else None
     if kind == "user" and person is None:
         st.error(
             f"There is no user {wanted.strip()!r} in the latest snapshot."
@@ -198,7 +201,7 @@ if st.button("Add exemption", key="exempt_add"):
         target = str(person["user_principal_name"]) if person else str(wanted)
         label = ui.text(person["display_name"], target) if person else names.get(target, target)
         try:
-            data.add_exemption(path, kind, target, note=note, label=label)
+            services.add_exemption(path, kind, target, note=note, label=label)
         except LicenseDeskError as exc:
             st.error(str(exc))
         else:
@@ -216,5 +219,5 @@ if not exempted.empty:
     )
     if st.button("Remove exemption", key="exempt_remove"):
         entry = entries[pick]
-        data.remove_exemption(path, str(entry["kind"]), str(entry["target_id"]))
+        services.remove_exemption(path, str(entry["kind"]), str(entry["target_id"]))
         done(f"{ui.text(entry['label'], entry['target_id'])} is no longer exempt from reclaim.")

@@ -10,7 +10,7 @@ from analysis.exports import major_units
 from analysis.labels import sku_names
 from analysis.renewals import HORIZONS, calendar_totals, downscale_totals, downscale_window, renewal_calendar
 from analysis.thresholds import expiry_findings, renewal_findings
-from dashboard import data, ui
+from dashboard import loaders, ui
 
 BANDS = {"30 days": "Next 30 days", "60 days": "In 31–60 days", "90 days": "In 61–90 days"}
 CALENDAR_VIEW = [
@@ -25,14 +25,14 @@ DATE = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
 
 ui.require("renewals")
 path, snapshot_id = ui.start_page("Renewals")
-ui.snapshot_caption(data.snapshot_info(path, snapshot_id))
-terms = data.terms(path, snapshot_id)
+ui.snapshot_caption(loaders.snapshot_info(path, snapshot_id))
+terms = loaders.terms(path, snapshot_id)
 if terms.empty:
     st.info("This snapshot lists no commerce subscriptions, so there is nothing to renew.")
     st.stop()
-seats = data.seats(path, snapshot_id)
+seats = loaders.seats(path, snapshot_id)
 names = sku_names(seats)
-book = data.price_book(path)
+book = loaders.price_book(path)
 if book.empty:
     st.info(
         "The price book is empty, so the calendar has seats but no cost. Add prices on the Costs page or run "

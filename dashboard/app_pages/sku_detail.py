@@ -6,11 +6,11 @@ import streamlit as st
 
 from analysis.skus import sku_notes, sku_subscriptions, sku_units
 from analysis.trends import default_skus, seat_history
-from dashboard import charts, data, ui
+from dashboard import charts, loaders, ui
 
 path, snapshot_id = ui.start_page("SKU detail")
-ui.snapshot_caption(data.snapshot_info(path, snapshot_id))
-seats = data.seats(path, snapshot_id)
+ui.snapshot_caption(loaders.snapshot_info(path, snapshot_id))
+seats = loaders.seats(path, snapshot_id)
 if seats.empty:
     st.info("This snapshot lists no SKUs.")
     st.stop()
@@ -37,7 +37,7 @@ row[6].metric(
 row[7].metric("Utilization", ui.percent(units["utilization"]))
 
 st.subheader("Subscriptions")
-subs = sku_subscriptions(data.subscriptions(path, snapshot_id), sku_id)
+subs = sku_subscriptions(loaders.subscriptions(path, snapshot_id), sku_id)
 if subs.empty:
     st.markdown("No commerce subscription is listed for this SKU.")
 else:
@@ -53,7 +53,7 @@ else:
 
 st.subheader("Who holds it")
 # Only this SKU's assignments and holders are read, not every licence and user.
-holders = data.sku_holder_table(path, snapshot_id, sku_id)
+holders = loaders.sku_holder_table(path, snapshot_id, sku_id)
 if holders.empty:
     st.markdown("Nobody is assigned this SKU.")
 else:
@@ -61,7 +61,7 @@ else:
     ui.downloads(holders, "holders", key="sku_holders")
 
 st.subheader("Service plans")
-plans = data.sku_plan_usage(path, snapshot_id, sku_id)
+plans = loaders.sku_plan_usage(path, snapshot_id, sku_id)
 if plans.empty:
     st.markdown("The snapshot lists no service plans for this SKU.")
 else:
@@ -72,7 +72,7 @@ else:
     ui.downloads(plans, "service-plans", key="sku_plans")
 
 st.subheader("History")
-over_time = seat_history(data.sku_history(path, snapshot_id), seats)
+over_time = seat_history(loaders.sku_history(path, snapshot_id), seats)
 mine = over_time[over_time["sku_id"] == sku_id]
 st.plotly_chart(
     charts.seats_over_time_chart(mine, f"{units['name']}: purchased vs assigned"), width="stretch"

@@ -15,14 +15,14 @@ from analysis.trends import (
     seat_history,
     waiting_by_sku,
 )
-from dashboard import charts, data, ui
+from dashboard import charts, loaders, ui
 
 path, snapshot_id = ui.start_page("Trends")
-ui.snapshot_caption(data.snapshot_info(path, snapshot_id))
-seats = data.seats(path, snapshot_id)
+ui.snapshot_caption(loaders.snapshot_info(path, snapshot_id))
+seats = loaders.seats(path, snapshot_id)
 names = sku_names(seats)
-over_time = seat_history(data.sku_history(path, snapshot_id), seats)
-ids = data.snapshot_ids(path)
+over_time = seat_history(loaders.sku_history(path, snapshot_id), seats)
+ids = loaders.snapshot_ids(path)
 if len(ids) < 2:
     st.info("Trends need at least two snapshots; this store has one. Collect again tomorrow.")
 
@@ -36,7 +36,7 @@ if chosen:
 st.subheader("Run-out forecast")
 window = st.slider("Assignment rate over the last … days", 7, 180, DEFAULT_WINDOW_DAYS, key="trends_window")
 forecast = runout_forecast(
-    over_time, waiting_by_sku(data.error_members(path, snapshot_id)), window_days=window
+    over_time, waiting_by_sku(loaders.error_members(path, snapshot_id)), window_days=window
 )
 st.caption(
     f"Rate = change in assigned seats per day between the earliest snapshot of the last {window} days and the "
@@ -55,7 +55,7 @@ ui.table(
 ui.downloads(forecast, "runout-forecast", key="trends_forecast")
 
 st.subheader("Group-licence errors over time")
-errors_over_time = error_trend(data.error_history(path, snapshot_id))
+errors_over_time = error_trend(loaders.error_history(path, snapshot_id))
 if errors_over_time.empty:
     st.markdown("No group-licence error in any snapshot.")
 else:
@@ -65,7 +65,7 @@ st.subheader("Change ledger")
 if len(ids) < 2:
     st.markdown("The ledger compares two snapshots; there is only one.")
     st.stop()
-attempts = data.snapshots(path, data.latest_attempt(path) or snapshot_id)
+attempts = loaders.snapshots(path, loaders.latest_attempt(path) or snapshot_id)
 taken = dict(zip(attempts["id"], attempts["started_at"], strict=True))
 label = {
     i: f"#{i} · {shown}" for i, shown in zip(ids, ui.when_each([taken.get(i) for i in ids]), strict=True)
@@ -79,8 +79,8 @@ after = pickers[1].selectbox(
     "To snapshot", later, index=len(later) - 1, format_func=label.__getitem__, key="ledger_to"
 )
 ledger = license_ledger(
-    data.license_changes(path, before, after), sku_names(data.seats(path, before), seats),
-    group_names(data.licensed_groups(path, before), data.licensed_groups(path, after)),
+    loaders.license_changes(path, before, after), sku_names(loaders.seats(path, before), seats),
+    group_names(loaders.licensed_groups(path, before), loaders.licensed_groups(path, after)),
 )  # fmt: skip
 tally = ledger_counts(ledger)
 row = st.columns(4)
@@ -89,7 +89,7 @@ for column, kind in zip(row, ("gained", "lost", "changed", "in error"), strict=T
 ui.table(ledger.drop(columns=["user_id", "sku_id"]), key="ledger")
 ui.downloads(ledger, f"licence-changes-{before}-{after}", key="ledger")
 
-people = data.user_changes(path, before, after)
+people = loaders.user_changes(path, before, after)
 st.markdown(f"**Users added or removed** — {ui.count(len(people))}")
 if not people.empty:
     ui.table(people, key="user_changes")

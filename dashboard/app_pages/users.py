@@ -6,19 +6,20 @@ import streamlit as st
 
 from analysis.labels import group_names, sku_names
 from analysis.users import filter_users, options, user_licenses_detail
-from dashboard import data, ui
+from dashboard import loaders, ui
+from dashboard.settings import inactive_days
 
 TRISTATE = {"All": None, "Yes": True, "No": False}
 PATHS = {"Any": "any", "Direct": "direct", "Group": "group"}
 
 path, snapshot_id = ui.start_page("Users")
-info = data.snapshot_info(path, snapshot_id)
+info = loaders.snapshot_info(path, snapshot_id)
 ui.snapshot_caption(info)
-seats = data.seats(path, snapshot_id)
-licenses = data.license_states(path, snapshot_id)
+seats = loaders.seats(path, snapshot_id)
+licenses = loaders.license_states(path, snapshot_id)
 names = sku_names(seats)
-days = data.inactive_days()
-table = data.users_table(path, snapshot_id, days)
+days = inactive_days()
+table = loaders.users_table(path, snapshot_id, days)
 
 search = st.text_input("Search name or UPN", key="users_search")
 row = st.columns(3)
@@ -76,10 +77,10 @@ if not picked:
     st.stop()
 person = shown.iloc[picked[0]]
 detail = user_licenses_detail(
-    data.user_licenses_of_user(path, snapshot_id, str(person["user_id"])),
+    loaders.user_licenses_of(path, snapshot_id, user_id=str(person["user_id"])),
     person["user_id"],
     names,
-    group_names(data.licensed_groups(path, snapshot_id)),
+    group_names(loaders.licensed_groups(path, snapshot_id)),
 )
 st.markdown(
     f"**{ui.text(person['display_name'], person['user_principal_name'])}** · "

@@ -317,3 +317,31 @@ def test_a_price_upload_with_many_bad_rows_shows_the_first_20_and_a_count(app: A
     assert errors[0] == "prices.csv, row 2: found 6 fields where the header has 5."
     assert errors[-1] == "... and 5 more problem(s)."
     assert _state(store) == before
+
+
+def _upload_prices(at: AppTest, content: bytes) -> AppTest:
+    at.switch_page("app_pages/costs.py").run()
+    at.file_uploader(key="price_upload_0").set_value(("prices.csv", content, "text/csv")).run()
+    at.button(key="price_import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize(("case", "make", "sentence"), UPLOADS, ids=[c[0] for c in UPLOADS])
+def test_a_price_upload_is_read_as_the_price_file(
+    case: str, make: Make, sentence: str, app: AppTest, store: Path
+) -> None:
+    # The sentence `license-desk prices import prices.csv` prints for the same bytes (REFUSED).
+    content = make(KINDS["prices"])
+    assert content is not None
+    before = _state(store)
+    at = _upload_prices(app, content)
+    assert [e.value for e in at.error] == [_expected(sentence, KINDS["prices"], "prices.csv")]
+    assert _state(store) == before
+
+
+def test_a_price_upload_with_a_bom_and_semicolons_is_imported(app: AppTest, store: Path) -> None:
+    at = _upload_prices(app, b"\xef\xbb\xbf" + _plain(KINDS["prices"]).replace(",", ";").encode())
+    assert not at.error, [e.value for e in at.error]
+    # KINDS["prices"].row: one price, replacing the finance tenant's 7 (finance_tenant.PRICE_CSV).
+    assert [s.value for s in at.success] == ["Imported 1 price row(s) from prices.csv; 7 old row(s) removed."]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,8 @@ sync_api = pytest.importorskip(
 def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = build_store(str(tmp_path_factory.mktemp("browser") / "store.sqlite"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
-    with serving_dashboard({**env, "LICENSE_DESK_STORE": store}) as url:
+    # Two rows per table: Reclaim's candidates are more, so its first rows show and the download has all.
+    with serving_dashboard({**env, "LICENSE_DESK_STORE": store, "LICENSE_DESK_TABLE_ROWS": "2"}) as url:
         yield url
 
 
@@ -90,12 +92,14 @@ def _open(page: Any, title: str, has_chart: bool) -> None:
         page.locator(".js-plotly-plot g.trace path").first.wait_for(state="attached", timeout=60_000)
 
 
-def _download(page: Any, button: str) -> Any:
-    """Click a download button and return the download; a loaded machine can drop the first click."""
+def _download(page: Any, button: str, key: str | None = None) -> Any:
+    """Click a download button (the first so labelled, or the one of the widget ``key``) and return
+    the download; a loaded machine can drop the first click."""
+    scope = page.locator(f".st-key-{key}") if key else page
     for attempt in range(3):
         try:
             with page.expect_download(timeout=20_000) as download:
-                page.get_by_role("button", name=button).first.click()
+                scope.get_by_role("button", name=button).first.click()
             return download.value
         except sync_api.TimeoutError:
             if attempt == 2:
@@ -150,3 +154,20 @@ def test_chargeback_workbook_download_has_a_sheet_per_view(page: Any) -> None:
     assert book.sheetnames == ["Department", "Company", "Usage location"]
     header = ("bucket", "currency", "users", "seats", "cost per month", "unpriced_seats")
     assert [next(sheet.iter_rows(values_only=True)) for sheet in book.worksheets] == [header] * 3
+
+
+def test_a_long_table_shows_its_first_rows_and_downloads_all(page: Any, tmp_path: Path) -> None:
+    _open(page, "Reclaim", False)
+    # The server shows two rows per table (dashboard_url); the caption says how many there are.
+    caption = page.get_by_text(re.compile(r"^Showing the first 2 of \d+ candidates")).first.inner_text()
+    match = re.search(r"of (\d+) candidates", caption)
+    assert match is not None
+    total = int(match.group(1))
+    assert total > 2
+    download = _download(page, "Download CSV", key="reclaim_table_csv")
+    assert download.suggested_filename == "reclaim-candidates.csv"
+    target = tmp_path / "reclaim-candidates.csv"
+    download.save_as(target)
+    lines = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"), newline="")))
+    assert "user_principal_name" in lines[0]
+    assert len(lines) == 1 + total  # the header and every candidate, not the two shown

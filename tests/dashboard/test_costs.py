@@ -28,7 +28,7 @@ import pytest
 from openpyxl import load_workbook
 
 from analysis.chargeback import chargeback_workbook
-from dashboard import data
+from dashboard import loaders
 from store.db import open_store
 from store.prices import load_prices, load_thresholds
 from tests.analysis import finance_tenant as t
@@ -169,7 +169,9 @@ def test_chargeback_views(finance_store: str, monkeypatch: pytest.MonkeyPatch) -
 
 def test_chargeback_workbook_has_one_sheet_per_view_with_totals(finance_store: str) -> None:
     # The bytes the page's workbook button sends: the same loader and the same function.
-    views = data.chargeback(finance_store, 1, 90, "month", data.version(data.price_book(finance_store)))
+    views = loaders.chargeback(
+        finance_store, 1, 90, "month", loaders.version(loaders.price_book(finance_store))
+    )
     book = load_workbook(io.BytesIO(chargeback_workbook(views, basis="month")))
     assert book.sheetnames == ["Department", "Company", "Usage location"]
     for sheet in book.worksheets:

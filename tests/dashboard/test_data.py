@@ -68,6 +68,52 @@ def test_collect_now_takes_a_snapshot(tmp_path: Path, monkeypatch: pytest.Monkey
     assert log[["id", "status"]].values.tolist() == [[1, "complete"]]
 
 
+def test_pages_and_collect_now_use_the_store_the_configuration_file_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 19: the pages read LICENSE_DESK_STORE (else data/license-desk.sqlite) while "Collect
+    # now" wrote the store of the TOML file, so a collection never showed on the pages.
+    store = tmp_path / "a" / "store.sqlite"
+    monkeypatch.chdir(tmp_path)  # where the default store would be created
+    with GraphSimulator(users=40, seed=5) as sim:
+        config = tmp_path / "license-desk.toml"
+        config.write_text(
+            "[license_desk]\n"
+            f'store = "{store}"\n'
+            f'tenant_id = "{sim.tenant_id}"\n'
+            f'client_id = "{sim.client_id}"\n'
+            f'graph_url = "{sim.graph_url}"\n'
+            f'authority_url = "{sim.authority_url}"\n'
+            f'ca_bundle = "{sim.ca_bundle}"\n',
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("LICENSE_DESK_CONFIG", str(config))
+        monkeypatch.setenv(
+            "LICENSE_DESK_CLIENT_SECRET", str(sim.client_secret)
+        )  # secrets stay in the environment
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        at.switch_page("app_pages/data.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [i.value for i in at.info if i.value.startswith("No snapshot yet")] == [
+            f"No snapshot yet in {store}. Run `license-desk collect` for your tenant, "
+            "or `license-desk demo` for the simulated demo tenant."
+        ]
+        assert f"Collects tenant {sim.tenant_id} into {store} (read-only calls to Microsoft Graph)." in texts(
+            at
+        )
+        at.button(key="collect_now").click().run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.success[0].value.startswith("Snapshot 1 collected: 40 users")
+    assert table(at, "id", "status", "started")[["id", "status"]].values.tolist() == [[1, "complete"]]
+    at.switch_page("app_pages/overview.py").run()
+    assert [
+        c.value for c in at.caption if c.value.startswith(f"Snapshot 1 of tenant {sim.tenant_id}, taken ")
+    ]
+    with open_store(str(store), readonly=True) as opened:
+        assert complete_snapshot_ids(opened) == [1]
+    assert not (tmp_path / "data").exists()  # nothing read or written at the default store
+
+
 def _signed_in_app(
     monkeypatch: pytest.MonkeyPatch, store: str, email: str, script: str | None = None
 ) -> AppTest:
@@ -101,13 +147,14 @@ def _collect_as_session_person() -> None:
     """A page that calls the Collect-now action directly, as a forged click would."""
     import streamlit as st
 
-    from dashboard import data
+    from dashboard import services
+    from dashboard.settings import current_settings
     from licensedesk.errors import LicenseDeskError
 
-    settings, _problem = data.settings()
+    settings, _problem = current_settings()
     assert settings is not None
     try:
-        summary = data.collect(settings, lambda progress: None)
+        summary = services.collect(settings, lambda progress: None)
     except LicenseDeskError as exc:
         st.error(str(exc))
     else:
