@@ -28,6 +28,7 @@ from types import FrameType
 import click
 
 from cli.common import no_browser_option, port_option, settings_of
+from licensedesk.config import CONFIG_FILE_ENV
 from licensedesk.errors import InputError, LicenseDeskError
 
 HOST = "127.0.0.1"
@@ -220,8 +221,14 @@ def dashboard(ctx: click.Context, port: int, no_browser: bool) -> None:
     """Start the dashboard on the configured store."""
     settings = settings_of(ctx)
     check_port(port)
+    env = {"LICENSE_DESK_STORE": settings.store}
+    config_file = ctx.obj.get("config_file")
+    if config_file:
+        # The pages load their own Settings: without the file, a tenant or app set only there
+        # would not reach "Collect now" or Assign & fix.
+        env[CONFIG_FILE_ENV] = os.path.abspath(config_file)
     with stop_on_signals():
-        serve_dashboard({"LICENSE_DESK_STORE": settings.store}, port=port, browser=not no_browser)
+        serve_dashboard(env, port=port, browser=not no_browser)
 
 
 def check_port(port: int) -> None:

@@ -58,9 +58,9 @@ class Run:
     """A license-desk process without a terminal (as under nohup, systemd or ssh -T), its
     output read as it comes (a pipe left unread would block it)."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "licensedesk", *args], env=env, stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "licensedesk", *args], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.lines: list[str] = []
@@ -90,8 +90,8 @@ class Run:
 
 
 @contextmanager
-def running(args: list[str], env: dict[str, str]) -> Iterator[Run]:
-    run = Run(args, env)
+def running(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Iterator[Run]:
+    run = Run(args, env, cwd)
     try:
         yield run
     finally:
@@ -222,3 +222,25 @@ def test_sigterm_while_the_demo_builds_stops_cleanly(tmp_path: Path) -> None:
     assert run.output.strip().splitlines()[-1] == "license-desk: stopped (SIGTERM); nothing was published."
     assert not demo_store.exists()  # the half-built store never replaces the demo
     assert not list(_tmp(tmp_path).glob("graphsim-*")), "the build's simulator was not stopped"
+
+
+def test_the_config_file_given_to_dashboard_reaches_the_pages(store: str, tmp_path: Path) -> None:
+    # The pages load their own Settings in Streamlit's process: a tenant set only in --config's
+    # file must reach them, or "Collect now" says no tenant is configured. The path is relative,
+    # and the child's Settings, loaded from its environment, must still find the file.
+    (tmp_path / "ld.toml").write_text(
+        f'store = "{store}"\ntenant_id = "11111111-2222-3333-4444-555555555555"\n', encoding="utf-8"
+    )
+    port = free_port()
+    with running(
+        ["--config", "ld.toml", "dashboard", "--port", str(port)], _env(tmp_path), cwd=tmp_path
+    ) as run:
+        run.ready(port)
+        [child] = _children(run.proc.pid)
+        raw = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+    child_env = dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+    assert child_env["LICENSE_DESK_CONFIG"] == str(tmp_path / "ld.toml")
+    from licensedesk.config import load_settings
+
+    settings = load_settings(environ=child_env)
+    assert settings.tenant_id == "11111111-2222-3333-4444-555555555555" and settings.store == store
