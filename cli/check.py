@@ -16,6 +16,7 @@ from cli.output import json_text
 from store import queries
 from store.db import Store, open_store
 from store.prices import load_prices, load_thresholds, subscription_lifecycles
+from store.usage import load_usage_reports
 
 EXPIRING_DAYS = 30
 DOWNSCALE_DAYS = 90
@@ -25,7 +26,8 @@ DOWNSCALE_DAYS = 90
 @format_option("text", "json", default="text")
 @click.pass_context
 def check(ctx: click.Context, fmt: str) -> None:
-    """Exit 1 and say what needs attention: thresholds, group errors, expiring subscriptions."""
+    """Exit 1 and say what needs attention: thresholds, group errors, expiring subscriptions,
+    concealed usage reports."""
     with open_store(settings_of(ctx).store, readonly=True) as store:
         snapshot_id, started_at, findings = run_check(store)
     if fmt == "json":
@@ -61,5 +63,6 @@ def run_check(store: Store) -> tuple[int, str, list[Finding]]:
         terms,
         window,
         expiring_days=EXPIRING_DAYS,
+        usage_reports=load_usage_reports(store, sid),
     )
     return sid, started, findings

@@ -289,8 +289,10 @@ class SnapshotWriter:
         duration_seconds: float | None = None,
         signin_available: bool = True,
         warnings: Sequence[str] = (),
+        also: Sequence[Callable[[Any, int], None]] = (),
     ) -> SnapshotSummary:
-        """Publish the snapshot: facts, interval changes and status in one transaction."""
+        """Publish the snapshot: facts, interval changes and status in one transaction; ``also``
+        are further publishers (e.g. ``store.usage.UsageStage.publish``) run in it."""
         sid = self.snapshot_id
         if sid is None:
             raise StoreError("Internal error: complete() called outside the snapshot block.")
@@ -336,6 +338,8 @@ class SnapshotWriter:
                     _flag_signin_changes(tx, dialect)
             if signin_available:
                 _publish_signin_changes(tx, sid, t)
+            for publish in also:
+                publish(tx, sid)
             counts = {
                 name: tx.execute(f"SELECT COUNT(*) FROM {t}{table}").fetchone()[0]
                 for name, table in (
