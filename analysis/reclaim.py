@@ -231,8 +231,10 @@ def removal_targets(candidates: pd.DataFrame) -> dict[str, list[str]]:
     """skuId -> user ids whose *direct* assignment a plan may remove, for ``actions.plan.plan_remove``
     (``plan_remove(sku_id, users, ...)`` per SKU). Inherited-only licences are left out: they are
     removed by changing group membership, which ``plan_remove`` refuses by design. Exempt rows
-    (listed with ``include_exempt``) are never targets."""
-    direct = candidates[candidates["direct"].astype(bool)]
+    (listed with ``include_exempt``) and downgrades (assign first, then remove) are never targets."""
+    # A downgrade is two changes (assign the cheaper SKU, then remove this one): removing alone
+    # would leave the user without either, so it is never a removal target.
+    direct = candidates[candidates["direct"].astype(bool) & ~candidates["reason"].isin(DOWNGRADES)]
     if "exempt" in direct:
         direct = direct[~direct["exempt"].astype(bool)]
     return {

@@ -41,6 +41,7 @@ from analysis.skus import plan_usage, sku_holders
 from analysis.users import options, user_table
 from collectors.graph import GraphClient
 from collectors.runner import run_collection
+from dashboard import usage_loaders
 from dashboard.access import Role
 from dashboard.signin import require_role
 from licensedesk.config import DEFAULT_STORE, Settings, load_settings
@@ -409,6 +410,7 @@ def costs(path: str, snapshot_id: int, days: int, basis: str, prices_version: st
         on=snapshot_date(str(info["started_at"])),
         basis=basis,
         signin_available=bool(info["signin_available"]),
+        unused=usage_loaders.unused(path, snapshot_id, days, _holders(path, snapshot_id, days)),
     )
 
 
@@ -441,6 +443,7 @@ def _candidates(path: str, snapshot_id: int, days: int, exemptions_version: str)
         now=pd.Timestamp(info["started_at"]),
         inactive_days=days,
         include_exempt=True,
+        usage=usage_loaders.usage(path, snapshot_id),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.reclaim import reclaim_candidates, reclaim_savings
+from analysis.reclaim import reclaim_candidates, reclaim_savings, removal_targets
 from store.usage import USAGE_COLUMNS
 
 NOW = pd.Timestamp("2026-03-03T06:00:00Z")
@@ -186,3 +186,13 @@ def test_a_recent_licence_does_not_shield_a_sign_in_reason() -> None:
         pd.DataFrame(), now=NOW, inactive_days=90, usage=f["usage"],
     )  # fmt: skip
     assert ("mia", "inactive") in _keys(found)
+
+
+def test_a_downgrade_is_never_a_bare_removal() -> None:
+    # cat's E5 -> E3 needs E3 assigned first: removing E5 alone would leave her with neither.
+    targets = removal_targets(_candidates())
+    assert "cat" not in targets.get(E5, [])
+    assert targets[E3] == [
+        "ann",
+        "mia",
+    ]  # eve too is a downgrade (to F3) and targets[EXO] == ["ivy"] and targets[COP] == ["gus"]
