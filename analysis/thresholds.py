@@ -12,6 +12,8 @@ A finding is raised for:
   never findings.
 - **renewal**: an annual subscription renewing within ``expiring_days`` with free seats that could
   be dropped at that renewal (``analysis.renewals.downscale_window``).
+- **collection**: the collections after the latest complete snapshot failed, or that snapshot is
+  older than ``--stale-hours`` (``analysis.collection.collection_findings``).
 - **usage**: the usage reports conceal user names, so Reclaim cannot use what people actually use
   (``usage_findings``).
 
@@ -26,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-KINDS = ("threshold", "group_error", "expiring", "renewal", "usage")
+KINDS = ("threshold", "group_error", "expiring", "renewal", "collection", "usage")
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ _KEYS: dict[str, str] = {
     "ca_bundle": "str",
     "allow_writes": "bool",
     "inactive_days": "int",
+    "stale_hours": "int",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -99,6 +100,8 @@ class Settings:
     ca_bundle: str | None = None
     allow_writes: bool = False
     inactive_days: int = 90
+    # A daily collection plus a day's slack: one missed run is news, a late one is not.
+    stale_hours: int = 48
 
     @property
     def tenant_configured(self) -> bool:
