@@ -9,7 +9,8 @@ token sent there, so the product's choice to drop it is its own.
 
 Throttling: each report accepts 14 requests per 10 minutes per tenant (Graph's documented
 report limit); the 15th in the window gets 429 with ``Retry-After`` until the oldest leaves it.
-``clock`` is injectable so tests can move time instead of waiting.
+``clock`` (real seconds plus the tenant's simulated time) is injectable so tests can move time
+instead of waiting.
 Imports graphsim.calls, graphsim.errors, graphsim.state and graphsim.usage.
 """
 
@@ -41,9 +42,11 @@ _CALL = re.compile(r"^(?P<name>[A-Za-z0-9]+)\((?P<param>period|date)=(?P<value>'
 class ReportService:
     """Report calls, their downloads and their per-report limit for one tenant."""
 
-    def __init__(self, tenant: TenantState, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, tenant: TenantState, clock: Callable[[], float] | None = None) -> None:
         self.tenant = tenant
-        self.clock = clock
+        # Real seconds plus the tenant's simulated time: a demo that collects once per simulated
+        # day (42 collections in a minute) is never throttled, a burst within one day is.
+        self.clock = clock or (lambda: tenant.now.timestamp() + time.monotonic())
         self.origin = ""
         self._calls: dict[str, deque[float]] = {}
         self._downloads: dict[str, tuple[float, bytes]] = {}

@@ -124,3 +124,12 @@ def test_download_links_expire(sim: GraphSimulator, graph: Graph) -> None:
     location = graph.get(ACTIVE, allow_redirects=False).headers["Location"]
     now[0] += 301  # "valid for a short period of time (a few minutes)"
     assert https_session(sim).get(location, timeout=10).status_code == 404
+
+
+def test_a_simulated_day_passing_clears_the_limit(sim: GraphSimulator, graph: Graph) -> None:
+    # The demo collects once per simulated day, dozens of times a minute: never throttled.
+    for _ in range(14):
+        assert graph.get(ACTIVE, allow_redirects=False).status_code == 302
+    assert graph.get(ACTIVE, allow_redirects=False).status_code == 429
+    sim.tenant.now += timedelta(days=1)
+    assert graph.get(ACTIVE, allow_redirects=False).status_code == 302
