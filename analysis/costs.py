@@ -14,10 +14,13 @@ Definitions (per SKU; seats from ``analysis.seats.seat_table``, the one seat ari
 - **disabled / inactive / never-signed-in cost**: assigned seats held by users in that idle
   category (``analysis.holders``; exclusive, allotted in that order up to the assigned seats).
   Inactive and never-signed-in are NA (unknown, not zero) when the snapshot has no sign-in data.
+- **unused cost**: assigned seats of people who sign in but used none of the SKU's workloads for
+  the limit (``analysis.reclaim_usage.unused_pairs``, from the usage reports), allotted after the
+  idle categories; NA (unknown) when the snapshot has no usage data. Kept apart from inactive.
 - **guest cost**: assigned seats held by guests. Guests overlap the idle categories, so guest
   cost is shown beside waste and never added to it.
-- **waste** = unassigned + disabled + inactive + never-signed-in cost (without sign-in data, the
-  part that is known: unassigned + disabled).
+- **waste** = unassigned + disabled + inactive + never-signed-in + unused cost (without sign-in or
+  usage data, the part that is known).
 - Free/viral and Company SKUs (``counts_as_unused`` false) are spend, never waste: their waste
   columns are 0 and all their paid units count as assigned (bought for the whole tenant). A free SKU without a price costs 0 (status ``free``); any other SKU without a
   price has status ``no price`` and NA costs: it is flagged, never counted as free.
@@ -38,11 +41,11 @@ from analysis.money import seats_cost
 TRIAL_STATUSES = ("Enabled", "Warning")
 SEAT_COLUMNS = [
     "purchased", "trial_seats", "paid_seats", "consumed", "assigned_seats", "unassigned_seats",
-    "disabled_seats", "inactive_seats", "never_seats", "guest_seats",
+    "disabled_seats", "inactive_seats", "never_seats", "unused_seats", "guest_seats",
 ]  # fmt: skip
 MONEY_COLUMNS = [
     "purchased_cost", "assigned_cost", "unassigned_cost", "disabled_cost", "inactive_cost",
-    "never_signed_in_cost", "guest_cost", "waste_cost",
+    "never_signed_in_cost", "unused_cost", "guest_cost", "waste_cost",
 ]  # fmt: skip
 COST_COLUMNS = [
     "sku_id", "sku_part_number", "name", "status", "currency", "unit_price_minor", "period",
@@ -104,11 +107,16 @@ def trial_seats(subscriptions: pd.DataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in trial.groupby("sku_id")["total_licenses"].sum().items()}
 
 
-def _idle_counts(holders: pd.DataFrame) -> dict[str, dict[str, int]]:
-    """skuId -> {'disabled': n, 'inactive': n, 'never': n, 'guest': n} over held seats."""
+def _idle_counts(
+    holders: pd.DataFrame, unused: set[tuple[str, str]] | None = None
+) -> dict[str, dict[str, int]]:
+    """skuId -> {'disabled': n, 'inactive': n, 'never': n, 'unused': n, 'guest': n} over held seats."""
     counts: dict[str, dict[str, int]] = {}
     if holders.empty:
         return counts
+    idle_unused: dict[str, int] = {}
+    for _uid, sku in unused or ():
+        idle_unused[sku] = idle_unused.get(sku, 0) + 1
     # Two vectorised group counts, not a value_counts per SKU group.
     idle = holders.groupby(["sku_id", "idle"]).size().to_dict()
     guests = holders.groupby("sku_id")["guest"].sum()
@@ -117,6 +125,7 @@ def _idle_counts(holders: pd.DataFrame) -> dict[str, dict[str, int]]:
             "disabled": int(idle.get((sku_id, "disabled"), 0)),
             "inactive": int(idle.get((sku_id, "inactive"), 0)),
             "never": int(idle.get((sku_id, "never"), 0)),
+            "unused": idle_unused.get(str(sku_id), 0),
             "guest": int(guest),
         }
     return counts
@@ -131,6 +140,7 @@ def sku_costs(
     on: dt.date,
     basis: str = "month",
     signin_available: bool = True,
+    unused: set[tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
     """Spend and waste of every SKU of a snapshot (see the module docstring).
 
@@ -143,6 +153,8 @@ def sku_costs(
         on: the snapshot's date (``snapshot_date``).
         basis: ``month`` or ``year``: the period every cost column is expressed per.
         signin_available: False when the snapshot has no sign-in data (inactive costs are NA).
+        unused: ``analysis.reclaim_usage.unused_pairs`` of the snapshot; None without usage data
+            (unused costs are NA).
 
     Returns:
         One row per SKU and currency in force (one row with ``currency`` NA for an unpriced
@@ -150,9 +162,9 @@ def sku_costs(
         ``no price``), ``currency``, ``unit_price_minor``, ``period``, ``effective_from``,
         ``counts_as_waste`` (bool), the seat counts ``purchased``, ``trial_seats``,
         ``paid_seats``, ``consumed``, ``assigned_seats``, ``unassigned_seats``,
-        ``disabled_seats``, ``inactive_seats``, ``never_seats``, ``guest_seats``, and the Int64
-        minor-unit costs ``purchased_cost``, ``assigned_cost``, ``unassigned_cost``,
-        ``disabled_cost``, ``inactive_cost``, ``never_signed_in_cost``, ``guest_cost``,
+        ``disabled_seats``, ``inactive_seats``, ``never_seats``, ``unused_seats``, ``guest_seats``, and
+        the Int64 minor-unit costs ``purchased_cost``, ``assigned_cost``, ``unassigned_cost``,
+        ``disabled_cost``, ``inactive_cost``, ``never_signed_in_cost``, ``unused_cost``, ``guest_cost``,
         ``waste_cost``. Sorted by status (priced first), then SKU name.
     """
     in_force = prices_in_force(prices, on)
@@ -160,7 +172,7 @@ def sku_costs(
     for price in in_force.to_dict(orient="records"):
         by_sku.setdefault(str(price["sku_id"]), []).append(price)
     trials = trial_seats(subscriptions)
-    idle = _idle_counts(holders)
+    idle = _idle_counts(holders, unused)
     rows: list[dict[str, Any]] = []
     for sku in seats.to_dict(orient="records"):
         sku_id = str(sku["sku_id"])
@@ -184,7 +196,9 @@ def sku_costs(
         }
         options: list[dict[str, Any] | None] = [*by_sku.get(sku_id, [])] or [None]
         for price in options:
-            rows.append(_priced_row(seat_row, price, bool(sku["free"]), basis, signin_available))
+            rows.append(
+                _priced_row(seat_row, price, bool(sku["free"]), basis, signin_available, unused is not None)
+            )
     out = none_for_missing(pd.DataFrame(rows, columns=COST_COLUMNS), "currency", "period", "effective_from")
     for column in MONEY_COLUMNS + ["unit_price_minor"]:
         out[column] = exact_int64([row[column] for row in rows])
@@ -199,7 +213,7 @@ def _idle_seats(counts: dict[str, int], assigned: int) -> dict[str, int]:
     the assigned (paid) seats, so trial seats held by idle users are not costed as waste."""
     left = assigned
     out: dict[str, int] = {}
-    for key in ("disabled", "inactive", "never"):
+    for key in ("disabled", "inactive", "never", "unused"):
         out[f"{key}_seats"] = min(counts.get(key, 0), left)
         left -= out[f"{key}_seats"]
     out["guest_seats"] = min(counts.get("guest", 0), assigned)
@@ -207,7 +221,12 @@ def _idle_seats(counts: dict[str, int], assigned: int) -> dict[str, int]:
 
 
 def _priced_row(
-    seat_row: dict[str, Any], price: dict[str, Any] | None, free: bool, basis: str, signin: bool
+    seat_row: dict[str, Any],
+    price: dict[str, Any] | None,
+    free: bool,
+    basis: str,
+    signin: bool,
+    usage: bool = False,
 ) -> dict[str, Any]:
     row = dict(seat_row)
     if price is None:
@@ -247,8 +266,12 @@ def _priced_row(
         disabled_cost=disabled,
         inactive_cost=inactive if signin else None,
         never_signed_in_cost=never if signin else None,
+        unused_cost=cost(row["unused_seats"]) if usage else None,
         guest_cost=cost(row["guest_seats"]),
-        waste_cost=unassigned + disabled + (inactive + never if signin else 0),
+        waste_cost=unassigned
+        + disabled
+        + (inactive + never if signin else 0)
+        + (cost(row["unused_seats"]) if usage else 0),
     )
     return row
 

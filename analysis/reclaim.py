@@ -26,6 +26,9 @@ Exemptions (``kind`` ``user`` or ``sku``, matched on id, UPN or part number) rem
 candidates; they never hide anything elsewhere. Rows are a gap source for ``actions.plan.plan_remove``
 (see ``removal_targets``).
 
+Usage (given ``usage``): ``shared_mailbox``, ``copilot_unused``, ``unused``, ``premium_unused`` and
+``desktop_unused`` from the usage reports, with guardrails (``analysis.reclaim_usage``).
+
 People rows come from ``analysis.reclaim_people``, redundancies from ``analysis.reclaim_redundant``;
 this module puts them together, applies exemptions and sums them up (seats, savings, headline).
 Pure pandas: no Streamlit, HTTP or database here.
@@ -43,6 +46,7 @@ from analysis.labels import group_names as _group_names
 from analysis.money import seats_cost
 from analysis.reclaim_people import people_candidates
 from analysis.reclaim_redundant import redundancies
+from analysis.reclaim_usage import guardrail_notes, usage_candidates
 from analysis.users import matches
 
 REASONS: dict[str, str] = {
@@ -53,7 +57,13 @@ REASONS: dict[str, str] = {
     "direct_and_group": "direct and through a group",
     "contained": "contained in another SKU",
     "overlapping_suite": "overlapping suite",
+    "shared_mailbox": "licensed shared mailbox",
+    "copilot_unused": "Copilot unused",
+    "unused": "licensed, not used",
+    "premium_unused": "premium plans unused",
+    "desktop_unused": "desktop apps unused",
 }
+DOWNGRADES = ("premium_unused", "desktop_unused")
 CANDIDATE_COLUMNS = [
     "user_id", "user_principal_name", "display_name", "sku_id", "sku_part_number", "sku", "reason",
     "evidence", "action", "frees_seat", "direct", "groups", "other_sku_id", "last_sign_in",
@@ -99,6 +109,9 @@ def reclaim_candidates(
     inactive_days: int,
     include_exempt: bool = False,
     overlap_share: float = 0.5,
+    usage: pd.DataFrame | None = None,
+    usage_days: int | None = None,
+    recent_days: int = 30,
 ) -> pd.DataFrame:
     """Every reclaim candidate of a snapshot (see the module docstring).
 
@@ -112,6 +125,9 @@ def reclaim_candidates(
         groups: ``store.queries.licensed_groups`` rows (for group names in sentences).
         now: the snapshot's time (UTC); inactive_days: as in ``analysis.holders``.
         include_exempt: keep exempted rows (flagged ``exempt``) instead of dropping them.
+        usage: ``store.usage.load_usage`` rows: adds the usage reasons (``analysis.reclaim_usage``),
+            no activity counted for ``usage_days`` (default ``inactive_days``); the guardrails
+            (mailbox on hold, licensed within ``recent_days``) then exempt any row they cover.
 
     Returns:
         ``user_id``, ``user_principal_name``, ``display_name``, ``sku_id``, ``sku_part_number``,
@@ -124,6 +140,12 @@ def reclaim_candidates(
     counted = set(seats.loc[seats["counts_as_unused"].astype(bool), "sku_id"])
     paid = holders[holders["sku_id"].isin(counted)]
     people = people_candidates(paid, now, inactive_days, names)
+    if usage is not None:
+        # Usage speaks for the seats of people who do sign in; the others are people rows already.
+        signing_in = paid[(paid["idle"] == "") & ~paid["guest"].astype(bool)]
+        used = usage_candidates(signing_in, licenses, plans, usage, seats, names,
+                                usage_days=usage_days or inactive_days)  # fmt: skip
+        people = pd.concat([people, used], ignore_index=True) if not used.empty else people
     extra = redundancies(paid, licenses, plans, seats, overlap_share, names)
     # A seat already listed for its holder is not listed again as redundant: its action removes it
     # anyway. Only the people rows of users with a redundancy can match (a handful of the 100,000s).
@@ -136,6 +158,11 @@ def reclaim_candidates(
     out["sku_part_number"] = out["sku_id"].map(info["sku_part_number"])
     out["sku"] = out["sku_id"].map(info["name"])
     out["exemption_note"] = _exemption_note(exemptions, out)
+    if usage is not None:
+        guards = guardrail_notes(out, licenses, usage, now=now, recent_days=recent_days)
+        out["exemption_note"] = [
+            n if n is not None else g for n, g in zip(out["exemption_note"], guards, strict=True)
+        ]
     out["exempt"] = out["exemption_note"].notna()
     if not include_exempt:
         out = out[~out["exempt"]]
@@ -171,13 +198,26 @@ def reclaim_savings(candidates: pd.DataFrame, costs: pd.DataFrame, *, basis: str
     Returns:
         ``sku_id``, ``sku``, ``currency`` (None when unpriced), ``seats`` (distinct seats freed),
         ``saving`` (Int64 minor units per ``basis``, rounded once per line; NA when unpriced).
+        A downgrade's target SKU has negative seats and saving (the seats it takes, and their cost).
     """
     seats = seats_to_free(candidates)
+    # A downgrade frees its seat and takes one of the cheaper SKU: that one counts negative.
+    down = candidates[candidates["reason"].isin(DOWNGRADES) & candidates["other_sku_id"].notna()]
+    if "exempt" in down:
+        down = down[~down["exempt"].astype(bool)]
+    taken = {str(k): -int(v) for k, v in down.groupby("other_sku_id")["user_id"].nunique().items()}
     rows: list[dict[str, Any]] = []
-    for cost in costs[costs["sku_id"].isin(seats)].to_dict(orient="records"):
-        n = seats[str(cost["sku_id"])]
+    for cost in costs[costs["sku_id"].isin(seats) | costs["sku_id"].isin(taken)].to_dict(orient="records"):
+        n = seats.get(str(cost["sku_id"]), 0) + taken.get(str(cost["sku_id"]), 0)
+        if n == 0:
+            continue
         priced = cost["status"] == "priced"
-        saving = seats_cost(int(cost["unit_price_minor"]), str(cost["period"]), n, basis) if priced else None
+        saving = (
+            (1 if n > 0 else -1)
+            * seats_cost(int(cost["unit_price_minor"]), str(cost["period"]), abs(n), basis)
+            if priced
+            else None
+        )
         rows.append({"sku_id": cost["sku_id"], "sku": cost["name"], "currency": cost["currency"] if priced else None,
                      "seats": n, "saving": saving})  # fmt: skip
     out = pd.DataFrame(rows, columns=["sku_id", "sku", "currency", "seats", "saving"])
@@ -191,8 +231,10 @@ def removal_targets(candidates: pd.DataFrame) -> dict[str, list[str]]:
     """skuId -> user ids whose *direct* assignment a plan may remove, for ``actions.plan.plan_remove``
     (``plan_remove(sku_id, users, ...)`` per SKU). Inherited-only licences are left out: they are
     removed by changing group membership, which ``plan_remove`` refuses by design. Exempt rows
-    (listed with ``include_exempt``) are never targets."""
-    direct = candidates[candidates["direct"].astype(bool)]
+    (listed with ``include_exempt``) and downgrades (assign first, then remove) are never targets."""
+    # A downgrade is two changes (assign the cheaper SKU, then remove this one): removing alone
+    # would leave the user without either, so it is never a removal target.
+    direct = candidates[candidates["direct"].astype(bool) & ~candidates["reason"].isin(DOWNGRADES)]
     if "exempt" in direct:
         direct = direct[~direct["exempt"].astype(bool)]
     return {

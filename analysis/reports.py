@@ -174,6 +174,8 @@ class FinanceInputs:
     subscriptions: pd.DataFrame
     prices: pd.DataFrame
     signin_available: bool
+    # Seats of people who sign in but use none of the SKU's workloads (None: no usage data).
+    unused: set[tuple[str, str]] | None = None
 
 
 def cost_report(inputs: FinanceInputs) -> pd.DataFrame:
@@ -182,7 +184,9 @@ def cost_report(inputs: FinanceInputs) -> pd.DataFrame:
     on = snapshot_date(inputs.started_at)
     args = (inputs.seats, inputs.prices, inputs.holders, inputs.subscriptions)
     by_basis = {
-        basis: sku_costs(*args, on=on, basis=basis, signin_available=inputs.signin_available)
+        basis: sku_costs(
+            *args, on=on, basis=basis, signin_available=inputs.signin_available, unused=inputs.unused
+        )
         for basis in ("month", "year")
     }
     rows: list[dict[str, Any]] = []

@@ -14,6 +14,8 @@ A finding is raised for:
   be dropped at that renewal (``analysis.renewals.downscale_window``).
 - **collection**: the collections after the latest complete snapshot failed, or that snapshot is
   older than ``--stale-hours`` (``analysis.collection.collection_findings``).
+- **usage**: the usage reports conceal user names, so Reclaim cannot use what people actually use
+  (``usage_findings``).
 
 Pure pandas: no Streamlit, HTTP or database here.
 """
@@ -26,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-KINDS = ("threshold", "group_error", "expiring", "renewal", "collection")
+KINDS = ("threshold", "group_error", "expiring", "renewal", "collection", "usage")
 
 
 @dataclass(frozen=True)
@@ -140,15 +142,28 @@ def check_findings(
     window: pd.DataFrame,
     *,
     expiring_days: int = 30,
+    usage_reports: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """Everything ``license-desk check`` reports, in the order thresholds, group errors,
-    expiring subscriptions, renewals (see the module docstring for each input's source)."""
+    expiring subscriptions, renewals, usage (see the module docstring for each input's source)."""
     return [
         *threshold_findings(seats, thresholds),
         *group_error_findings(errors),
         *expiry_findings(terms, expiring_days=expiring_days),
         *renewal_findings(window, expiring_days=expiring_days),
+        *(usage_findings(usage_reports) if usage_reports is not None else []),
     ]
+
+
+def usage_findings(usage_reports: pd.DataFrame) -> list[Finding]:
+    """One finding when the snapshot's usage reports (``store.usage.load_usage_reports``) were
+    concealed: their rows carry hashes, so no usage could be joined to anyone."""
+    if usage_reports.empty or not (usage_reports["status"] == "concealed").any():
+        return []
+    return [Finding("usage", "concealed names",
+        "Microsoft 365 usage reports conceal user names, so Reclaim uses sign-in activity only: turn off "
+        "\"Display concealed user, group, and site names in all reports\" (admin center, Settings > Org settings > Reports).",
+        {"status": "concealed"})]  # fmt: skip
 
 
 THRESHOLD_TABLE_COLUMNS = [

@@ -17,6 +17,7 @@ from cli.output import json_text
 from store import queries
 from store.db import Store, open_store
 from store.prices import load_prices, load_thresholds, subscription_lifecycles
+from store.usage import load_usage_reports
 
 EXPIRING_DAYS = 30
 DOWNSCALE_DAYS = 90
@@ -31,7 +32,7 @@ DOWNSCALE_DAYS = 90
 @click.pass_context
 def check(ctx: click.Context, fmt: str, stale_hours: int | None) -> None:
     """Exit 1 and say what needs attention: thresholds, group errors, expiring subscriptions,
-    failing or stale collections."""
+    failing or stale collections, concealed usage reports."""
     settings = settings_of(ctx)
     with open_store(settings.store, readonly=True) as store:
         snapshot_id, started_at, findings = run_check(store, stale_hours=stale_hours or settings.stale_hours)
@@ -71,6 +72,7 @@ def run_check(
         terms,
         window,
         expiring_days=EXPIRING_DAYS,
+        usage_reports=load_usage_reports(store, sid),
     )
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     findings += collection_findings(snapshot_log(queries.snapshots(store)), now, stale_hours=stale_hours)

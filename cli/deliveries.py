@@ -36,6 +36,7 @@ from store import queries
 from store.db import Store, open_store
 from store.notifications import deliveries as load_deliveries
 from store.prices import load_exemptions, load_prices, subscription_lifecycles
+from store.usage import usage_if_collected
 
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -234,6 +235,7 @@ def report_frame(store: Store, report: str, snapshot_id: int, settings: Settings
         queries.licensed_groups(store, snapshot_id),
         now=pd.Timestamp(started),
         inactive_days=settings.inactive_days,
+        usage=usage_if_collected(store, snapshot_id),
     )
     return flat.reclaim_rows(candidates, inputs.holders, inputs.seats, inputs.prices, on=on)
 

@@ -14,6 +14,7 @@ from analysis.costs import sku_costs, snapshot_date
 from analysis.holders import seat_holders
 from analysis.labels import group_names
 from analysis.reclaim import REASONS, filter_candidates, reclaim_candidates, reclaim_savings
+from analysis.reclaim_usage import unused_pairs
 from analysis.renewals import (
     HORIZONS,
     calendar_totals,
@@ -30,6 +31,7 @@ from licensedesk.config import Settings
 from store import queries
 from store.db import Store
 from store.prices import load_exemptions, load_prices, subscription_lifecycles
+from store.usage import usage_if_collected
 
 RENEWAL_DAYS = 90
 
@@ -45,6 +47,11 @@ def load_finance_inputs(store: Store, snapshot_id: int, settings: Settings) -> F
         inactive_days=settings.inactive_days,
         signin_available=signin,
     )
+    usage = usage_if_collected(store, snapshot_id)
+    unused = None
+    if usage is not None:
+        unused = unused_pairs(holders, queries.held_licenses(store, snapshot_id),
+                              queries.service_plans(store, snapshot_id), usage, usage_days=settings.inactive_days)  # fmt: skip
     return FinanceInputs(
         snapshot_id=snapshot_id,
         started_at=str(info["started_at"]),
@@ -53,6 +60,7 @@ def load_finance_inputs(store: Store, snapshot_id: int, settings: Settings) -> F
         subscriptions=queries.subscriptions(store, snapshot_id),
         prices=load_prices(store),
         signin_available=signin,
+        unused=unused,
     )
 
 
@@ -73,7 +81,8 @@ def _print_cost_table(frame: pd.DataFrame) -> None:
             f"assigned {total['assigned_cost_monthly']}/month; waste {total['waste_cost_monthly']}/month: "
             f"unassigned {total['unassigned_cost_monthly']}, disabled {total['disabled_cost_monthly']}, "
             f"inactive {total['inactive_cost_monthly'] or 'unknown'}, never signed in "
-            f"{total['never_signed_in_cost_monthly'] or 'unknown'}; licensed guests {total['guest_cost_monthly']}/month."
+            f"{total['never_signed_in_cost_monthly'] or 'unknown'}, unused (signs in, uses none of its apps) "
+            f"{total['unused_cost_monthly'] or 'unknown'}; licensed guests {total['guest_cost_monthly']}/month."
         )
     unpriced = skus[skus["status"] == "no price"]["sku_part_number"].tolist()
     if unpriced:
@@ -102,17 +111,23 @@ def reclaim_rows(store: Store, snapshot_id: int, settings: Settings) -> pd.DataF
                            inactive_days=settings.inactive_days, signin_available=signin)  # fmt: skip
     seats = seat_table(queries.sku_counts(store, snapshot_id))
     groups = queries.licensed_groups(store, snapshot_id)
+    plans, usage = queries.service_plans(store, snapshot_id), usage_if_collected(store, snapshot_id)
     found = reclaim_candidates(
-        holders, held, seats, queries.service_plans(store, snapshot_id), load_exemptions(store), groups,
-        now=now, inactive_days=settings.inactive_days, include_exempt=True,
+        holders, held, seats, plans, load_exemptions(store), groups,
+        now=now, inactive_days=settings.inactive_days, include_exempt=True, usage=usage,
     )  # fmt: skip
+    unused = (
+        None
+        if usage is None
+        else unused_pairs(holders, held, plans, usage, usage_days=settings.inactive_days)
+    )
     active = filter_candidates(found, None)  # as the page shows it unfiltered: exempt rows left out
     prices, subscriptions = load_prices(store), queries.subscriptions(store, snapshot_id)
     savings = {
         basis: reclaim_savings(
             active,
             sku_costs(seats, prices, holders, subscriptions, on=snapshot_date(str(info["started_at"])),
-                      basis=basis, signin_available=signin),
+                      basis=basis, signin_available=signin, unused=unused),
             basis=basis,
         )
         for basis in ("month", "year")

@@ -225,12 +225,19 @@ class GraphClient:
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
         stream: bool = False,
+        allow_redirects: bool = True,
     ) -> requests.Response:
         self.stats.requests += 1
         headers = {"Authorization": f"Bearer {self._tokens.token()}", "client-request-id": str(uuid.uuid4())}
         try:
             response = self.session.request(
-                method, url, params=params, json=json_body, headers=headers, stream=stream
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                stream=stream,
+                allow_redirects=allow_redirects,
             )
         except requests.exceptions.SSLError:
             raise GraphError(
@@ -244,7 +251,13 @@ class GraphClient:
             self.stats.requests += 1
             response.close()
             response = self.session.request(
-                method, url, params=params, json=json_body, headers=headers, stream=stream
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                stream=stream,
+                allow_redirects=allow_redirects,
             )
         self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
         return response

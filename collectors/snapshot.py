@@ -1,7 +1,8 @@
 """Take one snapshot: run every collector and publish the result atomically.
 
 Order matters for consistency: SKUs first (their consumedUnits are compared with the user
-sweep), then subscriptions, users (streamed page by page into staging), groups. Any failure
+sweep), then subscriptions, users (streamed page by page into staging), groups, and the usage
+reports (joined to the users the sweep found, published in the same transaction). Any failure
 leaves the store exactly as it was, apart from a 'failed' row recording why.
 """
 
@@ -15,9 +16,11 @@ from collectors.graph import GraphClient
 from collectors.groups import fetch_error_members, fetch_groups, fetch_groups_with_errors, group_rows
 from collectors.skus import fetch_skus, sku_rows
 from collectors.subscriptions import fetch_subscriptions, subscription_rows
+from collectors.usage import collect_usage
 from collectors.users import UserSweep, fetch_user_pages, user_page_tuples
 from store.db import Store
 from store.snapshots import SnapshotSummary, SnapshotWriter
+from store.usage import UsageStage
 
 
 @dataclass
@@ -64,9 +67,11 @@ def collect_snapshot(
         sweep = UserSweep()
         seen = skipped = 0
         user_ids: set[str] = set()
+        ids_by_upn: dict[str, str] = {}
         for page in fetch_user_pages(client, sweep):
             rows = user_page_tuples(page, with_signins=sweep.signin_available, seen=user_ids)
             writer.stage_user_page(rows.users, rows.licenses, rows.assigned, rows.signins)
+            ids_by_upn.update((u[1].lower(), u[0]) for u in rows.users if u[1])
             seen += len(rows.users)
             skipped += rows.skipped
             notify(Progress("users", users=seen))
@@ -78,7 +83,13 @@ def collect_snapshot(
         writer.stage("stage_group_licenses", group_licenses)
         writer.stage("stage_error_members", fetch_error_members(client, sorted(error_groups)))
 
-        warnings = list(sweep.warnings)
+        notify(Progress("usage reports", users=seen))
+        usage = collect_usage(client, ids_by_upn)
+        del ids_by_upn
+        stage = UsageStage(store)
+        stage.add(usage.rows, usage.reports)
+
+        warnings = list(sweep.warnings) + usage.warnings
         if skipped:
             warnings.append(f"{skipped} user entries without an id were skipped.")
         notify(Progress("saving", users=seen))
@@ -89,4 +100,5 @@ def collect_snapshot(
             duration_seconds=round(time.monotonic() - started, 3),
             signin_available=sweep.signin_available,
             warnings=warnings,
+            also=[stage.publish],
         )

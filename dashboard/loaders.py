@@ -39,6 +39,7 @@ from analysis.renewals import subscription_terms
 from analysis.seats import seat_table
 from analysis.skus import plan_usage, sku_holders
 from analysis.users import options, user_table
+from dashboard import usage_loaders
 from dashboard.connection import read
 from store import catalog, history, prices, queries
 from store.audit import audit_entries
@@ -332,6 +333,7 @@ def costs(path: str, snapshot_id: int, days: int, basis: str, prices_version: st
         on=snapshot_date(str(info["started_at"])),
         basis=basis,
         signin_available=bool(info["signin_available"]),
+        unused=usage_loaders.unused(path, snapshot_id, days, _holders(path, snapshot_id, days)),
     )
 
 
@@ -364,6 +366,7 @@ def _candidates(path: str, snapshot_id: int, days: int, exemptions_version: str)
         now=pd.Timestamp(info["started_at"]),
         inactive_days=days,
         include_exempt=True,
+        usage=usage_loaders.usage(path, snapshot_id),
     )
 
 

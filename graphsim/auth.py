@@ -31,7 +31,14 @@ from graphsim.errors import GraphError
 GRAPH_RESOURCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 READ_PERMISSIONS = frozenset(
-    {"Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All"}
+    {
+        "Organization.Read.All",
+        "User.Read.All",
+        "Group.Read.All",
+        "AuditLog.Read.All",
+        "Reports.Read.All",
+        "ReportSettings.Read.All",
+    }
 )
 WRITE_PERMISSIONS = frozenset({"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All"})
 

@@ -20,7 +20,8 @@ JSON_TYPE = (
 
 @dataclass
 class ApiRequest:
-    """One Graph call: path is relative to /v1.0 and still percent-encoded; headers lowercase."""
+    """One Graph call: path is relative to /v1.0 (or /beta: version) and still percent-encoded;
+    headers lowercase."""
 
     method: str
     path: str
@@ -28,11 +29,13 @@ class ApiRequest:
     headers: Mapping[str, str]
     body: bytes
     permissions: frozenset[str]
+    version: str = "v1.0"
 
 
 @dataclass
 class ApiResponse:
-    """status, JSON body (None for 204) and extra headers; omit leaves a $batch item's answer out."""
+    """status, body (JSON, None for none, or bytes sent as they are) and extra headers; omit leaves
+    a $batch item's answer out."""
 
     status: int
     body: Any = None

@@ -4,7 +4,7 @@ Why hand-rolled on http.server: it gives real sockets with keep-alive and Conten
 nothing hidden, so "drop" and "truncate" can break a connection exactly as a flaky network does.
 TLS handshakes run in the connection's own thread (a slow client cannot stall accept()); bodies are
 never logged (no secret can reach the log) and query values that carry credentials are redacted.
-Imports graphsim.batch, graphsim.calls, graphsim.errors, graphsim.faults and (for types)
+Imports graphsim.batch, graphsim.calls, graphsim.errors, graphsim.faults, graphsim.reports and (for types)
 graphsim.auth and graphsim.routes; the simulator it serves is anything shaped like ``Simulator``
 (graphsim.server.GraphSimulator, which imports this module).
 """
@@ -26,6 +26,7 @@ from graphsim.batch import run_batch
 from graphsim.calls import JSON_TYPE, ApiRequest, ApiResponse, LoggedRequest
 from graphsim.errors import FAULT_ERRORS, GraphError, graph_error_body, method_not_allowed, throttled_body
 from graphsim.faults import FaultRule, Faults
+from graphsim.reports import DOWNLOAD_PREFIX
 
 if TYPE_CHECKING:
     from graphsim.auth import IdentityProvider
@@ -176,7 +177,9 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         request_id = str(uuid.uuid4())
         ids = {"request-id": request_id, "client-request-id": headers.get("client-request-id") or request_id}
-        identity = not (raw_path == "/v1.0" or raw_path.startswith("/v1.0/"))
+        version = "beta" if raw_path.startswith("/beta/") else "v1.0"
+        download = raw_path.startswith(DOWNLOAD_PREFIX)
+        identity = not (raw_path == "/v1.0" or raw_path.startswith(("/v1.0/", "/beta/")) or download)
         is_batch = raw_path.rstrip("/") == "/v1.0/$batch"
         write = (method in WRITE_METHODS and not identity and not is_batch) or (is_batch and has_writes(body))
         entry = sim.log_request(method, unquote(raw_path), redacted(query), write=write)
@@ -190,11 +193,13 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
                 return
             if rule is not None:
                 status, payload, extra = self._status_fault(rule, identity, ids)
+            elif download:  # pre-authenticated: whatever token came along is ignored
+                status, payload, extra = sim.api.reports.download(unquote(raw_path))
             elif identity:
                 status, payload, extra = self._identity(method, raw_path, body, entry)
             else:
                 status, payload, extra = self._graph(
-                    method, raw_path, query, headers, body, ids, entry, is_batch
+                    method, raw_path, query, headers, body, ids, entry, is_batch, version
                 )
         except Exception:  # never leak a traceback to the client; tests read sim.server_errors
             sim.server_errors.append(traceback.format_exc())
@@ -205,13 +210,16 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, payload: Any, headers: dict[str, str], *, json_type: bool, cut: bool = False
     ) -> None:
+        raw = isinstance(payload, bytes)
         data = (
             b""
             if payload is None
+            else payload
+            if raw
             else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         )
         self.send_response(status)
-        if payload is not None:
+        if payload is not None and not raw:
             self.send_header("Content-Type", JSON_TYPE if json_type else "application/json; charset=utf-8")
         self.send_header("Cache-Control", "no-cache" if json_type else "no-store, no-cache")
         for key, value in headers.items():
@@ -258,6 +266,11 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
         if identity:
             status, full, _ = self._identity(method, raw_path, body, entry)
             payload = full if status == 200 else payload
+        elif raw_path.startswith(DOWNLOAD_PREFIX):
+            status, full, extra = sim.api.reports.download(unquote(raw_path))
+            sim.log_done(entry, 200)
+            self._send(200, full, {**ids, **extra}, json_type=False, cut=True)
+            return
         elif method == "GET":  # a read has no side effect: cut its real answer
             status, full, _ = self._graph(method, raw_path, query, headers, body, ids, entry, False)
             payload = full if status == 200 else payload
@@ -280,7 +293,7 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
 
     def _graph(
         self, method: str, raw_path: str, query: dict[str, str], headers: dict[str, str], body: bytes,
-        ids: dict[str, str], entry: LoggedRequest, is_batch: bool,
+        ids: dict[str, str], entry: LoggedRequest, is_batch: bool, version: str = "v1.0",
     ) -> Answer:  # fmt: skip
         sim = self.sim
         try:
@@ -296,7 +309,7 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
                 entry.write = False  # the items ran and are logged (and counted) one by one
                 return resp.status, resp.body, resp.headers
             resp = sim.api.handle(
-                ApiRequest(method, raw_path[len("/v1.0") :], query, headers, body, permissions)
+                ApiRequest(method, raw_path[len(version) + 1 :], query, headers, body, permissions, version)
             )
             return resp.status, resp.body, resp.headers
         except GraphError as exc:

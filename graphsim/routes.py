@@ -3,7 +3,8 @@
 Why one router for direct calls and $batch items: a batch item must meet exactly the same rules
 (permissions, query validation, write rules) as the same call made on its own. Handlers hold
 tenant.lock while they read or change state and build the JSON. Imports graphsim.calls,
-graphsim.errors, graphsim.model, graphsim.odata, graphsim.payloads, graphsim.tenant, graphsim.writes.
+graphsim.errors, graphsim.model, graphsim.odata, graphsim.payloads, graphsim.reports, graphsim.tenant,
+graphsim.writes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from graphsim.payloads import (
     subscription_json,
     user_json,
 )
+from graphsim.reports import ReportService
 from graphsim.tenant import Tenant
 
 __all__ = ["JSON_TYPE", "ApiRequest", "ApiResponse", "GraphApi"]
@@ -58,6 +60,7 @@ class GraphApi:
         self.tokens = tokens
         self.page_cap = page_cap
         self.base_url = ""
+        self.reports = ReportService(tenant)
 
     def handle(self, req: ApiRequest) -> ApiResponse:
         """Route one call; raises GraphError for every error answer."""
@@ -67,6 +70,14 @@ class GraphApi:
         segs = [unquote(s) for s in raw]
         names = [s.lower().removeprefix("microsoft.graph.") for s in segs]
         m = req.method
+        if names[:1] == ["reports"] and len(names) == 2:
+            return self.reports.report(req, raw[1], req.version)
+        if req.version != "v1.0":
+            raise bad_request(
+                f"Resource not found for the segment '{segs[0] if segs else ''}'.", code="BadRequest"
+            )
+        if names == ["admin", "reportsettings"]:
+            return self.reports.settings(req, self.base_url)
         with self.tenant.lock:
             if names == ["subscribedskus"]:
                 return self._only(m, "GET", lambda: self._skus(req, None))

@@ -89,6 +89,7 @@ class GraphSimulator:
         port = self._server.server_address[1]
         self.idp.origin = f"https://{self._host}:{port}"
         self.api.base_url = f"{self.idp.origin}/v1.0"
+        self.api.reports.origin = self.idp.origin
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="graphsim", daemon=True
         )

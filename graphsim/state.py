@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from random import Random
+from typing import Any
 
 from graphsim.model import Group, SeatCounts, Subscription, User
 from graphsim.people import TENANT_DOMAIN
@@ -47,6 +48,8 @@ class TenantState:
         users: list[User] in creation order (paging offsets index it); users_by_id, users_by_upn.
         groups: list[Group] in creation order (processing order); groups_by_id.
         consumed: skuId -> consumedUnits, maintained by graphsim.licensing.
+        concealed_names: admin/reportSettings displayConcealedNames (usage reports hash names).
+        usage_overrides: user id -> graphsim.usage.UsageProfile pinned by a test (else drawn).
         lock: RLock guarding all of the above.
     """
 
@@ -73,6 +76,8 @@ class TenantState:
         self.groups_by_id: dict[str, Group] = {}
         self.consumed: dict[str, int] = {s.sku_id: 0 for s in self.skus}
         self._units: dict[str, list[int]] = {}
+        self.concealed_names = False
+        self.usage_overrides: dict[str, Any] = {}
         self._upn_counts: Counter[str] = Counter()
         self.refresh_units()
 

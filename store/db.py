@@ -74,6 +74,7 @@ class Dialect:
     name: str
     temp: str  # prefix that names a connection-private temporary table
     begin: tuple[str, ...]  # statements that open a write transaction holding the writer lock
+    same: str  # NULL-safe equality: NULL compared with NULL is "the same"
     # Staging tables (store.staging): statements run before they are created; whether their
     # columns carry SQL types; whether per-user rows load with COPY; the statements that index
     # one on its key and give the planner its size ("" for none), with {table} and {keys}.
@@ -90,6 +91,7 @@ SQLITE = Dialect(
     # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of failing
     # half-way with SQLITE_BUSY on upgrade.
     begin=("BEGIN IMMEDIATE",),
+    same="IS",
     temp_setup=("PRAGMA temp_store = MEMORY",),
     typed_temp=False,  # untyped (no affinity to apply), as they were tuned
     copy=False,
@@ -102,6 +104,7 @@ POSTGRES = Dialect(
     # A transaction-scoped advisory lock gives PostgreSQL SQLite's one-writer-at-a-time rule,
     # which the snapshot publish and the migrations rely on; readers are never blocked.
     begin=("BEGIN", "SELECT pg_advisory_xact_lock(4242)"),
+    same="IS NOT DISTINCT FROM",
     temp_setup=(),
     typed_temp=True,
     copy=True,  # several times faster than INSERTs

@@ -358,4 +358,43 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX notification_deliveries_created ON notification_deliveries (created_at);
         """,
     ),
+    (
+        9,
+        "usage_reports",
+        """
+        -- Microsoft 365 usage per user (store.usage), as intervals like licences; dates are the
+        -- last activity per workload (NULL: none); on_hold NULL: no mailbox row.
+        CREATE TABLE user_usage (
+            user_id TEXT NOT NULL,
+            report_date TEXT,
+            exchange_at TEXT,
+            onedrive_at TEXT,
+            sharepoint_at TEXT,
+            teams_at TEXT,
+            yammer_at TEXT,
+            apps_at TEXT,
+            desktop_apps INTEGER,
+            web_mobile_apps INTEGER,
+            copilot_at TEXT,
+            recipient_type TEXT,
+            mailbox_bytes BIGINT,
+            has_archive INTEGER,
+            on_hold INTEGER,
+            onedrive_bytes BIGINT,
+            valid_from INTEGER NOT NULL,
+            valid_to INTEGER
+        );
+        CREATE INDEX user_usage_current ON user_usage (user_id) WHERE valid_to IS NULL;
+        -- What each snapshot got from each report (concealed: hashed names, never joined).
+        CREATE TABLE usage_reports (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots (id),
+            report TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'forbidden', 'concealed', 'empty')),
+            refresh_date TEXT,
+            rows INTEGER NOT NULL,
+            matched INTEGER NOT NULL,
+            PRIMARY KEY (snapshot_id, report)
+        );
+        """,
+    ),
 )

@@ -239,14 +239,16 @@ def activity_inputs(store: Store, snapshot_id: int) -> pd.DataFrame:
 
 def held_licenses(store: Store, snapshot_id: int) -> pd.DataFrame:
     """The assignments that hold a seat (state Active or ActiveWithError) as of a snapshot:
-    ``user_id``, ``sku_id``, ``assigned_by_group``, ``state``, ``disabled_plans``, unordered.
+    ``user_id``, ``sku_id``, ``assigned_by_group``, ``state``, ``disabled_plans``, ``last_updated_at``,
+    unordered.
 
     What seat holders and reclaim candidates read: half the columns of ``user_licenses`` and no
     sort, which is most of the cost of reading 200,000 assignments."""
     states = {f"state{i}": state for i, state in enumerate(HELD_STATES)}
     return _frame(
         store,
-        f"""SELECT l.user_id, l.sku_id, l.assigned_by_group, l.state, l.disabled_plans FROM user_licenses l
+        f"""SELECT l.user_id, l.sku_id, l.assigned_by_group, l.state, l.disabled_plans, l.last_updated_at
+            FROM user_licenses l
             WHERE {_AS_OF.format(t="l")} AND l.state IN ({", ".join(":" + name for name in states)})""",
         {"sid": snapshot_id, **states},
     )

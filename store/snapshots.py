@@ -206,8 +206,10 @@ class SnapshotWriter:
         duration_seconds: float | None = None,
         signin_available: bool = True,
         warnings: Sequence[str] = (),
+        also: Sequence[Callable[[Any, int], None]] = (),
     ) -> SnapshotSummary:
-        """Publish the snapshot: facts, interval changes and status in one transaction.
+        """Publish the snapshot: facts, interval changes and status in one transaction; ``also``
+        are further publishers (e.g. ``store.usage.UsageStage.publish``) run in it.
 
         Raises:
             StoreError: another collection published a snapshot since this one began (this one
@@ -235,6 +237,8 @@ class SnapshotWriter:
                 tx, sid, self.store.dialect, signin_available=signin_available
             )
             notes.extend(reconciled)
+            for extra in also:
+                extra(tx, sid)
             counts = {
                 name: self._tables.count(f"stage_{name}") for name in ("users", "licenses", "skus", "groups")
             }

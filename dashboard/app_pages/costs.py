@@ -19,7 +19,7 @@ from analysis.pricebook import (
 )
 from analysis.thresholds import threshold_changes, threshold_findings, threshold_table
 from analysis.user_files import decode
-from dashboard import loaders, services, ui
+from dashboard import loaders, services, ui, usage_loaders
 from dashboard.settings import inactive_days
 from licensedesk.errors import InputError, LicenseDeskError
 
@@ -35,9 +35,10 @@ NO_PRICES = (
 )
 COST_VIEW = [
     "name", "sku_part_number", "status", "unit_price", "effective_from", "paid_seats", "trial_seats",
-    "assigned_seats", "unassigned_seats", "disabled_seats", "inactive_seats", "never_seats", "guest_seats",
+    "assigned_seats", "unassigned_seats", "disabled_seats", "inactive_seats", "never_seats", "unused_seats",
+    "guest_seats",
     "purchased_cost", "assigned_cost", "waste_cost", "unassigned_cost", "disabled_cost", "inactive_cost",
-    "never_signed_in_cost", "guest_cost", "counts_as_waste", "sku_id",
+    "never_signed_in_cost", "unused_cost", "guest_cost", "counts_as_waste", "sku_id",
 ]  # fmt: skip
 
 ui.require("costs")
@@ -83,7 +84,7 @@ for total in cost_totals(costs).to_dict(orient="records"):
     row[2].metric(
         "Waste",
         ui.money(total["waste_cost"], currency),
-        help="Unassigned + disabled + inactive + never signed in."
+        help="Unassigned + disabled + inactive + never signed in + unused."
         + ("" if signin else " This snapshot has no sign-in data: only unassigned and disabled are known."),
     )
     row[3].metric(
@@ -92,7 +93,7 @@ for total in cost_totals(costs).to_dict(orient="records"):
         help=f"{ui.count(total['guest_seats'])} seats held by guests: shown beside waste, never added to it "
         "(a guest may be disabled or inactive too).",
     )
-    split = st.columns(4)
+    split = st.columns(5)
     split[0].metric(
         "Unassigned",
         ui.money(total["unassigned_cost"], currency),
@@ -119,6 +120,14 @@ for total in cost_totals(costs).to_dict(orient="records"):
         f"{days} days ago."
         if signin
         else no_signin,
+    )
+    split[4].metric(
+        "Unused",
+        ui.money(total["unused_cost"], currency, "unknown"),
+        help=f"{ui.count(total['unused_seats'])} seats of people who sign in but used none of the SKU's apps for "
+        f"{days} days (Microsoft 365 usage reports); kept apart from inactive."
+        if usage_loaders.usage(path, snapshot_id) is not None
+        else "Unknown: this snapshot has no usage reports (Reports.Read.All) or they conceal names.",
     )
 
 missing = unpriced_skus(costs)

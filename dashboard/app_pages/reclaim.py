@@ -17,7 +17,7 @@ from analysis.reclaim import (
     saving_totals,
 )
 from analysis.users import find_user
-from dashboard import loaders, services, ui
+from dashboard import loaders, services, ui, usage_loaders
 from dashboard.settings import current_settings, inactive_days
 from licensedesk.errors import LicenseDeskError
 
@@ -54,9 +54,14 @@ st.caption(
     f"users who never signed in and were created more than {days} days ago, and licensed guests. Redundant "
     "licences, decided from service plans: the same SKU direct and through a group (tidy, frees no seat), a "
     "SKU whose every plan another SKU of the user already gives, and the lesser of two overlapping suites. "
-    "Free/viral and company-wide SKUs are never candidates."
+    "Free/viral and company-wide SKUs are never candidates. From the usage reports, for people who do sign in: "
+    "licences none of whose apps were used, unused Copilot seats, licensed shared mailboxes, E5s whose premium "
+    "plans are unused (downgrade to E3) and E3s without desktop apps (downgrade to F3 or E1); mailboxes on hold "
+    "and licences younger than 30 days are kept (shown with the exempt rows)."
     + ("" if info["signin_available"] else " This snapshot has no sign-in data: nobody is called inactive.")
 )
+if (notice := usage_loaders.usage_notice(path, snapshot_id)) is not None:
+    st.warning(notice)
 
 filters = st.columns(3)
 reasons = filters[0].multiselect(

@@ -37,18 +37,18 @@ from tests.dashboard.conftest import metric_list, open_app, rows, table, texts
 MONTHLY = [
     ("Purchased", "EUR 33.33"), ("Assigned", "EUR 16.66"), ("Waste", "EUR 25.00"), ("Licensed guests", "EUR 8.33"),
     ("Unassigned", "EUR 16.67"), ("Disabled accounts", "EUR 8.33"), ("Inactive 90+ days", "EUR 0.00"),
-    ("Never signed in", "EUR 0.00"),
+    ("Never signed in", "EUR 0.00"), ("Unused", "unknown"),
     ("Purchased", "USD 571.00"), ("Assigned", "USD 394.00"), ("Waste", "USD 285.00"), ("Licensed guests", "USD 0.00"),
     ("Unassigned", "USD 177.00"), ("Disabled accounts", "USD 36.00"), ("Inactive 90+ days", "USD 36.00"),
-    ("Never signed in", "USD 36.00"),
+    ("Never signed in", "USD 36.00"), ("Unused", "unknown"),
 ]  # fmt: skip
 YEARLY = [
     ("Purchased", "EUR 400.00"), ("Assigned", "EUR 200.00"), ("Waste", "EUR 300.00"),
     ("Licensed guests", "EUR 100.00"), ("Unassigned", "EUR 200.00"), ("Disabled accounts", "EUR 100.00"),
-    ("Inactive 90+ days", "EUR 0.00"), ("Never signed in", "EUR 0.00"),
+    ("Inactive 90+ days", "EUR 0.00"), ("Never signed in", "EUR 0.00"), ("Unused", "unknown"),
     ("Purchased", "USD 6,852.00"), ("Assigned", "USD 4,728.00"), ("Waste", "USD 3,420.00"),
     ("Licensed guests", "USD 0.00"), ("Unassigned", "USD 2,124.00"), ("Disabled accounts", "USD 432.00"),
-    ("Inactive 90+ days", "USD 432.00"), ("Never signed in", "USD 432.00"),
+    ("Inactive 90+ days", "USD 432.00"), ("Never signed in", "USD 432.00"), ("Unused", "unknown"),
 ]  # fmt: skip
 NOTHING_SAVED = "Nothing was saved: correct the rows named above, then save again."
 
@@ -64,7 +64,8 @@ def test_totals_per_currency_per_month(finance_store: str, monkeypatch: pytest.M
     assert [t for t in texts(at) if t.startswith("####")] == ["#### EUR per month", "#### USD per month"]
     assert at.caption[0].value == "Snapshot 1 of tenant contoso, taken 2026-03-01 06:00 UTC"
     waste = next(m for m in at.metric if m.label == "Waste")
-    assert waste.proto.help == "Unassigned + disabled + inactive + never signed in."
+    assert waste.proto.help == "Unassigned + disabled + inactive + never signed in + unused."
+    # The finance tenant has no usage reports: unused is unknown, not zero.
 
 
 def test_per_year_is_twelve_months_exactly(finance_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -231,7 +232,7 @@ def test_a_saved_edit_changes_the_costs_at_once(finance_copy: str, monkeypatch: 
     at.button(key="price_save").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert [s.value for s in at.success] == ["Saved the price book: 1 row(s) written, 1 removed."]
-    shown = dict(metric_list(at)[8:])
+    shown = dict(metric_list(at)[9:])
     # USD purchased 10 x 40.00 + 171.00 + 30.00 = 601.00; unassigned 3 x 40.00 + 57.00 + 12.00 = 189.00;
     # waste 189.00 + 3 x 40.00 = 309.00
     assert (shown["Purchased"], shown["Unassigned"], shown["Waste"]) == (
@@ -284,7 +285,7 @@ def test_a_good_price_csv_is_merged(finance_copy: str, monkeypatch: pytest.Monke
         "Imported 1 price row(s) from partner.csv; 0 old row(s) removed."
     ]
     assert not at.warning  # every SKU has a price now
-    assert dict(metric_list(at)[8:])["Purchased"] == "USD 581.00"  # 571.00 + 2 x 5.00
+    assert dict(metric_list(at)[9:])["Purchased"] == "USD 581.00"  # 571.00 + 2 x 5.00
     assert len(_book(finance_copy)) == 8
 
 
@@ -337,7 +338,7 @@ def test_without_sign_in_data_inactivity_is_unknown(
     with open_store(path) as store:
         store.conn.execute("UPDATE snapshots SET signin_available = 0")
     at = open_app(monkeypatch, path, "costs")
-    usd = dict(metric_list(at)[8:])
+    usd = dict(metric_list(at)[9:])
     # known: unassigned 177.00 and bob's disabled E3 36.00
     assert (usd["Inactive 90+ days"], usd["Never signed in"], usd["Waste"]) == (
         "unknown",
@@ -355,11 +356,11 @@ def test_a_price_imported_elsewhere_shows_without_a_restart(
     from store.prices import import_price_text
 
     at = open_app(monkeypatch, finance_copy, "costs")
-    assert dict(metric_list(at)[8:])["Purchased"] == "USD 571.00"
+    assert dict(metric_list(at)[9:])["Purchased"] == "USD 571.00"
     with open_store(finance_copy) as store:
         import_price_text(
             store, "sku,unit_price,currency,period,effective_from\nSPE_E3,37,USD,month,2026-02-01\n",
             source="cli.csv", replace=False, builtin=load_common_skus()
         )  # fmt: skip
     at.run()
-    assert dict(metric_list(at)[8:])["Purchased"] == "USD 581.00"  # E3 now 37.00 from 2026-02-01: +10 x 1.00
+    assert dict(metric_list(at)[9:])["Purchased"] == "USD 581.00"  # E3 now 37.00 from 2026-02-01: +10 x 1.00

@@ -16,7 +16,7 @@ from store.db import open_store
 from tests.dashboard.conftest import APP
 
 WRITE = {
-    "Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All",
+    "Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All", "Reports.Read.All",
     "LicenseAssignment.ReadWrite.All", "User.ReadWrite.All",
 }  # fmt: skip
 

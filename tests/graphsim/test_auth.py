@@ -235,6 +235,7 @@ def test_ready_info_names_both_apps_and_only_the_read_app_is_client_id(sim: Grap
     assert info["client_id"] == sim.client_id and info["write_client_id"] == sim.write_client_id
     assert sim.permissions("read") == {
         "Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All",
+        "Reports.Read.All", "ReportSettings.Read.All",
     }  # fmt: skip
     assert sim.permissions("write") == {"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All"}
     wrong = fetch_token(
