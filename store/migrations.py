@@ -358,4 +358,28 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX notification_deliveries_created ON notification_deliveries (created_at);
         """,
     ),
+    (
+        10,
+        "tenants registry",
+        """
+        -- The customer tenants `collect --all` collects, one store each (store.tenants). credential
+        -- is a reference (env:NAME, file:PATH or secret:NAME), never a secret; client_id NULL means
+        -- the configured multi-tenant app. tags: a JSON list. last_*: the outcome of the latest
+        -- collection of this tenant, its failure in one sentence.
+        CREATE TABLE tenants (
+            tenant_id TEXT PRIMARY KEY,
+            display_name TEXT NOT NULL,
+            domain TEXT,
+            client_id TEXT,
+            credential TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            tags TEXT NOT NULL DEFAULT '[]',
+            added_at TEXT NOT NULL,
+            last_run_at TEXT,
+            last_status TEXT CHECK (last_status IN ('complete', 'failed')),
+            last_snapshot_id INTEGER,
+            last_error TEXT
+        );
+        """,
+    ),
 )
