@@ -7,6 +7,7 @@ objects with snake_case keys, a table for people otherwise; a failure is one sen
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,9 +149,11 @@ def test(ctx: click.Context, tenant_ids: tuple[str, ...], fmt: str) -> None:
 def collect_all(ctx: click.Context, workers: int, shard: tuple[int, int] | None, fmt: str) -> None:
     """``collect --all``: each enabled tenant (of this shard) into its own store; exit 1 if any failed."""
     settings = settings_of(ctx)
-    settings.require_tenant()  # the multi-tenant app (per-tenant apps replace it tenant by tenant)
     with open_store(settings.store) as store:
         entries = in_shard(tenant_entries(store, enabled_only=True), shard)
+    shared = [e for e in entries if not e.client_id]
+    if shared:  # the multi-tenant app must be configured (the tenant id is each tenant's own)
+        dataclasses.replace(settings, tenant_id=shared[0].tenant_id).require_tenant()
     if not entries:
         where = f" in shard {shard[0]}/{shard[1]}" if shard else ""
         click.echo(f"license-desk: no enabled tenant is registered{where}; nothing to collect.", err=True)
