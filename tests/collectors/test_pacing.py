@@ -44,15 +44,17 @@ def test_unpaced_collections_are_throttled_past_the_app_budget(tmp_path: Path) -
 
 def test_paced_collections_see_no_429_and_take_what_the_budget_allows(tmp_path: Path) -> None:
     with GraphSimulator(users=30, seed=2, tenants=3, throttling=LOW_APP) as sim:
-        budget = AppBudget(20, 2.0, 10_000, 10.0)
+        # A little under Graph's 20 (as a deployment sharing the app would set it): Graph counts a
+        # request when it arrives, and on a loaded machine arrivals bunch up.
+        budget = AppBudget(18, 2.0, 10_000, 10.0)
         started = time.monotonic()
         clients = _collect_all(sim, tmp_path, budget)
         elapsed = time.monotonic() - started
         assert sim.meter is not None and sim.meter.throttled == 0
         assert sum(c.stats.throttled for c in clients) == 0
-        # 36 units with 19 in hand (95% of 20), refilled at 9.5 a second: the last unit can leave no
-        # sooner than (36 - 19) / 9.5 = 1.8 s after the first (the collections' own work counts too).
-        assert budget.waited > 0 and elapsed >= 1.7
+        # 36 units with 17 in hand (95% of 18), refilled at 8.5 a second: the last unit can leave no
+        # sooner than (36 - 17) / 8.5 = 2.2 s after the first (the collections' own work counts too).
+        assert budget.waited > 0 and elapsed >= 2.1
 
 
 def test_the_limit_percentage_header_slows_the_pacer_before_a_429(tmp_path: Path) -> None:
