@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.inactive import utc
+from analysis.thresholds import Finding
 
 LOG_COLUMNS = [
     "id", "status", "started", "finished", "duration_seconds", "request_count", "retry_count", "user_count",
@@ -45,4 +46,46 @@ def log_counts(log: pd.DataFrame) -> dict[str, int]:
     counts = log["status"].value_counts()
     out = {status: int(counts.get(status, 0)) for status in ("complete", "failed", "running")}
     out["attempts"] = int(len(log))
+    return out
+
+
+def collection_findings(log: pd.DataFrame, now: pd.Timestamp, *, stale_hours: float) -> list[Finding]:
+    """What ``check`` says about collecting itself: numbers from a stale or failing collection
+    look exactly like fresh ones, so the scheduled job's silence must be a finding.
+
+    Args:
+        log: ``snapshot_log`` output (newest first).
+        now: the current time (UTC).
+        stale_hours: age of the latest complete snapshot past which it is reported.
+
+    Returns:
+        ``collection`` findings: ``failing`` when the attempts after the latest complete snapshot
+        failed (counted, with the latest error), ``stale`` when that snapshot is too old.
+    """
+    complete = log[log["status"] == "complete"]
+    if complete.empty:
+        return []  # there is nothing to check yet, and resolving the snapshot already said so
+    latest = complete.iloc[0]
+    sid, started = int(latest["id"]), pd.Timestamp(latest["started"])
+    out: list[Finding] = []
+    failed = log[(log["status"] == "failed") & (log["id"] > sid)]
+    if not failed.empty:
+        last = failed.iloc[0]
+        when = pd.Timestamp(last["finished"] if pd.notna(last["finished"]) else last["started"])
+        error = str(last["error"]).strip().rstrip(".") or "no reason was recorded"
+        times = "collection has" if len(failed) == 1 else f"{len(failed)} collections have"
+        out.append(Finding(
+            "collection", "failing",
+            f"The last {times} failed, the latest at {when:%Y-%m-%d %H:%M} UTC: {error}. "
+            f"The numbers shown are from snapshot {sid} of {started:%Y-%m-%d %H:%M} UTC.",
+            {"failed_attempts": len(failed), "latest_failed_id": int(last["id"]), "error": error, "snapshot_id": sid},
+        ))  # fmt: skip
+    hours = (now - started).total_seconds() / 3600
+    if hours > stale_hours:
+        out.append(Finding(
+            "collection", "stale",
+            f"The latest complete snapshot ({sid}, {started:%Y-%m-%d %H:%M} UTC) is {hours:.0f} hours old, "
+            f"more than {stale_hours:g}; check that the scheduled `license-desk collect` runs.",
+            {"snapshot_id": sid, "hours_old": round(hours, 1), "stale_hours": stale_hours},
+        ))  # fmt: skip
     return out

@@ -29,7 +29,7 @@ from typing import Any
 from analysis.thresholds import KINDS, Finding
 
 # Detail fields that move every day without the finding itself changing.
-_COUNTDOWN = frozenset({"days_left"})
+_COUNTDOWN = frozenset({"days_left", "hours_old"})
 
 
 def finding_key(finding: Finding) -> str:
@@ -55,7 +55,10 @@ def finding_facts(finding: Finding) -> str:
 def finding_sku(finding: Finding) -> tuple[str, str]:
     """(skuId, part number) a finding is about."""
     detail = finding.detail
-    part = str(detail.get("sku_part_number") or ("" if finding.kind == "group_error" else finding.subject))
+    part = str(
+        detail.get("sku_part_number")
+        or ("" if finding.kind in ("group_error", "collection") else finding.subject)
+    )
     return str(detail.get("sku_id") or ""), part
 
 

@@ -12,6 +12,8 @@ A finding is raised for:
   never findings.
 - **renewal**: an annual subscription renewing within ``expiring_days`` with free seats that could
   be dropped at that renewal (``analysis.renewals.downscale_window``).
+- **collection**: the collections after the latest complete snapshot failed, or that snapshot is
+  older than ``--stale-hours`` (``analysis.collection.collection_findings``).
 
 Pure pandas: no Streamlit, HTTP or database here.
 """
@@ -24,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-KINDS = ("threshold", "group_error", "expiring", "renewal")
+KINDS = ("threshold", "group_error", "expiring", "renewal", "collection")
 
 
 @dataclass(frozen=True)

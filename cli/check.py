@@ -8,6 +8,7 @@ import sys
 import click
 import pandas as pd
 
+from analysis.collection import collection_findings, snapshot_log
 from analysis.renewals import downscale_window, subscription_terms
 from analysis.seats import seat_table
 from analysis.thresholds import KINDS, Finding, check_findings
@@ -23,11 +24,17 @@ DOWNSCALE_DAYS = 90
 
 @click.command()
 @format_option("text", "json", default="text")
+@click.option(
+    "--stale-hours", type=click.IntRange(min=1), default=None,
+    help="Report the latest complete snapshot when older than this [default: LICENSE_DESK_STALE_HOURS, 48].",
+)  # fmt: skip
 @click.pass_context
-def check(ctx: click.Context, fmt: str) -> None:
-    """Exit 1 and say what needs attention: thresholds, group errors, expiring subscriptions."""
-    with open_store(settings_of(ctx).store, readonly=True) as store:
-        snapshot_id, started_at, findings = run_check(store)
+def check(ctx: click.Context, fmt: str, stale_hours: int | None) -> None:
+    """Exit 1 and say what needs attention: thresholds, group errors, expiring subscriptions,
+    failing or stale collections."""
+    settings = settings_of(ctx)
+    with open_store(settings.store, readonly=True) as store:
+        snapshot_id, started_at, findings = run_check(store, stale_hours=stale_hours or settings.stale_hours)
     if fmt == "json":
         click.echo(json_text({
             "status": "attention" if findings else "ok", "snapshot_id": snapshot_id, "snapshot_started_at": started_at,
@@ -39,14 +46,17 @@ def check(ctx: click.Context, fmt: str) -> None:
             click.echo(f"{finding.kind}: {finding.message}")
     else:
         click.echo(f"All clear (snapshot {snapshot_id}, {started_at}): no threshold breached, no group error, "
-                   f"nothing expiring within {EXPIRING_DAYS} days.")  # fmt: skip
+                   f"nothing expiring within {EXPIRING_DAYS} days, collections up to date.")  # fmt: skip
     if findings:
         sys.stdout.flush()
         ctx.exit(1)
 
 
-def run_check(store: Store) -> tuple[int, str, list[Finding]]:
-    """(snapshot id, its start time, findings) for the latest complete snapshot."""
+def run_check(
+    store: Store, *, stale_hours: int, now: pd.Timestamp | None = None
+) -> tuple[int, str, list[Finding]]:
+    """(snapshot id, its start time, findings) for the latest complete snapshot; ``now``
+    (default: the clock) is when the snapshot's age is measured."""
     sid = queries.resolve_snapshot(store)
     started = str(queries.snapshot_info(store, sid)["started_at"])
     seats = seat_table(queries.sku_counts(store, sid))
@@ -62,4 +72,6 @@ def run_check(store: Store) -> tuple[int, str, list[Finding]]:
         window,
         expiring_days=EXPIRING_DAYS,
     )
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    findings += collection_findings(snapshot_log(queries.snapshots(store)), now, stale_hours=stale_hours)
     return sid, started, findings

@@ -71,7 +71,7 @@ def notify(ctx: click.Context, dry_run: bool, only: tuple[str, ...]) -> None:
     if missing:
         raise ConfigError(f"--channel {missing[0]}: add {config.add_hint(f'[notify.{missing[0]}]')}.")
     with open_store(settings.store, create=False) as store:
-        snapshot_id, started_at, findings = run_check(store)
+        snapshot_id, started_at, findings = run_check(store, stale_hours=settings.stale_hours)
         results = notify_channels(
             store, config, findings, snapshot_id=snapshot_id, snapshot_started_at=started_at,
             only=only, dry_run=dry_run,

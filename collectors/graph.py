@@ -24,7 +24,9 @@ from urllib.parse import urlsplit
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay
 
+from collectors import batch
 from collectors.auth import TokenProvider, VerifyingSession
+from collectors.batch import MAX_BATCH, UNKNOWN_OUTCOME, WriteOutcome
 from collectors.graph_errors import describe, graph_error, safe_json
 from collectors.pacing import Pacer
 from collectors.paging import Pager, next_link_hint, parse_object, read_streaming
@@ -35,7 +37,6 @@ from collectors.retry import (
     graph_give_up,
     parse_retry_after,
     retries_text,
-    write_give_up,
 )
 from licensedesk.config import ENV_PREFIX, Role, Settings
 from licensedesk.errors import (
@@ -51,32 +52,6 @@ __all__ = [
     "MAX_BATCH", "RETRY_STATUSES", "UNKNOWN_OUTCOME", "GraphClient", "RequestStats", "RetryPolicy",
     "TransientError", "WriteOutcome", "next_link_hint", "parse_retry_after",
 ]  # fmt: skip
-
-MAX_BATCH = 20  # Graph's limit on requests in one $batch
-
-
-UNKNOWN_OUTCOME = (
-    "Graph's answer to this change was lost, so whether it was applied is unknown; it was not resent "
-    "(check the tenant, or the next snapshot)."
-)
-
-
-@dataclass(frozen=True)
-class WriteOutcome:
-    """Graph's answer to one write: status (None when unknown), body, request id, error sentence.
-
-    status None with an error means the outcome is unknown (the request may have been applied);
-    such a write is never resent.
-    """
-
-    status: int | None
-    body: dict[str, Any] | None
-    request_id: str | None
-    error: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
 
 
 @dataclass
@@ -156,7 +131,7 @@ class GraphClient:
         """GET a Graph resource as JSON, retrying transient failures within the policy."""
         url = self.url(path)
         what = describe(url)
-        return self._with_retries(lambda: self._read_once("GET", url, params=params), graph_give_up(what))
+        return self.with_retries(lambda: self.read_once("GET", url, params=params), graph_give_up(what))
 
     def iter_pages(
         self, path: str, params: Mapping[str, str] | None = None
@@ -177,130 +152,15 @@ class GraphClient:
             pager.close()
 
     def batch_get(self, paths: Sequence[str]) -> list[dict[str, Any]]:
-        """GET several relative paths through ``$batch`` (20 per call); bodies in the order given.
-
-        Items answered 429/5xx or missing from the batch's answer are resent (a GET is safe to
-        repeat) after the longest ``Retry-After`` among them, each within the retry policy's
-        attempts; other failed items raise GraphError naming the path.
-        """
-        results: dict[int, dict[str, Any]] = {}
-        url = self.url("$batch")
-        for start in range(0, len(paths), MAX_BATCH):
-            pending = {i: paths[i] for i in range(start, min(start + MAX_BATCH, len(paths)))}
-
-            def send(pending: dict[int, str] = pending) -> None:
-                body = {
-                    "requests": [
-                        {"id": str(i), "method": "GET", "url": "/" + p.lstrip("/")}
-                        for i, p in pending.items()
-                    ]
-                }
-                # The $batch call is a request of its own, with its own retries; the items left
-                # pending are resent in the next round, so each item has the policy's attempts.
-                answer = self._with_retries(
-                    lambda: self._read_once("POST", url, json_body=body), graph_give_up("$batch")
-                )
-                answers = _answers_by_id(answer)
-                retry_after: float | None = None
-                failed: list[int] = []  # statuses of the items to resend, 0 for a missing answer
-                for i in list(pending):
-                    item = answers.get(str(i))
-                    status = 0 if item is None else _item_status(item)
-                    if item is not None and status == 200:
-                        item_body = item.get("body")
-                        results[i] = item_body if isinstance(item_body, dict) else {}
-                        del pending[i]
-                    elif item is None or status in RETRY_STATUSES:
-                        failed.append(status)
-                        self.stats.throttled += status == 429
-                        wait = parse_retry_after(_item_headers(item or {}).get("retry-after"))
-                        retry_after = wait if retry_after is None else max(retry_after, wait or 0.0)
-                    else:
-                        raise graph_error(status, item.get("body"), pending[i], None)
-                if pending:
-                    missing = failed.count(0)
-                    why = (
-                        f"its answer left out {missing} request(s)"
-                        if missing
-                        else f"items answered {max(failed)}"
-                    )
-                    worst = 429 if 429 in failed else (max(failed) or None)
-                    raise TransientError(why, status=worst, retry_after=retry_after)
-
-            self._with_retries(send, graph_give_up("$batch"))
-        return [results.get(i, {}) for i in range(len(paths))]
+        """GET several relative paths through ``$batch``; see ``collectors.batch.batch_get``."""
+        return batch.batch_get(self, paths)
 
     # -- writes (resent only when Graph said it did not process them) -------------------------
-    def batch_write(self, items: Sequence[tuple[str, str, Mapping[str, Any] | None]]) -> list[WriteOutcome]:
-        """Send writes (method, relative path, body) through ``$batch``, 20 per call.
+    def batch_write(self, items: Sequence[batch.Write]) -> list[WriteOutcome]:
+        """Send writes through ``$batch``; see ``collectors.batch.batch_write``."""
+        return batch.batch_write(self, items)
 
-        A write answered 429 (the batch as a whole or the item) was not processed, so it is resent
-        after Retry-After under the retry policy (each item has the policy's attempts, and so has
-        each $batch call); every other answer is final. A write whose answer is lost (the batch
-        call's connection or body, or the item missing from the batch's answer) gets status None
-        and an error saying its outcome is unknown, and is never resent.
-        """
-        outcomes: dict[int, WriteOutcome] = {}
-        for start in range(0, len(items), MAX_BATCH):
-            pending = {i: items[i] for i in range(start, min(start + MAX_BATCH, len(items)))}
-
-            def send(pending: dict[int, tuple[str, str, Mapping[str, Any] | None]] = pending) -> None:
-                requests_ = []
-                for i, (method, path, body) in pending.items():
-                    entry: dict[str, Any] = {"id": str(i), "method": method, "url": "/" + path.lstrip("/")}
-                    if body is not None:
-                        entry["body"] = body
-                        entry["headers"] = {"Content-Type": "application/json"}
-                    requests_.append(entry)
-                batch = {"requests": requests_}
-                try:
-                    answer, batch_rid = self._with_retries(
-                        lambda: self._write_once("POST", self.url("$batch"), batch), write_give_up("$batch")
-                    )
-                except GraphError as exc:  # refused or throttled as a whole, or its outcome unknown
-                    for i in pending:
-                        outcomes[i] = WriteOutcome(exc.status, None, exc.request_id, str(exc))
-                    pending.clear()
-                    return
-                answers = _answers_by_id(answer)
-                retry_after: float | None = None
-                for i in list(pending):
-                    item = answers.get(str(i))
-                    if item is None:
-                        outcomes[i] = WriteOutcome(None, None, batch_rid, UNKNOWN_OUTCOME)
-                        del pending[i]
-                        continue
-                    status = _item_status(item)
-                    headers = _item_headers(item)
-                    if status == 429:
-                        self.stats.throttled += 1
-                        wait = parse_retry_after(headers.get("retry-after"))
-                        retry_after = wait if retry_after is None else max(retry_after, wait or 0.0)
-                        continue
-                    body = item.get("body")
-                    error = None
-                    if status >= 400:
-                        method, path, _ = pending[i]
-                        error = str(graph_error(status, body, f"{method} {path}", headers.get("request-id")))
-                    # Items rarely carry their own request-id; the batch's id is what support can trace.
-                    rid = headers.get("request-id") or batch_rid
-                    outcomes[i] = WriteOutcome(status, body if isinstance(body, dict) else None, rid, error)
-                    del pending[i]
-                if pending:
-                    raise TransientError("items answered 429", status=429, retry_after=retry_after)
-
-            try:
-                self._retrying()(send)
-            except TransientError:
-                for i in pending:
-                    outcomes[i] = WriteOutcome(
-                        429, None, None, "Graph kept throttling this change; it was not applied."
-                    )
-        return [outcomes[i] for i in range(len(items))]
-
-    def _write_once(
-        self, method: str, url: str, body: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], str | None]:
+    def write_once(self, method: str, url: str, body: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
         """One write: its JSON answer and request id; TransientError only for a 429 (not processed)."""
         what = f"{method} {describe(url)}"
         try:
@@ -357,7 +217,7 @@ class GraphClient:
                 "try again later, or check LICENSE_DESK_AUTHORITY_URL and the network."
             )
 
-        return self._with_retries(once, give_up)
+        return self.with_retries(once, give_up)
 
     # -- plumbing -----------------------------------------------------------------------------
     def _send(
@@ -396,7 +256,7 @@ class GraphClient:
             self.pacer.after(response.status_code, response.headers)
         return response
 
-    def _read_once(
+    def read_once(
         self, method: str, url: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
     ) -> dict[str, Any]:
         raw = self._fetch_once(method, url, params=params, json_body=json_body)
@@ -447,12 +307,12 @@ class GraphClient:
         on_head: Callable[[str], None] | None = None,
     ) -> bytes:
         """GET one page's bytes under the retry policy (parsed later, by the caller)."""
-        return self._with_retries(
+        return self.with_retries(
             lambda: self._fetch_once("GET", url, params=params, on_head=on_head),
             graph_give_up(describe(url)),
         )
 
-    def _retrying(self) -> Retrying:
+    def retrying(self) -> Retrying:
         """The one retry policy, fresh for one request (its statistics count that request alone)."""
         policy = self.retry
         return Retrying(
@@ -464,11 +324,11 @@ class GraphClient:
             reraise=True,
         )
 
-    def _with_retries(
+    def with_retries(
         self, call: Callable[[], T], give_up: Callable[[TransientError, int], LicenseDeskError]
     ) -> T:
         """Run call under the retry policy; when it gives up, raise give_up(last failure, attempts)."""
-        retrying = self._retrying()
+        retrying = self.retrying()
         try:
             return retrying(call)
         except TransientError as exc:
@@ -506,23 +366,3 @@ class _SignInHttp:
 
     def close(self) -> None:
         """MSAL may close its client; the session belongs to the GraphClient, which outlives it."""
-
-
-def _answers_by_id(answer: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """A $batch answer's responses by their id (Graph answers in any order)."""
-    responses = answer.get("responses")
-    if not isinstance(responses, list):
-        return {}
-    return {str(r.get("id")): r for r in responses if isinstance(r, dict)}
-
-
-def _item_status(item: Mapping[str, Any]) -> int:
-    try:
-        return int(item.get("status", 0))
-    except (TypeError, ValueError):
-        return 0
-
-
-def _item_headers(item: Mapping[str, Any]) -> dict[str, str]:
-    headers = item.get("headers")
-    return {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}

@@ -7,31 +7,14 @@ names, what each group assigns, and Graph's own list of members in error (kept t
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from collectors.graph import GraphClient
 from collectors.normalize import guid, plan_list, text
+from store.staging import ErrorMemberRow, GroupLicenseRow, GroupRow
 
 GROUP_SELECT = "id,displayName,assignedLicenses,licenseProcessingState"
 PAGE_SIZE = 999
-
-
-class GroupRow(NamedTuple):
-    group_id: str
-    display_name: str | None
-    processing_state: str | None
-    has_errors: int
-
-
-class GroupLicenseRow(NamedTuple):
-    group_id: str
-    sku_id: str
-    disabled_plans: str
-
-
-class ErrorMemberRow(NamedTuple):
-    group_id: str
-    user_id: str
 
 
 def fetch_groups(client: GraphClient) -> list[dict[str, Any]]:

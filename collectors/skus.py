@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from collectors.graph import GraphClient
 from collectors.normalize import count, guid, text
+from store.staging import ServicePlanRow, SkuRow
 
 SKU_SELECT = (
     "skuId,skuPartNumber,appliesTo,capabilityStatus,prepaidUnits,consumedUnits,servicePlans,subscriptionIds"
 )
-
-
-class SkuRow(NamedTuple):
-    sku_id: str
-    sku_part_number: str
-    applies_to: str | None
-    capability_status: str | None
-    enabled: int
-    warning: int
-    suspended: int
-    locked_out: int
-    consumed: int
-
-
-class ServicePlanRow(NamedTuple):
-    sku_id: str
-    service_plan_id: str
-    service_plan_name: str | None
-    provisioning_status: str | None
-    applies_to: str | None
 
 
 def fetch_skus(client: GraphClient) -> list[dict[str, Any]]:

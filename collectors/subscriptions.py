@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from collectors.graph import GraphClient
 from collectors.normalize import count, flag, guid, text, timestamp
+from store.staging import SubscriptionRow
 
 SUBSCRIPTION_SELECT = "id,commerceSubscriptionId,skuId,skuPartNumber,status,totalLicenses,isTrial,createdDateTime,nextLifecycleDateTime"
-
-
-class SubscriptionRow(NamedTuple):
-    subscription_id: str
-    commerce_subscription_id: str | None
-    sku_id: str | None
-    sku_part_number: str | None
-    status: str | None
-    total_licenses: int
-    is_trial: int | None
-    created_at: str | None
-    next_lifecycle_at: str | None
 
 
 def fetch_subscriptions(client: GraphClient) -> list[dict[str, Any]]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from collectors.graph import GraphClient
 from collectors.normalize import NEVER_PREFIX, NO_ERROR, license_error, plan_list, text
 from licensedesk.errors import GraphError, GraphPermissionError
+from store.staging import AssignedRow, LicenseRow, SignInRow, UserRow
 
 PAGE_SIZE = 999
 SIGNIN_PAGE_CAP = 120  # older tenants refuse more than 120 users a page when signInActivity is selected
@@ -23,43 +24,6 @@ USER_FIELDS = (
 )
 SIGNIN_FIELD = "signInActivity"
 ACTIVE_STATES = ("Active", "ActiveWithError")
-
-
-class UserRow(NamedTuple):
-    user_id: str
-    user_principal_name: str | None
-    display_name: str | None
-    account_enabled: int | None
-    user_type: str | None
-    usage_location: str | None
-    department: str | None
-    company_name: str | None
-    job_title: str | None
-    created_at: str | None
-
-
-class LicenseRow(NamedTuple):
-    user_id: str
-    sku_id: str
-    assigned_by_group: str  # "" for a direct assignment
-    state: str
-    error: str  # "" for no error
-    disabled_plans: str
-    last_updated_at: str | None
-
-
-class AssignedRow(NamedTuple):
-    """A SKU in the user's ``assignedLicenses``: what Graph counts in consumedUnits."""
-
-    user_id: str
-    sku_id: str
-
-
-class SignInRow(NamedTuple):
-    user_id: str
-    last_sign_in_at: str | None
-    last_non_interactive_at: str | None
-    last_successful_at: str | None
 
 
 @dataclass
@@ -73,7 +37,7 @@ class UserPage:
 
 @dataclass
 class UserTuples:
-    """A page's rows as plain tuples, in the order of the fields of the row types above."""
+    """A page's rows as plain tuples, in the field order of their row types (store.staging)."""
 
     users: list[tuple[Any, ...]] = field(default_factory=list)
     licenses: list[tuple[Any, ...]] = field(default_factory=list)

@@ -49,6 +49,7 @@ _KEYS: dict[str, str] = {
     "ca_bundle": "str",
     "allow_writes": "bool",
     "inactive_days": "int",
+    "stale_hours": "int",
     "pacing": "bool",
     "app_budget": "str",
     "tenant_budget": "str",
@@ -102,6 +103,8 @@ class Settings:
     ca_bundle: str | None = None
     allow_writes: bool = False
     inactive_days: int = 90
+    # A daily collection plus a day's slack: one missed run is news, a late one is not.
+    stale_hours: int = 48
     # collect --all: Graph's read budgets (resource units/seconds), per app and per app per tenant
     pacing: bool = True
     app_budget: str = "150000/20"

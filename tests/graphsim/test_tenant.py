@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -158,10 +157,8 @@ def test_advance_day_changes_things_plausibly() -> None:
 
 
 @pytest.mark.slow
-def test_100k_users_build_in_seconds() -> None:
-    started = time.perf_counter()
+def test_100k_users_have_distinct_names() -> None:
+    # How long the build takes is measured by benchmarks/bench_simulator.py, not asserted here.
     tenant = build_tenant(100_000, 1, START)
-    elapsed = time.perf_counter() - started
     assert len(tenant.users) == 100_000
-    assert elapsed < 20, f"building 100,000 users took {elapsed:.1f}s"
     assert len({u.upn for u in tenant.users}) == 100_000

@@ -1,11 +1,12 @@
 """Pages compared with the history as they arrive (``stage_user_page``) publish exactly what
-diffing the whole staging at the end (``stage``) publishes.
+rows given to ``stage`` (compared at ``complete()``) publish, and that is each day's tenant.
 
 The collector stages users page by page and works out, while the next page downloads, which rows
-differ from the current history; ``complete()`` then only writes those. Staging through ``stage``
-leaves that work to ``complete()``. Both must give the same history, row for row, on a tenant
-that changes in every way a tenant can; and when another collection publishes while pages are
-being compared, the comparison is stale and ``complete()`` must diff everything itself.
+differ from the current history; ``complete()`` then only writes those. Rows staged through
+``stage`` are compared the same way, a page at a time, when publishing. Both must give the same
+history, row for row, on a tenant that changes in every way a tenant can, and every snapshot must
+read back as the tenant it was taken from. When another collection publishes while pages are
+being compared, the comparison is stale: the collection is discarded and says so.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from licensedesk.errors import StoreError
 from store.db import Store, open_store
 from store.snapshots import SnapshotSummary, SnapshotWriter
 
@@ -112,7 +116,7 @@ def _take_paged(store: Store, tenant: Tenant, rng: random.Random, *, signins: bo
 
 
 def _stage_whole(writer: SnapshotWriter, tenant: Tenant, *, signins: bool) -> None:
-    """Stage a whole tenant with ``stage``: compared with the history only at publish."""
+    """Stage a whole tenant with ``stage``: compared with the history only when publishing."""
     _stage_common(writer)
     tables = ("stage_users", "stage_licenses", "stage_assigned", "stage_signins")
     for table, rows in zip(tables, _rows(tenant, sorted(tenant), signins=signins), strict=True):
@@ -130,6 +134,21 @@ def _dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
         name: sorted((tuple(row) for row in store.conn.execute(sql).fetchall()), key=repr)
         for name, sql in TABLES.items()
     }
+
+
+def _as_of(store: Store, sid: int) -> tuple[dict[str, tuple[Any, ...]], set[tuple[Any, ...]]]:
+    """The users (id -> attributes) and licences (identity, without the stamp) of snapshot ``sid``."""
+    live = "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
+    users = store.conn.execute(
+        "SELECT user_id, user_principal_name, display_name, account_enabled, user_type, usage_location,"
+        f" department, company_name, job_title, created_at FROM users WHERE {live}",
+        (sid, sid),
+    ).fetchall()
+    licenses = store.conn.execute(
+        f"SELECT user_id, sku_id, assigned_by_group, state, error, disabled_plans FROM user_licenses WHERE {live}",
+        (sid, sid),
+    ).fetchall()
+    return {row[0]: tuple(row[1:]) for row in users}, {tuple(row) for row in licenses}
 
 
 def _days(seed: int, count: int) -> list[Tenant]:
@@ -160,13 +179,23 @@ def test_pages_compared_as_they_arrive_publish_the_same_history(store_url: str, 
     ]
     # The history really moved: joiners, leavers and changed licences on every later day.
     assert all(s.users_changed >= 3 and s.licenses_changed > 0 for s in paged_summaries[1:])
-    # The users current at the end are exactly the last day's users.
+    # Each snapshot reads back as the tenant it was taken from (the tenants are the expectation,
+    # written by _user and _evolve, not by the store), and the users current at the end are
+    # exactly the last day's users.
     with open_store(store_url) as store:
+        for tenant, summary in zip(days, paged_summaries, strict=True):
+            users, licenses = _as_of(store, summary.snapshot_id)
+            assert users == {uid: user["attrs"] for uid, user in tenant.items()}
+            assert licenses == {
+                (uid, sku, group, state, error, plans)
+                for uid, user in tenant.items()
+                for (sku, group), (state, error, plans, _stamp) in user["licenses"].items()
+            }
         current = {row[0] for row in store.conn.execute("SELECT user_id FROM users WHERE valid_to IS NULL")}
     assert current == set(days[-1])
 
 
-def test_a_collection_published_meanwhile_makes_the_pages_be_compared_again(
+def test_a_collection_published_meanwhile_discards_this_one_with_a_sentence(
     store_url: str, tmp_path: Path
 ) -> None:
     day1, day2, day3 = _days(seed=11, count=3)
@@ -177,22 +206,32 @@ def test_a_collection_published_meanwhile_makes_the_pages_be_compared_again(
         open_store(store_url) as first,
         open_store(store_url) as second,
         SnapshotWriter(first, "t") as earlier,  # started first: the smaller id
-        SnapshotWriter(second, "t") as later,
     ):
-        _stage_common(later)
-        uids = sorted(day3)
-        half = len(uids) // 2
-        # Half the pages are compared with day 1, half with day 2 (published in between).
-        later.stage_user_page(*_rows(day3, uids[:half], signins=True))
-        _stage_whole(earlier, day2, signins=True)
-        earlier.complete()
-        later.stage_user_page(*_rows(day3, uids[half:], signins=True))
-        later.complete()
+        with pytest.raises(StoreError) as err, SnapshotWriter(second, "t") as later:
+            _stage_common(later)
+            uids = sorted(day3)
+            half = len(uids) // 2
+            # Half the pages are compared with day 1, then day 2 is published, then the rest.
+            later.stage_user_page(*_rows(day3, uids[:half], signins=True))
+            _stage_whole(earlier, day2, signins=True)
+            published_day2 = earlier.complete().snapshot_id
+            later.stage_user_page(*_rows(day3, uids[half:], signins=True))
+            later.complete()
         published = _dump(first)
+    sentence = (
+        f"Another collection published snapshot {published_day2} while this one ran, so this one was "
+        "discarded rather than overwrite newer data; run the collection again."
+    )
+    assert str(err.value) == sentence
+    # Nothing of day 3 was published: the history is days 1 and 2, as a store that only ever
+    # saw them holds it, and the discarded collection is recorded as failed with the sentence.
     with open_store(str(tmp_path / "reference.sqlite")) as reference:
-        for tenant in (day1, day2, day3):
+        for tenant in (day1, day2):
             _take_whole(reference, tenant, signins=True)
         expected = _dump(reference)
     for name in ("users", "user_licenses", "user_signins"):
         assert published[name] == expected[name], name
-    assert [row[1] for row in published["snapshots"]] == ["complete", "complete", "complete"]
+    assert [row[1] for row in published["snapshots"]] == ["complete", "complete", "failed"]
+    with open_store(store_url) as store:
+        failed = store.conn.execute("SELECT error FROM snapshots WHERE status = 'failed'").fetchall()
+    assert [row[0] for row in failed] == [sentence]

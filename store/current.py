@@ -1,0 +1,79 @@
+"""What is current in the history for a page of users, and which staged rows differ from it.
+
+Publishing writes only changes: each staged per-user row carries ``differs`` (1 when no identical
+row is current, so publishing opens it), and the licence keys a page no longer holds as stored
+are staged for closing. This module works that out for one page, reading the store only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from store.db import Connection
+from store.staging import LICENSE_IDENTITY, USER_ATTRS, SignInRow
+
+_IDS_PER_QUERY = 500  # ids bound per VALUES list: well under every engine's parameter limit
+# For each id, its current user row (user_id NULL when none) and, when sign-ins are compared, its
+# sign-in row, in the staged column order. The ids are a VALUES list that the joins keep as the
+# outer loop, so each id is one index lookup; with "user_id IN (...)" and no table statistics
+# SQLite read every current row through the valid_to index instead (~40x slower).
+_USER_LOOKUP = (
+    f"SELECT p.column1, u.user_id, {', '.join('u.' + c for c in USER_ATTRS)}{{signins}} "
+    "FROM (VALUES {ids}) AS p LEFT JOIN users u ON u.user_id = p.column1 AND u.valid_to IS NULL{join}"
+)
+_CURRENT_USERS = _USER_LOOKUP.replace("{signins}", "").replace("{join}", "")
+_CURRENT_USERS_AND_SIGNINS = _USER_LOOKUP.replace(
+    "{signins}", "".join(", s." + c for c in SignInRow._fields)
+).replace("{join}", " LEFT JOIN user_signins s ON s.user_id = p.column1 AND s.valid_to IS NULL")
+_CURRENT_LICENSES = (
+    f"SELECT {', '.join('u.' + c for c in LICENSE_IDENTITY)} FROM (VALUES {{ids}}) AS p "
+    "CROSS JOIN user_licenses u WHERE u.user_id = p.column1 AND u.valid_to IS NULL"
+)
+_IDENTITY = len(LICENSE_IDENTITY)
+_KEY = 3  # user_id, sku_id, assigned_by_group: a licence's key, the start of its identity
+
+
+@dataclass
+class ComparedPage:
+    """A page's per-user rows with ``differs`` appended, and the licence keys to close."""
+
+    users: list[tuple[Any, ...]]
+    licenses: list[tuple[Any, ...]]
+    signins: list[tuple[Any, ...]]
+    closing: list[tuple[Any, ...]]
+
+
+def compare_page(
+    conn: Connection,
+    ids: Sequence[str],
+    users: Sequence[tuple[Any, ...]],
+    licenses: Sequence[tuple[Any, ...]],
+    signins: Sequence[tuple[Any, ...]],
+) -> ComparedPage:
+    """Compare rows staged for the users ``ids`` (every id the rows name, sorted) with the history."""
+    width = len(USER_ATTRS) + 1
+    current = {
+        row[0]: row[1:]
+        for row in _lookup(conn, _CURRENT_USERS_AND_SIGNINS if signins else _CURRENT_USERS, ids)
+    }
+    stored_licenses = set(_lookup(conn, _CURRENT_LICENSES, ids))
+    staged = {row[:_IDENTITY] for row in licenses}
+    # Stored rows come in the staged column order, so whole tuples compare.
+    return ComparedPage(
+        users=[(*row, int(current[row[0]][:width] != row)) for row in users],
+        licenses=[(*row, int(row[:_IDENTITY] not in stored_licenses)) for row in licenses],
+        signins=[(*row, int(current[row[0]][width:] != row)) for row in signins],
+        closing=sorted({row[:_KEY] for row in stored_licenses - staged}),
+    )
+
+
+def _lookup(conn: Connection, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (with an ``{ids}`` VALUES list) for these user ids, in chunks."""
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        rows = conn.execute(sql.format(ids=", ".join(["(?)"] * len(chunk))), chunk).fetchall()
+        out.extend(map(tuple, rows))  # sqlite3 gives tuples already; the PostgreSQL adapter may not
+    return out
