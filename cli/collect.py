@@ -10,13 +10,29 @@ import click
 from tqdm import tqdm
 
 from cli.common import settings_of
+from cli.tenants import SHARD, collect_all
 from collectors.runner import run_collection
+from licensedesk.errors import InputError
 
 
 @click.command()
+@click.option(
+    "--all", "all_tenants", is_flag=True, help="Every enabled registered tenant, each into its own store."
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=4, show_default=True, help="With --all: tenants at once."
+)
+@click.option("--shard", type=SHARD, help="With --all: collect only shard K of N (K/N), split by tenant id.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="With --all.")
 @click.pass_context
-def collect(ctx: click.Context) -> None:
-    """Take one snapshot of the configured tenant (progress on stderr)."""
+def collect(
+    ctx: click.Context, all_tenants: bool, workers: int, shard: tuple[int, int] | None, fmt: str
+) -> None:
+    """Take one snapshot of the configured tenant, or with --all of every registered one (progress on stderr)."""
+    if all_tenants:
+        return collect_all(ctx, workers, shard, fmt)
+    if shard is not None or fmt != "table":
+        raise InputError("--shard and --format belong to collect --all.")
     settings = settings_of(ctx)
     settings.require_tenant()
     summary = run_collection(settings, progress=_progress_printer())

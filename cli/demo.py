@@ -16,12 +16,13 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from tqdm import tqdm
 
 from cli.common import no_browser_option, port_option
-from cli.params import SERVER_PORT
+from cli.params import BUDGET, SERVER_PORT
 from cli.serve import check_port, serve_dashboard, stop_on_signals
 from licensedesk.config import DEFAULT_DEMO_STORE
 from licensedesk.errors import ConfigError, InputError
@@ -84,10 +85,20 @@ def _day_printer(days: int) -> Callable[[int], None]:
     type=click.Path(dir_okay=False),
     help="Also write the ready line to this file (whole, once listening; removed on exit).",
 )
-def simulator(port: int, users: int, seed: int, days: int, ready_file: str | None) -> None:
-    """Serve a simulated tenant over HTTPS on 127.0.0.1; prints one JSON line when ready."""
+@click.option(
+    "--tenants", type=click.IntRange(1, 5000), default=1, show_default=True,
+    help="Tenants served (each --users users); the ready line lists them under \"tenants\".",
+)  # fmt: skip
+@click.option("--throttling", is_flag=True, help="Meter reads against Graph's throttling budgets.")
+@click.option("--app-budget", type=BUDGET, help="The app's budget across all tenants (implies --throttling).")
+@click.option("--tenant-budget", type=BUDGET, help="The app's budget in each tenant (implies --throttling).")
+def simulator(
+    port: int, users: int, seed: int, days: int, ready_file: str | None, tenants: int, throttling: bool,
+    app_budget: tuple[int, float] | None, tenant_budget: tuple[int, float] | None,
+) -> None:  # fmt: skip
+    """Serve a simulated tenant (or --tenants N) over HTTPS on 127.0.0.1; prints one JSON line when ready."""
     try:
-        from cli.demo_tenant import simulated_tenant
+        from cli.demo_tenant import simulated_tenant, throttling_limits
         from graphsim.server import GraphSimulator
     except ModuleNotFoundError as exc:
         _explain_missing_simulator(exc)
@@ -96,7 +107,12 @@ def simulator(port: int, users: int, seed: int, days: int, ready_file: str | Non
     tenant = simulated_tenant(users=users, seed=seed, days=days)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    sim = GraphSimulator(tenant, port=port)
+    limits = (
+        throttling_limits(app_budget, tenant_budget) if throttling or app_budget or tenant_budget else None
+    )
+    sim = GraphSimulator(
+        tenant, users=users, seed=seed, start=tenant.now, port=port, tenants=tenants, throttling=limits
+    )
     try:
         sim.start()
     except OSError as exc:
@@ -104,10 +120,13 @@ def simulator(port: int, users: int, seed: int, days: int, ready_file: str | Non
             f"The simulator cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})."
         ) from None
     with sim:
-        click.echo(json.dumps(sim.ready_info()))
+        info: dict[str, Any] = dict(sim.ready_info())
+        if tenants > 1:
+            info["tenants"] = sim.directory()
+        click.echo(json.dumps(info))
         sys.stdout.flush()
         if ready_file:
-            _write_ready_file(Path(ready_file), sim.ready_info())
+            _write_ready_file(Path(ready_file), info)
         try:
             while not stop.wait(0.5):
                 pass
@@ -128,7 +147,7 @@ def _explain_missing_simulator(exc: ModuleNotFoundError) -> None:
         ) from None
 
 
-def _write_ready_file(path: Path, info: dict[str, str]) -> None:
+def _write_ready_file(path: Path, info: dict[str, Any]) -> None:
     """Write the ready line whole: a reader polling for the file never sees half of it."""
     try:
         # Created 0600 beside the target (os.replace is atomic only within one file system):

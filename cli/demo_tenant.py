@@ -18,6 +18,7 @@ from collectors.catalog import load_common_skus
 from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant, build_tenant
+from graphsim.throttling import Limits
 from licensedesk.config import Settings
 from licensedesk.errors import ConfigError
 from store.db import describe, open_store
@@ -35,6 +36,14 @@ def simulated_tenant(*, users: int, seed: int, days: int) -> Tenant:
     for _ in range(days):
         tenant.advance_day()
     return tenant
+
+
+def throttling_limits(app: tuple[int, float] | None, tenant: tuple[int, float] | None) -> Limits:
+    """Graph's throttling budgets, with the (units, seconds) given in place of Graph's own."""
+    graph = Limits()
+    app_limit, app_window = app or (graph.app_limit, graph.app_window)
+    tenant_limit, tenant_window = tenant or (graph.tenant_limit, graph.tenant_window)
+    return Limits(app_limit, app_window, tenant_limit, tenant_window)
 
 
 def simulator_settings(sim: GraphSimulator, store: str) -> Settings:

@@ -24,6 +24,7 @@ from cli.demo import demo, simulator
 from cli.prices import catalog, prices
 from cli.reports import audit, report
 from cli.serve import StopRequested, dashboard
+from cli.tenants import tenants
 from licensedesk.config import Settings
 from licensedesk.errors import LicenseDeskError, redact
 from store.db import describe
@@ -91,7 +92,7 @@ def cli(ctx: click.Context, config_file: str | None, debug: bool) -> None:
 
 for command in (
     collect, report, audit, assign, reprocess, catalog, prices, check, notify, export, deliveries,
-    demo, simulator, dashboard,
+    demo, simulator, dashboard, tenants,
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -12,8 +12,9 @@ MAX_ID = 2**63 - 1
 
 if TYPE_CHECKING:
     _ParamType = click.ParamType[int, Any]
+    _BudgetType = click.ParamType[tuple[int, float], Any]
 else:  # generic only from click 8.2
-    _ParamType = click.ParamType
+    _ParamType = _BudgetType = click.ParamType
 
 
 class _Bounded(_ParamType):
@@ -41,3 +42,28 @@ SERVER_PORT = _Bounded(
     "port", 0, 65535, "{value} is not a TCP port: give a number from 1 to 65535 (0 picks a free one)."
 )
 SNAPSHOT_ID = _Bounded("id", 1, MAX_ID, "{value} is not a snapshot id: ids are whole numbers from 1.")
+
+
+class _Budget(_BudgetType):
+    """A throttling budget written ``UNITS/SECONDS`` (``150000/20``): (units, seconds)."""
+
+    name = "units/seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, float]:
+        if isinstance(value, tuple):
+            return value
+        units, _, seconds = str(value).partition("/")
+        try:
+            budget = (int(units.strip()), float(seconds.strip()))
+        except ValueError:
+            budget = (0, 0.0)
+        if budget[0] < 1 or not budget[1] > 0:
+            self.fail(
+                f"{value} is not a budget: give resource units and seconds, such as 150000/20.", param, ctx
+            )
+        return budget
+
+
+BUDGET = _Budget()

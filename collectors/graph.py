@@ -28,6 +28,7 @@ from collectors import batch
 from collectors.auth import TokenProvider, VerifyingSession
 from collectors.batch import MAX_BATCH, UNKNOWN_OUTCOME, WriteOutcome
 from collectors.graph_errors import describe, graph_error, safe_json
+from collectors.pacing import Pacer
 from collectors.paging import Pager, next_link_hint, parse_object, read_streaming
 from collectors.retry import (
     RETRY_STATUSES,
@@ -85,8 +86,10 @@ class GraphClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.settings = settings
+        self.pacer = pacer  # collectors.pacing: Graph's throttling budgets, when collecting many tenants
         self.identity: Role = identity
         self.retry = retry or RetryPolicy()
         self.stats = RequestStats()
@@ -229,6 +232,8 @@ class GraphClient:
     ) -> requests.Response:
         self.stats.requests += 1
         headers = {"Authorization": f"Bearer {self._tokens.token()}", "client-request-id": str(uuid.uuid4())}
+        if self.pacer is not None:
+            self.pacer.before(method, url, params, json_body)
         try:
             response = self.session.request(
                 method,
@@ -260,6 +265,8 @@ class GraphClient:
                 allow_redirects=allow_redirects,
             )
         self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
+        if self.pacer is not None:
+            self.pacer.after(response.status_code, response.headers)
         return response
 
     def read_once(

@@ -68,11 +68,14 @@ class IssuedToken:
     client_id: str
     permissions: frozenset[str]
     expires: float
+    tenant_id: str = ""  # the directory it was issued in (its ``tid``): the data it may read
 
 
 @dataclass
 class IdentityProvider:
-    """One tenant and the confidential client apps registered in it (keyed by lowercase client id)."""
+    """The first tenant (``tenant_id``, ``domain``), any further ones (``add_directory``), and the
+    confidential client apps, keyed by lowercase client id: multi-tenant apps consented in every
+    directory, as one app of a managed service provider is in each customer's tenant."""
 
     tenant_id: str
     domain: str
@@ -81,18 +84,32 @@ class IdentityProvider:
     origin: str = ""  # https://127.0.0.1:PORT, set when the server starts
     _tokens: dict[str, IssuedToken] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _directories: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.add_directory(self.tenant_id, self.domain)
+
+    def add_directory(self, tenant_id: str, domain: str) -> None:
+        """Serve sign-ins for another tenant (by its id or its domain)."""
+        for key in (tenant_id.lower(), domain.lower()):
+            self._directories[key] = (tenant_id, domain)
+
+    def resolve(self, segment: str) -> tuple[str, str] | None:
+        """(tenant id, domain) of the tenant an authority path names, or None."""
+        return self._directories.get(segment.lower())
 
     def knows_tenant(self, segment: str) -> bool:
-        return segment.lower() in (self.tenant_id, self.domain)
+        return self.resolve(segment) is not None
 
     def token_endpoint(self, tenant: str) -> str:
         return f"{self.origin}/{tenant}/oauth2/v2.0/token"
 
     def openid_configuration(self, tenant: str) -> tuple[int, dict[str, Any]]:
         """GET /{tenant}/v2.0/.well-known/openid-configuration."""
-        if not self.knows_tenant(tenant):
+        found = self.resolve(tenant)
+        if found is None:
             return self._aad_error(400, "invalid_tenant", 90002, self._no_tenant(tenant))
-        base = f"{self.origin}/{self.tenant_id}"
+        base = f"{self.origin}/{found[0]}"
         return 200, {
             "token_endpoint": f"{base}/oauth2/v2.0/token",
             "token_endpoint_auth_methods_supported": [
@@ -100,7 +117,7 @@ class IdentityProvider:
                 "private_key_jwt",
                 "client_secret_basic",
             ],
-            "jwks_uri": f"{self.origin}/{self.tenant_id}/discovery/v2.0/keys",
+            "jwks_uri": f"{base}/discovery/v2.0/keys",
             "response_modes_supported": ["query", "fragment", "form_post"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -147,8 +164,10 @@ class IdentityProvider:
 
     def token(self, tenant: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """POST /{tenant}/oauth2/v2.0/token (client credentials only)."""
-        if not self.knows_tenant(tenant):
+        found = self.resolve(tenant)
+        if found is None:
             return self._aad_error(400, "invalid_request", 90002, self._no_tenant(tenant))
+        tenant_id, domain = found
         if form.get("grant_type") != "client_credentials":
             return self._aad_error(
                 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
@@ -158,7 +177,7 @@ class IdentityProvider:
             return self._aad_error(
                 400, "unauthorized_client", 700016,
                 f"Application with identifier '{form.get('client_id', '')}' was not found in the directory "
-                f"'{self.domain}'. This can happen if the application has not been installed by the "
+                f"'{domain}'. This can happen if the application has not been installed by the "
                 "administrator of the tenant or consented to by any user in the tenant. You may have sent "
                 "your authentication request to the wrong tenant.",
             )  # fmt: skip
@@ -179,7 +198,7 @@ class IdentityProvider:
         if resource.rstrip("/").lower() not in GRAPH_RESOURCES:
             return self._aad_error(
                 400, "invalid_resource", 500011,
-                f"The resource principal named {resource} was not found in the tenant named {self.domain}. "
+                f"The resource principal named {resource} was not found in the tenant named {domain}. "
                 "This can happen if the application has not been installed by the administrator of the "
                 "tenant or consented to by any user in the tenant. You might have sent your authentication "
                 "request to the wrong tenant.",
@@ -188,7 +207,9 @@ class IdentityProvider:
         with self._lock:
             now = time.time()
             self._tokens = {k: v for k, v in self._tokens.items() if v.expires > now}
-            self._tokens[access] = IssuedToken(app.client_id, app.permissions, now + self.token_lifetime)
+            self._tokens[access] = IssuedToken(
+                app.client_id, app.permissions, now + self.token_lifetime, tenant_id
+            )
         return 200, {
             "token_type": "Bearer",
             "expires_in": self.token_lifetime,
@@ -233,7 +254,8 @@ class IdentityProvider:
 
     def _assertion_ok(self, tenant: str, assertion: str, app: RegisteredApp) -> bool:
         """RS256/PS256 JWT signed by a registered certificate, for this app and this token endpoint."""
-        audiences = [self.token_endpoint(tenant), self.token_endpoint(self.tenant_id)]
+        found = self.resolve(tenant)
+        audiences = [self.token_endpoint(tenant), self.token_endpoint(found[0] if found else self.tenant_id)]
         for cert in app.certificates:
             try:
                 claims = jwt.decode(

@@ -30,7 +30,6 @@ from graphsim.people import (
     FIRST_NAMES,
     GUEST_DOMAINS,
     SURNAMES,
-    TENANT_DOMAIN,
     ascii_name,
 )
 from graphsim.skus import sku_id
@@ -84,7 +83,7 @@ def make_person(
     uid = new_guid(rng)
     if guest:
         domain = _pick(rng, GUEST_DOMAINS)
-        upn = f"{tenant.unique_upn_local(local + '_' + domain)}#EXT#@{TENANT_DOMAIN}"
+        upn = f"{tenant.unique_upn_local(local + '_' + domain)}#EXT#@{tenant.domain}"
         return User(
             idx=len(tenant.users), id=uid, upn=upn, given_name=given, surname=surname, user_type="Guest",
             account_enabled=True, usage_location=None, department=None, company_name=None, job_title=None,
@@ -100,7 +99,7 @@ def make_person(
     _, country_name, cities, _, _ = COUNTRIES[country]
     city = _pick(rng, cities)
     return User(
-        idx=len(tenant.users), id=uid, upn=f"{tenant.unique_upn_local(local)}@{TENANT_DOMAIN}",
+        idx=len(tenant.users), id=uid, upn=f"{tenant.unique_upn_local(local)}@{tenant.domain}",
         given_name=given, surname=surname, user_type="Member", account_enabled=True,
         usage_location=None if rng.random() < 0.03 else country, department=dept, company_name=company,
         job_title=_pick(rng, DEPARTMENTS[dept][1]), country=country_name, city=city,
@@ -319,8 +318,10 @@ def _buy(tenant: TenantState, rng: Random, demand: dict[str, int], n_users: int)
     tenant.refresh_units()
 
 
-def build(kind: type[T], n_users: int, seed: int, start: datetime) -> T:
-    """The tenant (a ``kind``) for (n_users, seed, start); see the module docstring for the two passes."""
+def build(kind: type[T], n_users: int, seed: int, start: datetime, domain: str | None = None) -> T:
+    """The tenant (a ``kind``) for (n_users, seed, start); see the module docstring for the two passes.
+
+    ``domain`` (default contoso.onmicrosoft.com) is its primary domain, which its users' names end in."""
     if n_users < 1:
         raise ValueError("a tenant needs at least one user")
     if start.tzinfo is None:
@@ -329,6 +330,8 @@ def build(kind: type[T], n_users: int, seed: int, start: datetime) -> T:
     key = f"graphsim:{n_users}:{seed}:{start.isoformat()}"
     rng = Random(key)
     tenant = kind(tenant_id=new_guid(rng), account_id=new_guid(rng), seed_key=key, start=start)
+    if domain is not None:
+        tenant.domain = domain
     groups: dict[str, Group] = {}
     for name in [*LICENSED_GROUPS, *PLAIN_GROUPS]:
         description, products = LICENSED_GROUPS.get(name, (None, ()))

@@ -29,8 +29,9 @@ from graphsim.faults import FaultRule, Faults
 from graphsim.reports import DOWNLOAD_PREFIX
 
 if TYPE_CHECKING:
-    from graphsim.auth import IdentityProvider
+    from graphsim.auth import IdentityProvider, IssuedToken
     from graphsim.routes import GraphApi
+    from graphsim.throttling import Meter
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 SECRET_PARAMS = frozenset({"client_secret", "client_assertion", "access_token", "code", "password"})
@@ -44,9 +45,14 @@ class Simulator(Protocol):
     api: GraphApi
     faults: Faults
     server_errors: list[str]
+    meter: Meter | None
 
     @property
     def graph_url(self) -> str: ...
+
+    def api_for(self, tenant_id: str) -> GraphApi: ...
+
+    def report_download(self, path: str) -> tuple[int, Any, dict[str, str]]: ...
 
     def log_request(
         self, method: str, path: str, query: dict[str, str], *, write: bool, item: str | None = None,
@@ -194,7 +200,7 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
             if rule is not None:
                 status, payload, extra = self._status_fault(rule, identity, ids)
             elif download:  # pre-authenticated: whatever token came along is ignored
-                status, payload, extra = sim.api.reports.download(unquote(raw_path))
+                status, payload, extra = sim.report_download(unquote(raw_path))
             elif identity:
                 status, payload, extra = self._identity(method, raw_path, body, entry)
             else:
@@ -267,7 +273,7 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
             status, full, _ = self._identity(method, raw_path, body, entry)
             payload = full if status == 200 else payload
         elif raw_path.startswith(DOWNLOAD_PREFIX):
-            status, full, extra = sim.api.reports.download(unquote(raw_path))
+            status, full, extra = sim.report_download(unquote(raw_path))
             sim.log_done(entry, 200)
             self._send(200, full, {**ids, **extra}, json_type=False, cut=True)
             return
@@ -303,22 +309,37 @@ class GraphRequestHandler(BaseHTTPRequestHandler):
             if is_batch:
                 if method != "POST":
                     raise method_not_allowed()
-                resp = run_batch(
-                    body, lambda m, u, h, b, no: run_item(sim, m, u, h, b, token.client_id, permissions, no)
-                )
+                resp = run_batch(body, lambda m, u, h, b, no: run_item(sim, m, u, h, b, token, no))
                 entry.write = False  # the items ran and are logged (and counted) one by one
                 return resp.status, resp.body, resp.headers
-            resp = sim.api.handle(
-                ApiRequest(method, raw_path[len(version) + 1 :], query, headers, body, permissions, version)
+            path = raw_path[len(version) + 1 :]
+            metered = meter(sim, token, method, path, query, ids)
+            if metered is not None and metered.status == 429:
+                return metered.status, metered.body, metered.headers
+            resp = sim.api_for(token.tenant_id).handle(
+                ApiRequest(method, path, query, headers, body, permissions, version)
             )
-            return resp.status, resp.body, resp.headers
+            return resp.status, resp.body, {**resp.headers, **(metered.headers if metered else {})}
         except GraphError as exc:
             return exc.status, graph_error_body(exc.code, exc.message, *ids.values()), exc.headers
 
 
+def meter(
+    sim: Simulator, token: IssuedToken, method: str, path: str, query: dict[str, str], ids: dict[str, str]
+) -> ApiResponse | None:
+    """Charge a read to Graph's throttling budgets (when metered): a 429 answer when over them, else
+    an empty answer carrying the headers the real answer gets. Writes are not metered."""
+    if sim.meter is None or method != "GET":
+        return None
+    verdict = sim.meter.charge(token.client_id, token.tenant_id or sim.idp.tenant_id, path, query)
+    if verdict.retry_after is not None:
+        return ApiResponse(429, throttled_body(*ids.values()), verdict.headers)
+    return ApiResponse(200, None, verdict.headers)
+
+
 def run_item(
-    sim: Simulator, method: str, url: str, headers: dict[str, str], body: bytes, client_id: str,
-    permissions: frozenset[str], refusal: ApiResponse | None,
+    sim: Simulator, method: str, url: str, headers: dict[str, str], body: bytes, token: IssuedToken,
+    refusal: ApiResponse | None,
 ) -> ApiResponse:  # fmt: skip
     """One $batch item: logged, faulted (status kinds, slow and omit) and routed like a direct call.
 
@@ -329,7 +350,7 @@ def run_item(
     path = "/v1.0" + split.path
     query = dict(parse_qsl(split.query, keep_blank_values=True))
     entry = sim.log_request(
-        method, unquote(path), redacted(query), write=method != "GET", item=url, client_id=client_id
+        method, unquote(path), redacted(query), write=method != "GET", item=url, client_id=token.client_id
     )
     rid = str(uuid.uuid4())
     base = {"Content-Type": JSON_TYPE}
@@ -342,7 +363,14 @@ def run_item(
         time.sleep(rule.delay)
         rule = None
     omit = rule is not None and rule.kind == "omit"
-    if rule is not None and not omit:
+    metered = (
+        None
+        if rule is not None and not omit
+        else meter(sim, token, method, split.path, query, {"request-id": rid, "client-request-id": rid})
+    )
+    if metered is not None and metered.status == 429:
+        resp = ApiResponse(429, throttled_body(rid, rid), {**base, **metered.headers})
+    elif rule is not None and not omit:
         retry = {"Retry-After": h} if (h := rule.retry_after_header()) is not None else {}
         error = (
             throttled_body(rid, rid)
@@ -352,8 +380,10 @@ def run_item(
         resp = ApiResponse(rule.status, error, {**base, **retry})
     else:
         try:
-            resp = sim.api.handle(ApiRequest(method, split.path, query, headers, body, permissions))
+            api = sim.api_for(token.tenant_id)
+            resp = api.handle(ApiRequest(method, split.path, query, headers, body, token.permissions))
             resp.headers = {**base, **resp.headers} if resp.body is not None else resp.headers
+            resp.headers.update(metered.headers if metered else {})
         except GraphError as exc:
             resp = ApiResponse(
                 exc.status, graph_error_body(exc.code, exc.message, rid, rid), {**base, **exc.headers}

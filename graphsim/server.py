@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import trustme
 
@@ -30,7 +30,8 @@ from graphsim.faults import Faults
 from graphsim.handler import TLSServer
 from graphsim.odata import PageTokens
 from graphsim.routes import GraphApi
-from graphsim.tenant import Tenant, build_tenant
+from graphsim.tenant import Tenant, build_tenant, customer_tenants
+from graphsim.throttling import Limits, Meter
 
 __all__ = ["App", "GraphSimulator", "LoggedRequest"]
 
@@ -42,14 +43,19 @@ class GraphSimulator:
 
     GraphSimulator(tenant) serves an existing tenant; GraphSimulator(users=200, seed=1) builds one.
     page_cap bounds every page whatever $top asks (999 like Graph; lower it to test short pages).
-    Use as a context manager, or start()/stop().
+    tenants > 1 adds customer tenants (``customer_tenants``: ``users`` each) beside the first, each
+    with its own id, domain and data; the two apps are multi-tenant apps consented in all of them,
+    and a token reads the tenant it was issued in. throttling meters reads as Graph does
+    (graphsim.throttling; None: unmetered). Use as a context manager, or start()/stop().
     """
 
     def __init__(
         self, tenant: Tenant | None = None, *, users: int = 200, seed: int = 1, start: datetime | None = None,
-        page_cap: int = 999, host: str = "127.0.0.1", port: int = 0,
+        page_cap: int = 999, host: str = "127.0.0.1", port: int = 0, tenants: int = 1,
+        throttling: Limits | None = None,
     ) -> None:  # fmt: skip
         self.tenant = tenant if tenant is not None else build_tenant(users, seed, start)
+        self.tenants = [self.tenant, *customer_tenants(tenants - 1, users, seed, start)]
         self.apps: dict[App, RegisteredApp] = {
             "read": RegisteredApp(str(uuid.uuid4()), make_secret(), READ_PERMISSIONS),
             "write": RegisteredApp(str(uuid.uuid4()), make_secret(), WRITE_PERMISSIONS),
@@ -57,7 +63,14 @@ class GraphSimulator:
         self.idp = IdentityProvider(
             self.tenant.tenant_id, self.tenant.domain, {a.client_id: a for a in self.apps.values()}
         )
-        self.api = GraphApi(self.tenant, PageTokens(secrets.token_bytes(32)), page_cap)
+        page_tokens = PageTokens(secrets.token_bytes(32))
+        self.api = GraphApi(self.tenant, page_tokens, page_cap)
+        self._apis = {self.tenant.tenant_id: self.api}
+        for extra in self.tenants[1:]:
+            self.idp.add_directory(extra.tenant_id, extra.domain)
+            self._apis[extra.tenant_id] = GraphApi(extra, page_tokens, page_cap)
+        sizes = {t.tenant_id: len(t.users) for t in self.tenants}
+        self.meter = Meter(throttling, lambda tid: sizes.get(tid, 0)) if throttling is not None else None
         self.faults = Faults()
         self.requests: list[LoggedRequest] = []
         self.server_errors: list[str] = []
@@ -88,8 +101,9 @@ class GraphSimulator:
             raise
         port = self._server.server_address[1]
         self.idp.origin = f"https://{self._host}:{port}"
-        self.api.base_url = f"{self.idp.origin}/v1.0"
-        self.api.reports.origin = self.idp.origin
+        for api in self._apis.values():
+            api.base_url = f"{self.idp.origin}/v1.0"
+            api.reports.origin = self.idp.origin
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="graphsim", daemon=True
         )
@@ -114,6 +128,24 @@ class GraphSimulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def api_for(self, tenant_id: str) -> GraphApi:
+        """The Graph of the tenant a token was issued in (the first tenant's for an unknown one)."""
+        return self._apis.get(tenant_id, self.api)
+
+    def report_download(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        """A usage report's pre-authenticated download, whichever tenant's report it is (the link
+        carries no token, as in Graph, so its own name is all that finds it)."""
+        answer = self.api.reports.download(path)
+        for api in self._apis.values():
+            if answer[0] != 404:
+                break
+            answer = api.reports.download(path)
+        return answer
+
+    def directory(self) -> list[dict[str, str]]:
+        """Every tenant served: its id and domain, the first tenant first."""
+        return [{"tenant_id": t.tenant_id, "domain": t.domain} for t in self.tenants]
 
     # -- what clients need -------------------------------------------------------------------
     def _origin(self) -> str:

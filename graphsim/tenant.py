@@ -67,6 +67,20 @@ class Tenant(TenantState):
             evolution.advance_day(self)
 
 
-def build_tenant(users: int = 500, seed: int = 7, start: datetime | None = None) -> Tenant:
-    """A synthetic tenant, deterministic for (users, seed, start); start defaults to 2026-01-05 UTC."""
-    return builder.build(Tenant, users, seed, start or DEFAULT_START)
+def build_tenant(
+    users: int = 500, seed: int = 7, start: datetime | None = None, *, domain: str | None = None
+) -> Tenant:
+    """A synthetic tenant, deterministic for (users, seed, start); start defaults to 2026-01-05 UTC;
+    ``domain`` defaults to contoso.onmicrosoft.com."""
+    return builder.build(Tenant, users, seed, start or DEFAULT_START, domain)
+
+
+def customer_tenants(count: int, users: int, seed: int, start: datetime | None = None) -> list[Tenant]:
+    """``count`` more tenants for a simulator serving many (tenant 2, 3, ...): each with ``users``
+    users, its own seed (seed + n - 1 for tenant n), id and domain (customerN.onmicrosoft.com)."""
+    out = []
+    for n in range(2, count + 2):
+        tenant = build_tenant(users, seed + n - 1, start, domain=f"customer{n}.onmicrosoft.com")
+        tenant.account_name = f"Customer {n} Ltd"
+        out.append(tenant)
+    return out

@@ -51,6 +51,9 @@ _KEYS: dict[str, str] = {
     "inactive_days": "int",
     "stale_hours": "int",
     "table_rows": "int",
+    "pacing": "bool",
+    "app_budget": "str",
+    "tenant_budget": "str",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -107,6 +110,10 @@ class Settings:
     # table holds: 180,000 reclaim candidates are 57 MB and half a second before the browser even
     # draws them, and nobody scrolls that far. The downloads hold every row.
     table_rows: int = 10_000
+    # collect --all: Graph's read budgets (resource units/seconds), per app and per app per tenant
+    pacing: bool = True
+    app_budget: str = "150000/20"
+    tenant_budget: str = "3500/10"
 
     @property
     def tenant_configured(self) -> bool:
@@ -245,7 +252,7 @@ def _read_toml(path: Path) -> dict[str, object]:
     if not isinstance(section, dict):
         raise ConfigError(f"The configuration file {path} has a [license_desk] entry that is not a table.")
     # Tables that other modules read from the same file (notify.config).
-    section = {k: v for k, v in section.items() if k not in ("notify",)}
+    section = {k: v for k, v in section.items() if k not in ("notify", "tenants")}
     unknown = sorted(set(section) - set(_KEYS))
     if unknown:
         raise ConfigError(
@@ -309,7 +316,25 @@ def _validate(settings: Settings) -> None:
             f"{ENV_PREFIX}GRAPH_SCOPE must be Microsoft Graph's app ID URI followed by /.default "
             f"(such as https://graph.microsoft.us/.default), not {scope!r}."
         )
+    for key in ("app_budget", "tenant_budget"):
+        parse_budget(getattr(settings, key), f"{ENV_PREFIX}{key.upper()}")
     _check_write_identity(settings)
+
+
+def parse_budget(text: str, setting: str) -> tuple[int, float]:
+    """A throttling budget ``UNITS/SECONDS`` (``150000/20``) as (units, seconds).
+
+    Raises:
+        ConfigError: naming ``setting`` when the text is not such a budget.
+    """
+    units, _, seconds = text.partition("/")
+    try:
+        budget = (int(units.strip()), float(seconds.strip()))
+    except ValueError:
+        budget = (0, 0.0)
+    if budget[0] < 1 or not budget[1] > 0:
+        raise ConfigError(f"{setting} must be resource units per seconds, such as 150000/20, not {text!r}.")
+    return budget
 
 
 def _check_write_identity(settings: Settings) -> None:
