@@ -27,7 +27,7 @@ browser:
 	fi
 
 # The store tests also run on PostgreSQL: Debian's server package, started by the tests themselves
-# on a private data directory (tests/pgserver.py). Installed when missing and we are root.
+# on a private data directory (tests/helpers/pgserver.py). Installed when missing and we are root.
 postgres:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

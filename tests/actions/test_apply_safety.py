@@ -17,14 +17,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from actions.apply import ActionRefused, ApplyResult, apply_plan
+from actions.apply import ApplyResult, apply_plan
 from actions.plan import plan_assign, plan_group_assign
 from cli.main import cli
 from collectors.graph import GraphClient
 from collectors.runner import run_collection
+from licensedesk.errors import ActionRefused
 from store.audit import audit_entries, record_intent
 from store.db import ApplyLockTimeout, open_store
-from tests.actions.conftest import assignable, plan_inputs
+from tests.helpers.plans import assignable, plan_inputs
 
 
 def _visio_for(sim: Any, settings: Any, users_needed: int) -> list[str]:

@@ -27,7 +27,7 @@ def _run(args: list[str], env: dict[str, str]) -> str:
 def test_secret_never_leaks(tmp_path: Path) -> None:
     store = tmp_path / "store.sqlite"
     with GraphSimulator(users=150, seed=6) as sim:
-        sim.client_secret = sim.idp.client_secret = SECRET  # the registered secret is now the canary
+        sim.client_secret = SECRET  # the registered secret is now the canary
         base = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
         env = {
             **base,

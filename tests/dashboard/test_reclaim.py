@@ -20,13 +20,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from analysis.exports import csv_bytes
 from dashboard import ui
 from store.db import open_store
 from store.prices import load_exemptions
 from tests.analysis import finance_tenant as t
-from tests.dashboard.conftest import metric_list, open_app, rows, table, texts
+from tests.helpers.apptest import metric_list, open_app, rows, table, texts
 
 CANDIDATES = [
     ["bob@contoso.com", "Microsoft 365 E3", "disabled account", True],
@@ -40,8 +41,8 @@ CANDIDATES = [
 ]
 
 
-def _candidates(at: object) -> list[list[object]]:
-    return rows(table(at, "user_principal_name", "display_name", "sku"), "user_principal_name", "sku", "reason",  # type: ignore[arg-type]
+def _candidates(at: AppTest) -> list[list[Any]]:
+    return rows(table(at, "user_principal_name", "display_name", "sku"), "user_principal_name", "sku", "reason",
                 "frees_seat")  # fmt: skip
 
 
