@@ -49,7 +49,9 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
+# One pytest-xdist worker per core. --dist loadgroup keeps each xdist_group (the kill points, the
+# secrets scan, the servers on picked ports, the timing tests) whole on one worker.
 pytest: $(STAMP) browser postgres
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 test: lint typecheck layers pytest

@@ -106,6 +106,7 @@ def test_a_direct_and_a_group_plan_at_the_same_moment_never_overdraw(tenant: Any
     assert log[log["status"] == "refused"]["actor"].tolist() == [loser]
 
 
+@pytest.mark.xdist_group("timing")  # measures a duration: not beside the other timing tests
 def test_the_apply_lock_blocks_another_apply_but_not_readers_or_audit_writes(store_url: str) -> None:
     open_store(store_url).close()
     with open_store(store_url) as holder, holder.apply_lock(wait=1):

@@ -191,6 +191,7 @@ def test_parse_user_list(text: str, expected: list[str]) -> None:
     assert parse_user_list(text) == expected
 
 
+@pytest.mark.xdist_group("timing")  # measures a duration: not beside the other timing tests
 def test_parse_user_list_is_linear_in_the_number_of_lines() -> None:
     # 200,000 distinct users, then each named again: a quadratic dedup takes minutes on this, so it
     # runs in a child process that is stopped after 30 s (pytest-timeout cannot report from inside it).

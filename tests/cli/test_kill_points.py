@@ -20,6 +20,9 @@ from graphsim.server import GraphSimulator
 from store import queries
 from store.db import open_store
 
+# Kept whole on one pytest-xdist worker: it kills processes at every request and times a read.
+pytestmark = pytest.mark.xdist_group("kill_points")
+
 
 def _graph_calls(sim: Any) -> int:
     return len([r for r in sim.requests if r.path.startswith("/v1.0/") and r.batch_item is None])

@@ -7,7 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from graphsim.server import GraphSimulator
+
+# Kept whole on one pytest-xdist worker: it scans everything the commands wrote for the canary.
+pytestmark = pytest.mark.xdist_group("secrets")
+
 
 SECRET = "S3CRET~canary.7f3a9e-DoNotLeak"
 

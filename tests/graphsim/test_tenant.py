@@ -158,6 +158,7 @@ def test_advance_day_changes_things_plausibly() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("timing")  # measures a duration: not beside the other timing tests
 def test_100k_users_build_in_seconds() -> None:
     started = time.perf_counter()
     tenant = build_tenant(100_000, 1, START)
