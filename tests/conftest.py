@@ -38,6 +38,14 @@ def store_path(tmp_path: Path) -> str:
     return str(tmp_path / "store.sqlite")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The browser tests wait on Chromium with timeouts: under pytest-xdist they run one after
+    # another on one worker rather than two Chromiums at once on two cores.
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store_url" in metafunc.fixturenames:
         metafunc.parametrize("store_url", ["sqlite", "postgres"], indirect=True)

@@ -199,9 +199,9 @@ def test_parse_user_list_is_linear_in_the_number_of_lines() -> None:
         "import sys, time; from actions.plan import parse_user_list\n"
         "names = [f'user{i:06d}@contoso.com' for i in range(200_000)]\n"
         "text = 'userPrincipalName\\n' + '\\n'.join(names + names[::-1])\n"
-        "start = time.monotonic(); out = parse_user_list(text)\n"
+        "start = time.process_time(); out = parse_user_list(text)\n"
         "assert out == names, len(out)\n"
-        "print(round(time.monotonic() - start, 1))\n"
+        "print(round(time.process_time() - start, 1))\n"
     )
     try:
         done = subprocess.run(
@@ -209,6 +209,7 @@ def test_parse_user_list_is_linear_in_the_number_of_lines() -> None:
         )
     except subprocess.TimeoutExpired:
         pytest.fail("parsing 400,000 lines took more than 30 s")
+    # CPU seconds (process_time): under a loaded machine wall time measured the neighbours (11.4 s seen).
     assert float(done.stdout) < 10
 
 

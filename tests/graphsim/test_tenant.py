@@ -160,9 +160,11 @@ def test_advance_day_changes_things_plausibly() -> None:
 @pytest.mark.slow
 @pytest.mark.xdist_group("timing")  # measures a duration: not beside the other timing tests
 def test_100k_users_build_in_seconds() -> None:
-    started = time.perf_counter()
+    # CPU time, not wall time: the build is pure computation, and on a shared 2-core machine (other
+    # checkouts' suites, the other pytest-xdist worker) wall time measured the neighbours (40 s seen).
+    started = time.process_time()
     tenant = build_tenant(100_000, 1, START)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert len(tenant.users) == 100_000
-    assert elapsed < 20, f"building 100,000 users took {elapsed:.1f}s"
+    assert elapsed < 20, f"building 100,000 users took {elapsed:.1f}s of CPU"
     assert len({u.upn for u in tenant.users}) == 100_000
