@@ -27,7 +27,7 @@ browser:
 	fi
 
 # The store tests also run on PostgreSQL: Debian's server package, started by the tests themselves
-# on a private data directory (tests/pgserver.py). Installed when missing and we are root.
+# on a private data directory (tests/helpers/pgserver.py). Installed when missing and we are root.
 postgres:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -49,7 +49,9 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
+# One pytest-xdist worker per core. --dist loadgroup keeps each xdist_group (the kill points, the
+# secrets scan, the servers on picked ports, the timing tests) whole on one worker.
 pytest: $(STAMP) browser postgres
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 test: lint typecheck layers pytest

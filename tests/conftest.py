@@ -2,8 +2,10 @@
 
 Nothing here patches project code. The only stand-in is the simulator, for the Microsoft cloud.
 A test that asks for ``store_url`` runs twice: on an SQLite file and on a PostgreSQL schema of
-a real server started for the session (``tests/pgserver.py``). Without PostgreSQL installed the
-second run skips, unless ``LICENSE_DESK_TEST_POSTGRES=required`` (CI) makes that a failure.
+a real server started for the session (``tests/helpers/pgserver.py``; one per pytest-xdist
+worker). Without PostgreSQL installed the second run skips, unless
+``LICENSE_DESK_TEST_POSTGRES=required`` (CI) makes that a failure. The helpers these fixtures
+use, and tests import, are in ``tests/helpers/``.
 """
 
 from __future__ import annotations
@@ -15,24 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.pgserver import PostgresServer, bindir
-
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference"
-
-# Variables that could point a test at a real tenant, a proxy, or another CA.
-_LEAKY_PREFIXES = ("LICENSE_DESK_", "AZURE_", "MSAL_")
-# Read once, before clean_environ strips LICENSE_DESK_* from every test's environment.
-POSTGRES_REQUIRED = os.environ.get("LICENSE_DESK_TEST_POSTGRES") == "required"
-_LEAKY_NAMES = (
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "NO_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-)
+from graphsim.server import GraphSimulator
+from tests.helpers.environ import POSTGRES_REQUIRED, leaky
+from tests.helpers.paths import REFERENCE
+from tests.helpers.pgserver import PostgresServer, bindir
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +28,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """Strip anything that could reach a real tenant. The CA-bundle variables are deliberately
     kept: these machines set REQUESTS_CA_BUNDLE, and our code must win over it explicitly."""
     for name in list(os.environ):
-        if name.startswith(_LEAKY_PREFIXES) or name in _LEAKY_NAMES:
+        if leaky(name):
             monkeypatch.delenv(name, raising=False)
 
 
@@ -50,6 +38,14 @@ def store_path(tmp_path: Path) -> str:
     return str(tmp_path / "store.sqlite")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The browser tests wait on Chromium with timeouts: under pytest-xdist they run one after
+    # another on one worker rather than two Chromiums at once on two cores.
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store_url" in metafunc.fixturenames:
         metafunc.parametrize("store_url", ["sqlite", "postgres"], indirect=True)
@@ -57,7 +53,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """A PostgreSQL server for the whole session: its superuser URL."""
+    """A PostgreSQL server for the whole session (of this worker): its superuser URL."""
     if bindir() is None:
         message = "PostgreSQL is not installed (apt-get install postgresql)"
         if POSTGRES_REQUIRED:
@@ -84,31 +80,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def settings_for(sim: object, store: str, **overrides: object) -> object:
-    from cli.demo_tenant import simulator_settings
-
-    settings = simulator_settings(sim, store)  # type: ignore[arg-type]
-    if overrides:
-        from dataclasses import replace
-
-        settings = replace(settings, **overrides)
-    return settings
-
-
 @pytest.fixture
-def sim() -> Iterator[object]:
+def sim() -> Iterator[GraphSimulator]:
     """A fresh 150-user simulated tenant, served over HTTPS for one test."""
-    from graphsim.server import GraphSimulator
-
     with GraphSimulator(users=150, seed=3) as simulator:
         yield simulator
 
 
 @pytest.fixture(scope="session")
-def shared_sim() -> Iterator[object]:
+def shared_sim() -> Iterator[GraphSimulator]:
     """A read-only 400-user tenant shared by tests that neither write nor inject faults."""
-    from graphsim.server import GraphSimulator
-
     with GraphSimulator(users=400, seed=11) as simulator:
         # Dozens of collections of this one tenant in a few minutes: Graph's 14-per-10-minutes
         # report limit (tests/graphsim/test_usage_reports.py) would stall the suite.

@@ -19,7 +19,7 @@ from licensedesk.errors import ActionRefused
 from store import queries
 from store.audit import audit_entries
 from store.db import open_store
-from tests.actions.conftest import WRITE, plan_inputs
+from tests.helpers.plans import WRITE, plan_inputs
 
 
 def _inputs(store_url: str) -> tuple[Any, Any, Any]:

@@ -17,14 +17,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from actions.apply import ActionRefused, ApplyResult, apply_plan
+from actions.apply import ApplyResult, apply_plan
 from actions.plan import plan_assign, plan_group_assign
 from cli.main import cli
 from collectors.graph import GraphClient
 from collectors.runner import run_collection
+from licensedesk.errors import ActionRefused
 from store.audit import audit_entries, record_intent
 from store.db import ApplyLockTimeout, open_store
-from tests.actions.conftest import assignable, plan_inputs
+from tests.helpers.plans import assignable, plan_inputs
 
 
 def _visio_for(sim: Any, settings: Any, users_needed: int) -> list[str]:
@@ -105,6 +106,7 @@ def test_a_direct_and_a_group_plan_at_the_same_moment_never_overdraw(tenant: Any
     assert log[log["status"] == "refused"]["actor"].tolist() == [loser]
 
 
+@pytest.mark.xdist_group("timing")  # measures a duration: not beside the other timing tests
 def test_the_apply_lock_blocks_another_apply_but_not_readers_or_audit_writes(store_url: str) -> None:
     open_store(store_url).close()
     with open_store(store_url) as holder, holder.apply_lock(wait=1):

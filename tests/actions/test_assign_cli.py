@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from collectors.runner import run_collection
-from tests.actions.conftest import assignable, plan_inputs
+from tests.helpers.plans import assignable, plan_inputs
 
 
 def test_users_file_with_a_quoted_display_name_plans_the_named_user(tenant: Any, tmp_path: Path) -> None:

@@ -191,6 +191,7 @@ def test_parse_user_list(text: str, expected: list[str]) -> None:
     assert parse_user_list(text) == expected
 
 
+@pytest.mark.xdist_group("timing")  # measures a duration: not beside the other timing tests
 def test_parse_user_list_is_linear_in_the_number_of_lines() -> None:
     # n distinct users, then each named again, for n = 20,000 and 200,000. Linear parsing takes
     # ~10x as long for 10x the lines, a quadratic dedup ~100x (minutes). CPU time of the same

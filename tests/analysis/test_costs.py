@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -35,7 +36,7 @@ def _costs(inputs: FinanceInputs, basis: str = "month", **kw: object) -> pd.Data
     return sku_costs(*args, on=dt.date(2026, 3, 1), basis=basis, **kw)  # type: ignore[arg-type]
 
 
-def _row(costs: pd.DataFrame, part: str) -> dict[str, object]:
+def _row(costs: pd.DataFrame, part: str) -> dict[str, Any]:
     rows = costs[costs["sku_part_number"] == part].to_dict(orient="records")
     assert len(rows) == 1
     return rows[0]

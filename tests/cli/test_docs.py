@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from tests.conftest import REPO
+from tests.helpers.paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

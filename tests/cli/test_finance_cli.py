@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from cli.demo_tenant import LIST_PRICES_SOURCE
 from cli.main import cli
@@ -28,7 +28,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     return path
 
 
-def _run(store: str, *args: str) -> object:
+def _run(store: str, *args: str) -> Result:
     return CliRunner().invoke(cli, list(args), env={"LICENSE_DESK_STORE": store})
 
 

@@ -20,6 +20,9 @@ from graphsim.server import GraphSimulator
 from store import queries
 from store.db import open_store
 
+# Kept whole on one pytest-xdist worker: it kills processes at every request and times a read.
+pytestmark = pytest.mark.xdist_group("kill_points")
+
 
 def _graph_calls(sim: Any) -> int:
     return len([r for r in sim.requests if r.path.startswith("/v1.0/") and r.batch_item is None])
@@ -90,10 +93,10 @@ def test_reads_continue_while_a_collection_holds_the_write_lock(store_url: str) 
         assert time.monotonic() - started < 2.0, "a reader must not wait for the writer"
         # A second writer queues instead (and times out here).
         if writer.dialect.name == "sqlite":
-            other = sqlite3.connect(store_url, timeout=0.2)
+            queued = sqlite3.connect(store_url, timeout=0.2)
             with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("BEGIN IMMEDIATE")
-            other.close()
+                queued.execute("BEGIN IMMEDIATE")
+            queued.close()
         else:
             with open_store(store_url) as other:
                 assert other.conn.execute("SELECT pg_try_advisory_lock(4242)").fetchone()[0] is False

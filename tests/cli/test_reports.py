@@ -128,7 +128,7 @@ def test_the_reports_match_the_dashboard_pages(tenant_store: str, monkeypatch: p
     """The Reclaim and Renewals pages, rendered from the same store, show the reports' numbers."""
     from streamlit.testing.v1 import AppTest
 
-    from tests.conftest import REPO
+    from tests.helpers.paths import REPO
 
     monkeypatch.setenv("LICENSE_DESK_STORE", tenant_store)
     app = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)

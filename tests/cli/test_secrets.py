@@ -7,7 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from graphsim.server import GraphSimulator
+
+# Kept whole on one pytest-xdist worker: it scans everything the commands wrote for the canary.
+pytestmark = pytest.mark.xdist_group("secrets")
+
 
 SECRET = "S3CRET~canary.7f3a9e-DoNotLeak"
 
@@ -27,7 +33,7 @@ def _run(args: list[str], env: dict[str, str]) -> str:
 def test_secret_never_leaks(tmp_path: Path) -> None:
     store = tmp_path / "store.sqlite"
     with GraphSimulator(users=150, seed=6) as sim:
-        sim.client_secret = sim.idp.client_secret = SECRET  # the registered secret is now the canary
+        sim.client_secret = SECRET  # the registered secret is now the canary
         base = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")}
         env = {
             **base,

@@ -21,6 +21,9 @@ import pytest
 from cli.serve import free_port
 from tests.analysis import finance_tenant as t
 
+# Kept whole on one pytest-xdist worker: servers on ports picked before they bind, one demo store.
+pytestmark = pytest.mark.xdist_group("serving")
+
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -15,7 +15,7 @@ from cli.main import cli
 from collectors.auth import TokenProvider, VerifyingSession, graph_scope
 from collectors.runner import run_collection
 from licensedesk.errors import AuthError, ConfigError
-from tests.certs import self_signed
+from tests.helpers.certs import self_signed
 
 SECRET = "Wr0ng~Secret.Value-4242"
 

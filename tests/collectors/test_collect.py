@@ -165,7 +165,12 @@ def test_retry_after_is_honoured_including_fractions(sim: Any, store_url: str) -
     sim.faults.add("throttle", path_prefix="/v1.0/users", first=2, retry_after="0.35")
     settings = simulator_settings(sim, store_url)
     waits: list[float] = []
-    client = GraphClient(settings, retry=FAST, sleep=lambda s: (waits.append(s), time.sleep(s)))
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    client = GraphClient(settings, retry=FAST, sleep=sleep)
     started = time.monotonic()
     run_collection(settings, client=client)
     elapsed = time.monotonic() - started

@@ -15,11 +15,12 @@ from click.testing import CliRunner
 from cli.demo_tenant import serve_demo_simulator, simulator_settings
 from cli.main import cli
 from collectors.graph import GraphClient
+from graphsim.model import User
 from graphsim.server import GraphSimulator
 from licensedesk.config import Settings, load_settings
 from store.audit import audit_entries
 from store.db import open_store
-from tests.certs import self_signed
+from tests.helpers.certs import self_signed
 
 WRITE_VARS = ("LICENSE_DESK_WRITE_CLIENT_ID", "LICENSE_DESK_WRITE_CLIENT_SECRET")
 
@@ -35,6 +36,12 @@ def _ready_env(sim: GraphSimulator, store: str) -> dict[str, str]:
 
 def _without_write_app(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k not in WRITE_VARS}
+
+
+def _user(sim: GraphSimulator, upn: str) -> User:
+    user = sim.tenant.user(upn)
+    assert user is not None, upn
+    return user
 
 
 def _target(sim: GraphSimulator) -> tuple[str, str]:
@@ -62,11 +69,11 @@ def test_assign_apply_from_the_cli_uses_the_write_app(sim: GraphSimulator, store
     applied = runner.invoke(cli, ["assign", "--sku", "VISIOCLIENT", "--user", upn, "--apply"], env=env)
     assert applied.exit_code == 0, applied.output
     assert "1 succeeded, 0 failed" in applied.stderr
-    assert visio in sim.tenant.user(upn).held_skus()
+    assert visio in _user(sim, upn).held_skus()
     # The live seat re-check and the write carried the write app's token; the snapshot taken
     # afterwards, the read app's.
     by_write_app = [(m, p) for m, p, app in _graph_calls(sim) if app == sim.write_client_id]
-    user_id = sim.tenant.user(upn).id
+    user_id = _user(sim, upn).id
     assert by_write_app == [
         ("GET", "/v1.0/subscribedSkus"),
         ("POST", "/v1.0/$batch"),
@@ -107,7 +114,7 @@ def test_writes_with_only_the_read_app_are_refused_in_one_sentence(
     assert "LICENSE_DESK_WRITE_CLIENT_ID" in line and "LICENSE_DESK_WRITE_CLIENT_SECRET" in line
     assert "nothing was sent" in line and "Traceback" not in refused.stderr
     assert _graph_calls(sim) == [] and sim.write_requests() == []  # not even the seat re-check
-    assert visio not in sim.tenant.user(upn).held_skus()
+    assert visio not in _user(sim, upn).held_skus()
     with open_store(store_path) as store:
         log = audit_entries(store)
     assert log["status"].tolist() == ["refused"]

@@ -11,7 +11,8 @@ from collectors.groups import group_rows
 from collectors.normalize import flag, guid, license_error, plan_list, text, timestamp
 from collectors.skus import sku_rows
 from collectors.subscriptions import subscription_rows
-from collectors.users import LicenseRow, user_page_rows, user_page_tuples
+from collectors.users import user_page_rows, user_page_tuples
+from store.staging import LicenseRow
 
 E5 = "c7df2760-2c81-4ef7-b578-5b5392b571df"
 EMS5 = "b05e124f-c7cc-45a0-a6aa-8cf78c946968"
@@ -61,7 +62,7 @@ def test_documented_user_sample() -> None:
 
 
 def test_nulls_wrong_types_and_missing_ids_are_tolerated() -> None:
-    odd = [
+    odd: list[Any] = [
         {"id": None, "displayName": "no id"},
         "not an object",
         {
@@ -99,7 +100,7 @@ def test_unknown_enum_values_are_kept_verbatim() -> None:
 
 
 def test_documented_sku_sample_including_over_consumed_suspended_sku() -> None:
-    raw = [
+    raw: list[Any] = [
         {"skuId": E5, "skuPartNumber": "ENTERPRISEPREMIUM", "appliesTo": "User", "capabilityStatus": "Enabled",
          "consumedUnits": 14, "prepaidUnits": {"enabled": 25, "lockedOut": 0, "suspended": 0, "warning": 0},
          "servicePlans": [{"servicePlanId": "8C098270-9DD4-4350-9B30-BA4703F3B36B", "servicePlanName": "ADALLOM_S_O365",
@@ -134,7 +135,7 @@ def test_documented_subscription_sample() -> None:
 
 
 def test_group_rows_keep_licensed_and_flagged_groups_only() -> None:
-    raw = [
+    raw: list[Any] = [
         {"id": GROUP, "displayName": "Licensing - E5", "assignedLicenses": [{"skuId": E5, "disabledPlans": []}],
          "licenseProcessingState": {"state": "ProcessingComplete"}},
         {"id": "g-plain", "displayName": "All staff", "assignedLicenses": []},

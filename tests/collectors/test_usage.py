@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from graphsim.usage import GB, UsageProfile
 from licensedesk.errors import GraphError
 from store import queries
 from store.db import open_store
+from store.snapshots import SnapshotSummary
 from store.usage import load_usage, load_usage_reports
 
 FAST = RetryPolicy(max_attempts=3, max_total_wait=5.0, max_single_wait=0.1, base_backoff=0.01)
@@ -56,9 +58,9 @@ def test_hashed_rows_are_never_keyed_and_a_missing_column_is_one_sentence() -> N
         )
 
 
-def _collect(sim: GraphSimulator, store: str, **kwargs: object) -> object:
+def _collect(sim: GraphSimulator, store: str, **kwargs: Any) -> SnapshotSummary:
     settings = simulator_settings(sim, store)
-    return run_collection(settings, client=GraphClient(settings, retry=FAST), **kwargs)  # type: ignore[arg-type]
+    return run_collection(settings, client=GraphClient(settings, retry=FAST), **kwargs)
 
 
 def test_usage_is_stored_per_user_and_as_intervals(sim: GraphSimulator, tmp_path: Path) -> None:

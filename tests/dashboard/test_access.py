@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.access import ALL_ROLES, AccessConfig, Role, access_config, may_open, roles_for, toml_problem
-from tests.dashboard.conftest import APP
+from tests.helpers.apptest import APP
 
 TENANT = "8a1f0c3e-5b7d-4c2a-9e61-0d4b2f7a9c10"
 OTHER_TENANT = "f00dcafe-0000-4000-8000-000000000bad"

@@ -32,7 +32,7 @@ from dashboard import loaders
 from store.db import open_store
 from store.prices import load_prices, load_thresholds
 from tests.analysis import finance_tenant as t
-from tests.dashboard.conftest import metric_list, open_app, rows, table, texts
+from tests.helpers.apptest import download_labels, metric_list, open_app, rows, table, texts
 
 MONTHLY = [
     ("Purchased", "EUR 33.33"), ("Assigned", "EUR 16.66"), ("Waste", "EUR 25.00"), ("Licensed guests", "EUR 8.33"),
@@ -163,7 +163,7 @@ def test_chargeback_views(finance_store: str, monkeypatch: pytest.MonkeyPatch) -
         ]
         * 3
     )
-    labels = [b.label for b in at.get("download_button")]
+    labels = download_labels(at)
     assert labels.count("Download chargeback workbook (Excel, one sheet per view)") == 1
     assert labels.count("Download CSV") == 1 + 3  # the SKU table, then one per view
 

@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from graphsim.server import GraphSimulator
 from store.db import open_store
 from store.queries import complete_snapshot_ids
-from tests.dashboard.conftest import APP, metrics, open_app, table, texts
 from tests.dashboard.test_access import SECRETS, signed_in
+from tests.helpers.apptest import APP, metrics, open_app, table, texts
 
 
 def test_snapshot_log_shows_failed_attempts(tenant_store: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard.conftest import open_app, texts
+from tests.helpers.apptest import open_app, texts
 
 PAGES = ["overview", "sku_detail", "users", "group_errors", "trends", "costs", "reclaim", "renewals", "data"]
 

@@ -13,7 +13,7 @@ from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
 from store import queries
 from store.db import open_store
-from tests.dashboard.conftest import APP
+from tests.helpers.apptest import APP
 
 WRITE = {
     "Organization.Read.All", "User.Read.All", "Group.Read.All", "AuditLog.Read.All", "Reports.Read.All",
@@ -153,7 +153,9 @@ def test_users_and_group_errors_pages_open_a_filled_in_plan(
     shown = at.dataframe[0].value
     at.button(key="users_fix").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.text_area(key="fix_users").value.splitlines() == shown["user_principal_name"].tolist()
+    pasted = at.text_area(key="fix_users").value
+    assert pasted is not None
+    assert pasted.splitlines() == shown["user_principal_name"].tolist()
     assert sim.write_requests() == []
 
     gid, _part, _waiting = _short_group(store_url)

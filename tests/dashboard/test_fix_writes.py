@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from cli.demo_tenant import simulator_settings
 from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
-from tests.actions.conftest import WRITE, assignable, plan_inputs
-from tests.dashboard.conftest import APP
+from tests.helpers.apptest import APP
+from tests.helpers.plans import WRITE, assignable, plan_inputs
 
 
 @pytest.fixture

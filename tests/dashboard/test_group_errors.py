@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from dashboard.ui import ALL_SKUS
-from tests.dashboard.conftest import metrics, open_app, table, texts
 from tests.dashboard.tenant import VISIO
+from tests.helpers.apptest import metrics, open_app, table, texts
 
 EXCHANGE_FIX = (
     'Find the duplicate proxy address in Exchange (Get-Recipient -Filter "EmailAddresses -eq '
@@ -65,7 +67,7 @@ def test_summary_with_seat_numbers(tenant_store: str, monkeypatch: pytest.Monkey
 
 def test_member_details_name_the_cause(tenant_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_app(monkeypatch, tenant_store, "group_errors")
-    details = {}
+    details: dict[str, Any] = {}
     for frame in at.dataframe:
         value = frame.value
         if "detail" in value.columns:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.dashboard.conftest import metrics, open_app, table, texts
 from tests.dashboard.tenant import CALLING, E3, VISIO
+from tests.helpers.apptest import download_labels, metrics, open_app, table, texts
 
 
 def test_headline_metrics(tenant_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,7 +75,7 @@ def test_sku_table_shows_odd_skus_as_they_are(tenant_store: str, monkeypatch: py
     )
     assert "Not drawn (free/viral or company-wide, never counted as seats): Power Automate Free." in texts(at)
     assert len(at.get("plotly_chart")) == 1
-    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download Excel"]
+    assert download_labels(at) == ["Download CSV", "Download Excel"]
 
 
 def test_sign_in_data_unavailable(no_signin_store: str, monkeypatch: pytest.MonkeyPatch) -> None:

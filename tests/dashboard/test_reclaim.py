@@ -15,12 +15,15 @@ Seats freed: E3 bob cat dan fay = 4, AAD fay = 1, Visio bob gus = 2: 7. Savings 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from store.db import open_store
 from store.prices import load_exemptions
 from tests.analysis import finance_tenant as t
-from tests.dashboard.conftest import metric_list, open_app, rows, table, texts
+from tests.helpers.apptest import metric_list, open_app, rows, table, texts
 
 CANDIDATES = [
     ["bob@contoso.com", "Microsoft 365 E3", "disabled account", True],
@@ -34,8 +37,8 @@ CANDIDATES = [
 ]
 
 
-def _candidates(at: object) -> list[list[object]]:
-    return rows(table(at, "user_principal_name", "display_name", "sku"), "user_principal_name", "sku", "reason",  # type: ignore[arg-type]
+def _candidates(at: AppTest) -> list[list[Any]]:
+    return rows(table(at, "user_principal_name", "display_name", "sku"), "user_principal_name", "sku", "reason",
                 "frees_seat")  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from cli.main import cli
 from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
 from graphsim.usage import UsageProfile, refresh_date
-from tests.dashboard.conftest import open_app, rows, table, texts
+from tests.helpers.apptest import open_app, rows, table, texts
 
 
 def _store(tmp: Path, *, concealed: bool = False) -> tuple[str, list[str], str]:

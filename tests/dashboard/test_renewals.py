@@ -21,7 +21,7 @@ import pytest
 
 from store.db import open_store
 from store.snapshots import SnapshotWriter
-from tests.dashboard.conftest import metric_list, open_app, rows, table, texts
+from tests.helpers.apptest import metric_list, open_app, rows, table, texts
 
 ALERTS = [
     "A SPE_E5 subscription of 1 seat: its trial ends on 2026-03-12 (in 10 days).",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dashboard.ui import ALL_SKUS
-from tests.dashboard.conftest import open_app, table
 from tests.dashboard.tenant import E3, EXO1, VISIO
+from tests.helpers.apptest import open_app, table
 
 
 def test_sku_chosen_on_one_page_is_preselected_on_the_others(

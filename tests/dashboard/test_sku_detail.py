@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import metrics, open_app, table, texts
 from tests.dashboard.tenant import E3, EXO1, PARTNER, PBI
+from tests.helpers.apptest import metrics, open_app, table, texts
 
 
 def _pick(monkeypatch: pytest.MonkeyPatch, store: str, sku_id: str) -> AppTest:

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from store.audit import record_intent, record_outcome
 from store.db import open_store
 from store.prices import add_exemption
-from tests.dashboard.conftest import APP, open_app
+from tests.helpers.apptest import APP, open_app
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 MISSING_TEXT = {"None", "none", "nan", "NaN", "<NA>", "NaT", "null"}

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from tests.dashboard.conftest import metrics, open_app, table, texts
+from tests.helpers.apptest import metrics, open_app, table, texts
 
 
 def test_runout_forecast(tenant_store: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.dashboard.conftest import open_app, table, texts
 from tests.dashboard.tenant import E3
+from tests.helpers.apptest import open_app, table, texts
 
 
 def _upns(at: Any) -> list[str]:

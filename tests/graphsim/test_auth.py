@@ -9,8 +9,8 @@ import msal
 import pytest
 
 from graphsim.server import GraphSimulator
-from tests.certs import self_signed
-from tests.graphsim.conftest import Graph, fetch_token, https_session
+from tests.helpers.certs import self_signed
+from tests.helpers.graph_client import Graph, fetch_token, https_session
 
 SCOPES = ["https://graph.microsoft.com/.default"]
 

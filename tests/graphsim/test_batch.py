@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphsim.server import GraphSimulator
-from tests.graphsim.conftest import Graph
+from tests.helpers.graph_client import Graph
 
 
 def _by_id(response: Any) -> dict[str, dict[str, Any]]:

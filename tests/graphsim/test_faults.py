@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from graphsim.server import GraphSimulator
-from tests.graphsim.conftest import Graph, fetch_token, https_session
+from tests.helpers.graph_client import Graph, fetch_token, https_session
 
 
 def _statuses(sim: GraphSimulator, path: str) -> list[int]:

@@ -11,7 +11,7 @@ import requests
 from graphsim.server import GraphSimulator
 from graphsim.tenant import build_tenant
 from graphsim.throttling import Limits, read_cost
-from tests.graphsim.conftest import https_session
+from tests.helpers.graph_client import https_session
 
 SCOPE = "https://graph.microsoft.com/.default"
 SLOW = 1000.0  # a window so long that refilling during a test is a rounding error

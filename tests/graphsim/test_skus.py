@@ -9,7 +9,7 @@ from pathlib import Path
 
 from graphsim.server import GraphSimulator
 from graphsim.skus import SKUS
-from tests.graphsim.conftest import Graph
+from tests.helpers.graph_client import Graph
 
 REQUIRED = {
     "SPE_E3", "SPE_E5", "ENTERPRISEPACK", "SPB", "POWER_BI_PRO", "VISIOCLIENT", "PROJECTPROFESSIONAL",

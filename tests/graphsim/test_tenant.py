@@ -11,7 +11,7 @@ from graphsim.model import ERROR_TYPES
 from graphsim.payloads import user_json
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant, build_tenant
-from tests.graphsim.conftest import Graph
+from tests.helpers.graph_client import Graph
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 

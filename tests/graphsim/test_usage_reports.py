@@ -12,7 +12,7 @@ import pytest
 
 from graphsim.server import GraphSimulator
 from graphsim.usage import GB, UsageProfile, conceal
-from tests.graphsim.conftest import READ, Graph, https_session
+from tests.helpers.graph_client import READ, Graph, https_session
 
 ACTIVE = "reports/getOffice365ActiveUserDetail(period='D30')"
 MAILBOX = "reports/getMailboxUsageDetail(period='D30')"

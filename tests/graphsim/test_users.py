@@ -11,7 +11,7 @@ import pytest
 
 from graphsim.payloads import USER_DEFAULT
 from graphsim.server import GraphSimulator
-from tests.graphsim.conftest import READ, Graph
+from tests.helpers.graph_client import READ, Graph
 
 FULL_SELECT = (
     "id,displayName,userPrincipalName,mail,accountEnabled,userType,usageLocation,department,companyName,"

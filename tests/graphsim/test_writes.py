@@ -9,7 +9,7 @@ import pytest
 from graphsim.model import User
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant
-from tests.graphsim.conftest import READ, Graph
+from tests.helpers.graph_client import READ, Graph
 
 
 def _body(add: list[tuple[str, list[str]]] | None = None, remove: list[str] | None = None) -> dict[str, Any]:

@@ -48,10 +48,12 @@ class Mail:
 
     def attachments(self) -> list[tuple[str, str, bytes]]:
         """(file name, content type, bytes) of each attachment."""
-        return [
-            (str(part.get_filename()), part.get_content_type(), part.get_payload(decode=True))
-            for part in self.message.iter_attachments()
-        ]
+        found = []
+        for part in self.message.iter_attachments():
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes), part.get_content_type()
+            found.append((str(part.get_filename()), part.get_content_type(), payload))
+        return found
 
 
 class _Handler:

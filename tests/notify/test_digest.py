@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 
 from analysis.digest import (
+    Digest,
     Exclusions,
     Sent,
     build_digest,
@@ -36,10 +38,10 @@ def sent(finding: Finding, *, days_ago: int, facts: str | None = None) -> Sent:
                 facts or finding_facts(finding), when - dt.timedelta(days=3), when, *finding_sku(finding))  # fmt: skip
 
 
-def digest(findings: list[Finding], state: list[Sent], **kwargs: object) -> object:
+def digest(findings: list[Finding], state: list[Sent], **kwargs: Any) -> Digest:
     return build_digest(
         findings, {s.key: s for s in state}, snapshot_id=4, snapshot_started_at="2026-03-10T06:00:00Z",
-        now=NOW, reminder_days=int(kwargs.pop("reminder_days", 7)), **kwargs,  # type: ignore[arg-type]
+        now=NOW, reminder_days=int(kwargs.pop("reminder_days", 7)), **kwargs,
     )  # fmt: skip
 
 

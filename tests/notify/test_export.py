@@ -239,7 +239,7 @@ def test_export_from_a_collected_store(shared_sim: object, tmp_path: Path) -> No
     import json
 
     from collectors.runner import run_collection
-    from tests.conftest import settings_for
+    from tests.helpers.settings import settings_for
 
     store = str(tmp_path / "sim.sqlite")
     run_collection(settings_for(shared_sim, store))  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from cli.main import cli
 from store.db import open_store
 from store.prices import save_threshold
 from tests.analysis import finance_tenant as t
-from tests.notify.conftest import breach_e3
+from tests.helpers.thresholds import breach_e3
 from tests.notify.servers import QUEUE_ANSWER, SMTP_PASSWORD, SMTP_USER, Receiver, free_port, smtp_server
 
 WEBHOOK_SECRET = "whsec-test-4f1c"
@@ -395,7 +395,7 @@ def test_after_each_collection_only_news(sim: Any, ca_file: str, tmp_path: Path)
     """Collected by the real collectors from the simulator: the digest holds exactly `check`'s
     findings; a second collection of the unchanged tenant brings nothing to send."""
     from collectors.runner import run_collection
-    from tests.conftest import settings_for
+    from tests.helpers.settings import settings_for
 
     store = str(tmp_path / "sim.sqlite")
     settings = settings_for(sim, store)

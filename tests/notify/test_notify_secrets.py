@@ -12,7 +12,7 @@ from pathlib import Path
 import trustme
 
 from tests.analysis import finance_tenant as t
-from tests.notify.conftest import breach_e3
+from tests.helpers.thresholds import breach_e3
 from tests.notify.servers import Receiver, free_port, smtp_server
 from tests.notify.test_notify_cli import write_config
 
