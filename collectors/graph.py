@@ -234,16 +234,15 @@ class GraphClient:
         headers = {"Authorization": f"Bearer {self._tokens.token()}", "client-request-id": str(uuid.uuid4())}
         if self.pacer is not None:
             self.pacer.before(method, url, params, json_body)
-        try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                headers=headers,
-                stream=stream,
+
+        def send() -> requests.Response:
+            return self.session.request(
+                method, url, params=params, json=json_body, headers=headers, stream=stream,
                 allow_redirects=allow_redirects,
-            )
+            )  # fmt: skip
+
+        try:
+            response = send()
         except requests.exceptions.SSLError:
             raise GraphError(
                 f"TLS verification failed for {urlsplit(url).netloc}: set {ENV_PREFIX}CA_BUNDLE to the CA "
@@ -255,15 +254,7 @@ class GraphClient:
             headers["Authorization"] = f"Bearer {self._tokens.token()}"
             self.stats.requests += 1
             response.close()
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                headers=headers,
-                stream=stream,
-                allow_redirects=allow_redirects,
-            )
+            response = send()
         self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
         if self.pacer is not None:
             self.pacer.after(response.status_code, response.headers)
