@@ -241,6 +241,9 @@ def test_the_config_file_given_to_dashboard_reaches_the_pages(store: str, tmp_pa
         run.ready(port)
         [child] = _children(run.proc.pid)
         raw = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        # SIGTERM, so license-desk ends Streamlit too (a SIGKILL would orphan it, holding the pipe).
+        run.proc.send_signal(signal.SIGTERM)
+        assert run.proc.wait(timeout=30) == 0
     child_env = dict(item.decode().split("=", 1) for item in raw if b"=" in item)
     assert child_env["LICENSE_DESK_CONFIG"] == str(tmp_path / "ld.toml")
     from licensedesk.config import load_settings
