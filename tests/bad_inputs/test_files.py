@@ -307,12 +307,8 @@ def test_a_good_users_upload_plans_the_users(app: AppTest) -> None:
 def test_a_price_upload_with_many_bad_rows_shows_the_first_20_and_a_count(app: AppTest, store: Path) -> None:
     spec = KINDS["prices"]
     before = _state(store)
-    app.switch_page("app_pages/costs.py").run()
-    content = (spec.header + "\n" + f"{spec.row},x\n" * 25).encode()
-    app.file_uploader(key="price_upload_0").set_value(("prices.csv", content, "text/csv")).run()
-    app.button(key="price_import").click().run()
-    assert not app.exception, [e.value for e in app.exception]
-    errors = [e.value for e in app.error]
+    at = _upload_prices(app, (spec.header + "\n" + f"{spec.row},x\n" * 25).encode())
+    errors = [e.value for e in at.error]
     assert len(errors) == 21
     assert errors[0] == "prices.csv, row 2: found 6 fields where the header has 5."
     assert errors[-1] == "... and 5 more problem(s)."

@@ -7,43 +7,17 @@ sign in and used nothing: the page lists exactly those three as "licensed, not u
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from cli.demo_tenant import simulator_settings
-from cli.main import cli
-from collectors.runner import run_collection
-from graphsim.server import GraphSimulator
-from graphsim.usage import UsageProfile, refresh_date
 from tests.helpers.apptest import open_app, rows, table, texts
+from tests.helpers.usage_tenant import build_unused_tenant
 
 
 def _store(tmp: Path, *, concealed: bool = False) -> tuple[str, list[str], str]:
-    with GraphSimulator(users=150, seed=3) as sim:
-        t = sim.tenant
-        t.now += timedelta(days=40)  # every licence past the 30-day guardrail; sign-ins still recent
-        t.concealed_names = concealed
-        day = refresh_date(t)
-        for user in t.users:
-            t.usage_overrides[user.id] = UsageProfile(
-                exchange=day, onedrive=day, sharepoint=day, teams=day, yammer=day, apps=day, desktop=True,
-                copilot=day, mailbox_bytes=1, onedrive_bytes=1,
-            )  # fmt: skip
-        e3 = t.sku_id("SPE_E3")
-        chosen = [u for u in t.users if u.held_skus() == {e3} and u.activity == "active" and u.account_enabled
-                  and not u.is_guest][:3]  # fmt: skip
-        for user in chosen:
-            t.usage_overrides[user.id] = UsageProfile()
-        path = str(tmp / "s.sqlite")
-        run_collection(simulator_settings(sim, path), clock=lambda: t.now.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    prices = tmp / "prices.csv"
-    prices.write_text("sku,unit_price,currency,period,effective_from\nSPE_E3,36.00,USD,month,2020-01-01\n")
-    result = CliRunner().invoke(cli, ["prices", "import", str(prices)], env={"LICENSE_DESK_STORE": path})
-    assert result.exit_code == 0, result.output
-    return path, sorted(u.upn for u in chosen), day.isoformat()
+    tenant = build_unused_tenant(tmp, concealed=concealed)
+    return tenant.store, tenant.upns, tenant.report_date
 
 
 @pytest.fixture(scope="module")
