@@ -241,3 +241,25 @@ def unused_pairs(
         if gives and _stale(u, pd.Timestamp(str(u["report_date"])), gives, usage_days):
             out.add((uid, sku))
     return out
+
+
+# Where an admin turns concealment off, quoted in every sentence that says names are concealed.
+CONCEALED_SETTING = (
+    '"Display concealed user, group, and site names in all reports" (admin center, Settings > Org '
+    "settings > Reports)"
+)
+
+
+def usage_notice(reports: pd.DataFrame) -> str | None:
+    """One sentence for the Reclaim page when a snapshot's usage reports (``store.usage.
+    load_usage_reports``) concealed names or were refused; None otherwise (a snapshot older than
+    usage collection has none and says nothing: the page's caption covers it)."""
+    statuses = set(reports["status"]) if not reports.empty else set()
+    if "concealed" in statuses:
+        return (
+            "Microsoft 365 usage reports conceal user names in this tenant, so no usage is joined to anyone "
+            f"and Reclaim uses sign-in activity only: turn off {CONCEALED_SETTING}."
+        )
+    if "forbidden" in statuses:
+        return "Usage reports were not collected (the app lacks Reports.Read.All): Reclaim uses sign-in activity only."
+    return None

@@ -28,6 +28,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.reclaim_usage import CONCEALED_SETTING
+
 KINDS = ("threshold", "group_error", "expiring", "renewal", "collection", "usage")
 
 
@@ -161,8 +163,7 @@ def usage_findings(usage_reports: pd.DataFrame) -> list[Finding]:
     if usage_reports.empty or not (usage_reports["status"] == "concealed").any():
         return []
     return [Finding("usage", "concealed names",
-        "Microsoft 365 usage reports conceal user names, so Reclaim uses sign-in activity only: turn off "
-        "\"Display concealed user, group, and site names in all reports\" (admin center, Settings > Org settings > Reports).",
+        f"Microsoft 365 usage reports conceal user names, so Reclaim uses sign-in activity only: turn off {CONCEALED_SETTING}.",
         {"status": "concealed"})]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analysis import reclaim_usage
 from analysis.reclaim_usage import unused_pairs
 from dashboard.connection import read
 from store import queries
@@ -45,16 +46,5 @@ def unused(path: str, snapshot_id: int, days: int, _holders: pd.DataFrame) -> se
 
 
 def usage_notice(path: str, snapshot_id: int) -> str | None:
-    """One sentence when usage reports were refused or concealed names; None otherwise (a snapshot
-    older than usage collection has none and says nothing: the page's caption covers it)."""
-    reports = usage_reports(path, snapshot_id)
-    statuses = set(reports["status"])
-    if "concealed" in statuses:
-        return (
-            "Microsoft 365 usage reports conceal user names in this tenant, so no usage is joined to anyone "
-            'and Reclaim uses sign-in activity only: turn off "Display concealed user, group, and site names '
-            'in all reports" (admin center, Settings > Org settings > Reports).'
-        )
-    if "forbidden" in statuses:
-        return "Usage reports were not collected (the app lacks Reports.Read.All): Reclaim uses sign-in activity only."
-    return None
+    """``analysis.reclaim_usage.usage_notice`` of the snapshot's usage reports."""
+    return reclaim_usage.usage_notice(usage_reports(path, snapshot_id))

@@ -196,3 +196,21 @@ def test_a_downgrade_is_never_a_bare_removal() -> None:
         "ann",
         "mia",
     ]  # eve too is a downgrade (to F3) and targets[EXO] == ["ivy"] and targets[COP] == ["gus"]
+
+
+def test_the_reclaim_notice_says_why_usage_is_missing() -> None:
+    from analysis.reclaim_usage import usage_notice
+
+    def notice(*statuses: str) -> str | None:
+        return usage_notice(pd.DataFrame({"status": list(statuses)}, dtype=object))
+
+    assert notice() is None  # a snapshot from before usage collection: the caption covers it
+    assert notice("ok", "ok", "empty") is None
+    assert notice("ok", "forbidden") == (
+        "Usage reports were not collected (the app lacks Reports.Read.All): Reclaim uses sign-in activity only."
+    )
+    # Concealed names win over a refused report: the fix is the setting, not the permission.
+    concealed = notice("forbidden", "concealed")
+    assert concealed is not None and concealed.startswith("Microsoft 365 usage reports conceal user names")
+    assert concealed.endswith('turn off "Display concealed user, group, and site names in all reports" '
+                              "(admin center, Settings > Org settings > Reports).")  # fmt: skip
