@@ -37,6 +37,7 @@ from collectors.retry import (
     graph_give_up,
     parse_retry_after,
     retries_text,
+    transport_errors,
 )
 from licensedesk.config import ENV_PREFIX, Role, Settings
 from licensedesk.errors import (
@@ -266,6 +267,37 @@ class GraphClient:
         raw = self._fetch_once(method, url, params=params, json_body=json_body)
         return parse_object(raw, describe(url))
 
+    def open(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        allow_redirects: bool = True,
+        stream: bool = True,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One request's answer, its body not yet read (the caller closes it): 429/5xx as
+        TransientError, other 4xx/5xx as GraphError naming ``what``; a redirect is returned as is
+        when ``allow_redirects`` is False. Run it inside ``transport_errors(what)``."""
+        response = self._send(method, url, stream=stream, allow_redirects=allow_redirects, **kwargs)
+        if response.status_code in RETRY_STATUSES:
+            if response.status_code == 429:
+                self.stats.throttled += 1
+            response.close()  # a streamed answer holds its connection until closed
+            raise TransientError(
+                f"{what} answered {response.status_code}",
+                status=response.status_code,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if response.status_code >= 400:
+            error = graph_error(
+                response.status_code, safe_json(response), what, response.headers.get("request-id")
+            )
+            response.close()
+            raise error
+        return response
+
     def _fetch_once(
         self,
         method: str,
@@ -279,30 +311,13 @@ class GraphClient:
         TransientError, other errors as GraphError. ``on_head`` is given the page's
         ``@odata.nextLink`` as soon as it has arrived, while the rest of the body still streams."""
         what = describe(url)
-        try:
-            response = self._send(method, url, params=params, json_body=json_body, stream=on_head is not None)
-            if response.status_code in RETRY_STATUSES:
-                if response.status_code == 429:
-                    self.stats.throttled += 1
-                response.close()  # a streamed answer holds its connection until closed
-                raise TransientError(
-                    f"{what} answered {response.status_code}",
-                    status=response.status_code,
-                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                )
-            if response.status_code >= 400:
-                error = graph_error(
-                    response.status_code, safe_json(response), what, response.headers.get("request-id")
-                )
-                response.close()
-                raise error
+        with transport_errors(what):
+            response = self.open(
+                method, url, what=what, params=params, json_body=json_body, stream=on_head is not None
+            )
             if on_head is None:
                 return response.content
             return read_streaming(response, on_head)
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise TransientError(f"{what}: connection lost ({exc.__class__.__name__})") from None
-        except requests.exceptions.Timeout:
-            raise TransientError(f"{what}: timed out") from None
 
     def fetch(
         self,

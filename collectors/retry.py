@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import requests
 
 from licensedesk.errors import GraphError, LicenseDeskError, ThrottledError
 
@@ -84,3 +87,15 @@ def write_give_up(what: str) -> Callable[[TransientError, int], LicenseDeskError
         )
 
     return give_up
+
+
+@contextmanager
+def transport_errors(what: str) -> Iterator[None]:
+    """Turn a dropped connection, a cut-off body or a timeout while talking to ``what`` into a
+    TransientError, which the retry policy resends."""
+    try:
+        yield
+    except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        raise TransientError(f"{what}: connection lost ({exc.__class__.__name__})") from None
+    except requests.exceptions.Timeout:
+        raise TransientError(f"{what}: timed out") from None

@@ -24,8 +24,7 @@ from urllib.parse import urlsplit
 import requests
 
 from collectors.graph import GraphClient
-from collectors.graph_errors import graph_error, safe_json
-from collectors.retry import RETRY_STATUSES, TransientError, graph_give_up, parse_retry_after
+from collectors.retry import TransientError, graph_give_up, parse_retry_after, transport_errors
 from collectors.usage_csv import HOLD_QUOTA, ParsedReport, parse_report, text_lines
 from licensedesk.errors import GraphError, GraphPermissionError
 
@@ -97,16 +96,8 @@ def _transient(response: requests.Response, what: str) -> TransientError:
 
 
 def _fetch_once(client: GraphClient, key: str, url: str, what: str) -> ParsedReport:
-    try:
-        answer = client._send("GET", url, allow_redirects=False)
-        if answer.status_code in RETRY_STATUSES:
-            if answer.status_code == 429:
-                client.stats.throttled += 1
-            raise _transient(answer, what)
-        if answer.status_code >= 400:
-            error = graph_error(answer.status_code, safe_json(answer), what, answer.headers.get("request-id"))
-            answer.close()
-            raise error
+    with transport_errors(what):
+        answer = client.open("GET", url, what=what, allow_redirects=False)
         if answer.status_code not in (301, 302, 303, 307, 308):
             return parse_report(key, text_lines(answer.iter_content(_CHUNK)), what)
         location = answer.headers.get("Location", "")
@@ -125,10 +116,6 @@ def _fetch_once(client: GraphClient, key: str, url: str, what: str) -> ParsedRep
             return parse_report(key, text_lines(download.iter_content(_CHUNK)), what)
         finally:
             download.close()
-    except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-        raise TransientError(f"{what}: connection lost ({exc.__class__.__name__})") from None
-    except requests.exceptions.Timeout:
-        raise TransientError(f"{what}: timed out") from None
 
 
 def _merge(parsed: Mapping[str, ParsedReport], ids: Mapping[str, str]) -> list[tuple[Any, ...]]:
