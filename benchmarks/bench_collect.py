@@ -1,7 +1,8 @@
 """Collect benchmark: License Desk's collection against the floor.
 
-The floor is the same user pages downloaded and parsed with plain ``requests`` and nothing
-stored: no collector can be faster than that. Each run times two collections: the first into an
+The floor is the same data downloaded and parsed with plain ``requests`` and nothing stored (the
+user pages with ``json``, the five usage reports with ``csv``, following Graph's redirect): no
+collector can be faster than that. Each run times two collections: the first into an
 empty store, then the next one into the same store (the daily case). Runs alternate (floor, collect, floor, ...) so
 that noise on a shared machine hits both alike; medians and the ratio of each pair are printed.
 The server runs in its own process, as Graph is remote: sharing this process's GIL would slow
@@ -21,6 +22,8 @@ under cProfile and prints where its main thread's time goes.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import platform
@@ -38,6 +41,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from collectors.runner import run_collection  # noqa: E402
+from collectors.usage import PERIOD, REPORTS  # noqa: E402
 from collectors.users import SIGNIN_FIELD, USER_FIELDS  # noqa: E402
 from licensedesk.config import Settings  # noqa: E402
 
@@ -97,7 +101,8 @@ class RemoteSimulator:
 
 
 def floor(sim: RemoteSimulator) -> tuple[float, int, int]:
-    """Seconds, pages and bytes to fetch and parse every user page with plain requests."""
+    """Seconds, pages and bytes to fetch and parse every user page and usage report with plain
+    requests."""
     session = requests.Session()
     session.trust_env = False
     token = session.post(
@@ -122,6 +127,19 @@ def floor(sim: RemoteSimulator) -> tuple[float, int, int]:
         pages += 1
         size += len(response.content)
         url, params = body.get("@odata.nextLink"), None
+    origin = sim.graph_url.rsplit("/", 1)[0]
+    for function, beta in REPORTS.values():
+        call = f"{origin}/{'beta' if beta else 'v1.0'}/reports/{function}(period='{PERIOD}')"
+        answer = session.get(
+            call + ("?$format=text/csv" if beta else ""), headers=headers, verify=sim.ca_bundle,
+            allow_redirects=False, timeout=120,
+        )  # fmt: skip
+        if answer.is_redirect:
+            answer = session.get(answer.headers["Location"], verify=sim.ca_bundle, timeout=120)
+        rows = sum(1 for _ in csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+        pages += 1
+        size += len(answer.content)
+        assert rows > 1, f"{function} came back empty"
     return time.perf_counter() - started, pages, size
 
 
@@ -129,7 +147,6 @@ def profile_collection(settings: Settings, top: int = 25) -> None:
     """One first collection under cProfile: where the main thread's time goes (parsing, staging,
     publishing). The page downloads run on the prefetch thread, which cProfile does not see."""
     import cProfile
-    import io
     import pstats
 
     profiler = cProfile.Profile()

@@ -8,6 +8,11 @@ start-up, as whole HTTP responses (headers and body bytes, nextLinks pointing ba
 opaque skiptokens), and then only writes those bytes to the socket (TLS included: that is the
 real network's cost too).
 
+The usage reports are rendered once at start-up too (graphsim builds a 100,000-row CSV per
+request, about 3 s of CPU each, which would again be taken from the collector): each report call
+answers Graph's 302 to a pre-authenticated download on this server, and the download is the CSV's
+bytes.
+
 Everything else the collector reads (sign-in through Entra, ``/subscribedSkus``,
 ``/directory/subscriptions``, ``/groups``, ``membersWithLicenseErrors``, ``$batch``) is a handful of
 small requests: they are answered by a ``graphsim`` simulator of the same tenant running in this
@@ -36,13 +41,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import requests
 import trustme
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from collectors.usage import PERIOD, REPORTS  # noqa: E402
 from collectors.users import PAGE_SIZE, SIGNIN_FIELD, USER_FIELDS  # noqa: E402
 from graphsim.server import GraphSimulator  # noqa: E402
 
@@ -76,10 +82,15 @@ class FastGraph:
         self.origin = f"https://127.0.0.1:{self.server.server_address[1]}"
         self.pages: dict[frozenset[tuple[str, str]], bytes] = {}
         self.page_bytes = 0
-        self._render_pages()
+        # request path -> whole response: each report's 302, and the download it points at
+        self.reports: dict[str, bytes] = {}
+        self.report_bytes = 0
+        session, token = self._signed_in()
+        self._render_pages(session, token)
+        self._render_reports(session, token)
+        session.close()
 
-    def _render_pages(self) -> None:
-        """Fetch every user page from graphsim once and keep it as a finished HTTP response."""
+    def _signed_in(self) -> tuple[requests.Session, str]:
         session = requests.Session()
         session.trust_env = False
         token = session.post(
@@ -88,6 +99,34 @@ class FastGraph:
                   "client_secret": self.sim.client_secret, "scope": GRAPH_SCOPE},
             verify=self.sim.ca_bundle, timeout=60,
         ).json()["access_token"]  # fmt: skip
+        return session, str(token)
+
+    def _render_reports(self, session: requests.Session, token: str) -> None:
+        """Each usage report the collector asks for, fetched from graphsim once (redirect and
+        download), kept as Graph's 302 and the download's 200."""
+        for key, (function, beta) in REPORTS.items():
+            path = f"/{'beta' if beta else 'v1.0'}/reports/{function}(period='{PERIOD}')"
+            if beta:
+                path += "?$format=text/csv"
+            answer = session.get(
+                f"{self.sim.authority_url}{path}",
+                headers={"Authorization": f"Bearer {token}"},
+                verify=self.sim.ca_bundle,
+                timeout=600,
+            )
+            answer.raise_for_status()
+            download = f"/reports-download/fastgraph-{key}.csv"
+            self.reports[path] = (
+                b"HTTP/1.1 302 Found\r\nLocation: " + f"{self.origin}{download}".encode()
+                + b"\r\nContent-Length: 0\r\n\r\n"
+            )  # fmt: skip
+            self.reports[download] = self._response(
+                answer.content, "application/octet-stream", compress=False
+            )
+            self.report_bytes += len(answer.content)
+
+    def _render_pages(self, session: requests.Session, token: str) -> None:
+        """Fetch every user page from graphsim once and keep it as a finished HTTP response."""
         url: str | None = f"{self.sim.graph_url}/users"
         params: dict[str, str] | None = USER_QUERY
         key = page_key(requests.Request("GET", url, params=params).prepare().path_url.partition("?")[2])
@@ -113,11 +152,13 @@ class FastGraph:
             url, params = next_link, None
             if next_key is not None:
                 key = next_key
-        session.close()
 
-    def _response(self, payload: bytes) -> bytes:
-        headers = [b"HTTP/1.1 200 OK", b"Content-Type: application/json; odata.metadata=minimal"]
-        if self.compress:
+    def _response(
+        self, payload: bytes, content_type: str = "application/json; odata.metadata=minimal", *,
+        compress: bool | None = None,
+    ) -> bytes:  # fmt: skip
+        headers = [b"HTTP/1.1 200 OK", b"Content-Type: " + content_type.encode()]
+        if self.compress if compress is None else compress:
             payload = gzip.compress(payload, compresslevel=6)
             headers.append(b"Content-Encoding: gzip")
         headers.append(b"Content-Length: " + str(len(payload)).encode())
@@ -130,6 +171,7 @@ class FastGraph:
         info: dict[str, Any] = dict(self.sim.ready_info())
         info.update(graph_url=f"{self.origin}/v1.0", ca_bundle=self.ca_bundle)
         info.update(pages=len(self.pages), page_bytes=self.page_bytes, users=len(self.sim.tenant.users))
+        info.update(report_bytes=self.report_bytes)
         return info
 
     def close(self) -> None:
@@ -156,6 +198,10 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(self.fast.delay)
                 self.wfile.write(page)
                 return
+        report = self.fast.reports.get(unquote(self.path))
+        if report is not None:
+            self.wfile.write(report)
+            return
         self._forward("GET", None)
 
     def do_POST(self) -> None:
