@@ -4,7 +4,7 @@ Two figures per run:
 
 - **parse**: the five report CSVs of a simulated tenant (built once, rendered to bytes once, so
   neither counts) parsed by ``collectors.usage_csv`` from 64 KiB chunks, as they arrive from the
-  network, and joined to user ids (``collectors.usage._merge``): time, and the peak of Python
+  network, and joined to user ids (``collectors.usage.FetchedUsage`` and ``join_usage``): time, and the peak of Python
   allocations during it (tracemalloc), which is what holding the parsed rows costs.
 - **fetch** (``--https``): ``collectors.usage.collect_usage`` against the simulator over TLS on
   127.0.0.1: the six requests, the five redirects followed, downloads streamed and parsed. The
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from collectors.usage import REPORTS, _merge, collect_usage  # noqa: E402
-from collectors.usage_csv import parse_report, text_lines  # noqa: E402
+from collectors.usage import REPORTS, FetchedUsage, collect_usage, join_usage  # noqa: E402
+from collectors.usage_csv import text_lines  # noqa: E402
 from graphsim.tenant import build_tenant  # noqa: E402
 from graphsim.usage import REPORTS as SIM_REPORTS  # noqa: E402
 from graphsim.usage import report_lines  # noqa: E402
@@ -73,15 +73,17 @@ def main() -> None:
         if traced:
             tracemalloc.start()
         started = time.perf_counter()
-        parsed = {key: parse_report(key, text_lines(body), key) for key, body in bodies.items()}
-        merged = _merge(parsed, ids)
+        fetched = FetchedUsage()
+        for key, body in bodies.items():
+            fetched.add(key, text_lines(body), key)
+        merged = join_usage(fetched, ids).rows
         if traced:
             peaks.append(tracemalloc.get_traced_memory()[1])
             tracemalloc.stop()
         else:
             times.append(time.perf_counter() - started)
         rows = len(merged)
-        del parsed, merged
+        del fetched, merged
     total_mb = sum(sizes.values()) / 1e6
     print(f"parse {total_mb:.0f} MB of CSV into {rows} user rows: median {statistics.median(times):.2f} s "
           f"(runs {', '.join(f'{t:.2f}' for t in times)}), {total_mb / statistics.median(times):.0f} MB/s; "

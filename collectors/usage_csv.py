@@ -21,6 +21,8 @@ from licensedesk.errors import GraphError
 HOLD_QUOTA = 100 * 1024**3  # Exchange raises Recoverable Items to 100 GB for a mailbox on hold
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HASH = re.compile(r"^[0-9A-Fa-f]{32}$")
+_DATES: dict[str, str] = {}
+_DATES_KEPT = 20_000
 
 
 @dataclass
@@ -56,7 +58,14 @@ def date_or_none(value: str) -> str | None:
         value = value.strip()
         if len(value) != 10:
             return None
-    return value if _DATE.match(value) else None
+    known = _DATES.get(value)
+    if known is not None:
+        return known
+    if not _DATE.match(value):
+        return None
+    # One shared string per date: a few hundred dates fill the half million date cells of a
+    # 100,000-user report set, and each cell's own copy would cost ~60 bytes.
+    return _DATES.setdefault(value, value) if len(_DATES) < _DATES_KEPT else value
 
 
 _FLAGS = {"true": 1, "yes": 1, "false": 0, "no": 0}
@@ -113,37 +122,57 @@ _CONVERT = {"date": date_or_none, "flag": flag, "number": number, "optional_numb
             "optional_text": optional_text}  # fmt: skip
 
 
+class ReportReader:
+    """One report's rows as they stream in: iterate for (lower-cased principal name, the report's
+    fields in ``fields`` order); afterwards ``refresh_date`` and ``concealed`` say what was seen.
+
+    Raises (on creation):
+        GraphError: the header lacks a column the report must have (one sentence naming it).
+    """
+
+    def __init__(self, key: str, lines: Iterable[str], what: str) -> None:
+        name_column, wanted = SPECS[key]
+        self.fields = tuple(wanted)
+        self.refresh_date: str | None = None
+        self.concealed = False
+        self._reader = csv.reader(lines)
+        first = next(self._reader, None)
+        header = first or []
+        index = {column.strip(): i for i, column in enumerate(header)}
+        missing = [c for c, kind in [(name_column, "text"), *wanted.values()]
+                   if c not in index and not kind.startswith("optional")]  # fmt: skip
+        if first is not None and missing:
+            raise GraphError(f"Graph's {what} report has no column {', '.join(repr(c) for c in missing)}.")
+        self._name_at = index.get(name_column, 0)
+        self._refresh_at = index.get("Report Refresh Date")
+        self._getters = [(index.get(column), _CONVERT[kind]) for column, kind in wanted.values()]
+        self._width = len(header)
+
+    def __iter__(self) -> Iterator[tuple[str, tuple[object, ...]]]:
+        if not self._width:
+            return  # an empty download: no header, no rows
+        name_at, getters, width = self._name_at, self._getters, self._width
+        for row in self._reader:
+            if len(row) < width or not row[name_at]:
+                continue  # a blank or cut line: no user to key it by
+            name = row[name_at].strip()
+            if looks_concealed(name):
+                self.concealed = True
+                continue  # never keyed: a hash must not be joined to anyone
+            if self._refresh_at is not None and self.refresh_date is None:
+                self.refresh_date = date_or_none(row[self._refresh_at])
+            yield name.lower(), tuple([None if at is None else convert(row[at]) for at, convert in getters])
+
+
 def parse_report(key: str, lines: Iterable[str], what: str) -> ParsedReport:
-    """Parse one report's CSV lines into rows keyed by lower-cased principal name.
+    """One report's CSV lines as a whole: rows keyed by lower-cased principal name (none at all
+    when any name was concealed).
 
     Raises:
         GraphError: the header lacks a column the report must have (one sentence naming it).
     """
-    name_column, wanted = SPECS[key]
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if header is None:
-        return ParsedReport(tuple(wanted), {})
-    index = {column.strip(): i for i, column in enumerate(header)}
-    missing = [c for c, kind in [(name_column, "text"), *wanted.values()]
-               if c not in index and not kind.startswith("optional")]  # fmt: skip
-    if missing:
-        raise GraphError(f"Graph's {what} report has no column {', '.join(repr(c) for c in missing)}.")
-    name_at = index[name_column]
-    refresh_at = index.get("Report Refresh Date")
-    getters = [(index.get(column), _CONVERT[kind]) for column, kind in wanted.values()]
-    out = ParsedReport(tuple(wanted), {})
-    width = len(header)
-    for row in reader:
-        if len(row) < width or not row[name_at]:
-            continue  # a blank or cut line: no user to key it by
-        name = row[name_at].strip()
-        if looks_concealed(name):
-            out.concealed = True
-            continue  # never keyed: a hash must not be joined to anyone
-        if refresh_at is not None and out.refresh_date is None:
-            out.refresh_date = date_or_none(row[refresh_at])
-        out.rows[name.lower()] = tuple([None if at is None else convert(row[at]) for at, convert in getters])
-    if out.concealed:
-        out.rows.clear()
-    return out
+    reader = ReportReader(key, lines, what)
+    rows = dict(reader)
+    if reader.concealed:
+        rows.clear()
+    return ParsedReport(reader.fields, rows, reader.refresh_date, reader.concealed)

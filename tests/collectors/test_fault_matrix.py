@@ -78,7 +78,11 @@ def test_a_persistent_403_stops_at_once_naming_the_permission(permission: str, s
         with pytest.raises(LicenseDeskError) as err:
             run_collection(simulator_settings(sim, store_path))
         refused = [r for r in sim.requests if r.status == 403 and "signInActivity" not in str(r.query)]
-    assert len(refused) == 1, "a 403 is not retried"
+    # The usage reports are read beside the sweep on their own thread, and this app may not read
+    # them either (a 403 there is a warning, not a failure): set apart, but still asked once each.
+    usage = [r for r in refused if r.path.endswith("/admin/reportSettings") or "/reports/" in r.path]
+    assert len(usage) == len({r.path for r in usage}) <= 2, "a 403 is not retried"
+    assert len(refused) - len(usage) == 1, "a 403 is not retried"
     assert permission in str(err.value) and "\n" not in str(err.value)
     with open_store(store_path) as store:
         assert queries.complete_snapshot_ids(store) == []
