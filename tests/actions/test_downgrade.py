@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from actions.apply import apply_plan
-from actions.plan import plan_downgrade, plan_remove
+from actions.plan import Plan, plan_downgrade, plan_remove
 from analysis.downgrade_savings import downgrade_savings
 from collectors.graph import GraphClient
 from collectors.runner import run_collection
@@ -32,7 +32,7 @@ def tenant(store_path: str) -> Iterator[DowngradeTenant]:
         yield built
 
 
-def _plan(t: DowngradeTenant):  # type: ignore[no-untyped-def]
+def _plan(t: DowngradeTenant) -> Plan:
     skus, users, licenses = plan_inputs(t.settings.store)
     with open_store(t.settings.store) as store:
         plans = queries.service_plans(store, queries.resolve_snapshot(store))
