@@ -134,3 +134,8 @@ def _change(
         disabled_plans=tuple(sorted(disabled)), seats=1, reason=f"downgrade {src} to {dst}",
         from_sku_id=str(source["sku_id"]), from_sku_part_number=src,
     )  # fmt: skip
+
+
+def downgrade_pairs(plan: Plan) -> list[tuple[str, str]]:
+    """(from skuId, to skuId) of each downgrade in a plan: what ``analysis.downgrade_savings`` prices."""
+    return [(str(c.from_sku_id), str(c.sku_id)) for c in plan.changes if c.kind is ChangeKind.DOWNGRADE]

@@ -13,6 +13,7 @@ from actions.apply import ApplyInterrupted, ChangeResult, apply_plan, default_ac
 from actions.groups import group_id, members_in_error
 from actions.plan import (
     Plan,
+    downgrade_pairs,
     plan_assign,
     plan_downgrade,
     plan_group_assign,
@@ -157,7 +158,7 @@ def downgrade(ctx: click.Context, source: str | None, target: str | None, users:
         names = list(users) or read_users_file(users_file or "")
         targets = [(name, str(source), str(target)) for name in names]
     plan = plan_downgrade(targets, skus=skus, users=user_frame, licenses=licenses, service_plans=plans)
-    pairs = [(str(c.from_sku_id), str(c.sku_id)) for c in plan.changes]
+    pairs = downgrade_pairs(plan)
     savings = [
         {"currency": r["currency"], "downgrades": int(r["downgrades"]),
          "saving_monthly": None if r["currency"] is None else amount_text(int(r["saving"]), str(r["currency"]))}
