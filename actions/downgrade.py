@@ -124,9 +124,9 @@ def _change(
         return None
     target_plans = plan_ids.get(str(target["sku_id"]).lower())
     if not target_plans:
-        refused.append(
-            Refusal(dst, f"The latest snapshot lists no service plans of {dst}, so the disabled plans cannot be carried over.")
-        )  # fmt: skip
+        why = f"The latest snapshot lists no service plans of {dst}, so the disabled plans cannot be carried over."
+        if Refusal(dst, why) not in refused:  # once per SKU, not once per user
+            refused.append(Refusal(dst, why))
         return None
     disabled = split_plan_ids(direct.iloc[0]["disabled_plans"]) & target_plans
     return Change(
