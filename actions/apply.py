@@ -298,8 +298,16 @@ def _intent(plan_id: str, actor: str, tenant: str | None, change: Change) -> Int
         sku_id=change.sku_id,
         sku_part_number=change.sku_part_number,
         detail={"disabled_plans": list(change.disabled_plans), "usage_location": change.usage_location,
-                "reason": change.reason},
+                "reason": change.reason, **_downgrade_detail(change)},
     )  # fmt: skip
+
+
+def _downgrade_detail(change: Change) -> dict[str, Any]:
+    """A downgrade's audit row names both SKUs (its own SKU columns hold the one assigned)."""
+    if change.kind is not ChangeKind.DOWNGRADE:
+        return {}
+    return {"from_sku_id": change.from_sku_id, "from_sku_part_number": change.from_sku_part_number,
+            "to_sku_id": change.sku_id, "to_sku_part_number": change.sku_part_number}  # fmt: skip
 
 
 def _request_for(change: Change) -> tuple[str, str, dict[str, Any] | None]:
@@ -313,6 +321,9 @@ def _request_for(change: Change) -> tuple[str, str, dict[str, Any] | None]:
         return "POST", f"{user}/assignLicense", body
     if change.kind is ChangeKind.REMOVE:
         return "POST", f"{user}/assignLicense", {"addLicenses": [], "removeLicenses": [change.sku_id]}
+    if change.kind is ChangeKind.DOWNGRADE:  # one request: the user is never without a licence
+        add = [{"skuId": change.sku_id, "disabledPlans": list(change.disabled_plans)}]
+        return "POST", f"{user}/assignLicense", {"addLicenses": add, "removeLicenses": [change.from_sku_id]}
     if change.kind is ChangeKind.SET_USAGE_LOCATION:
         return "PATCH", user, {"usageLocation": change.usage_location}
     if change.kind is ChangeKind.GROUP_ASSIGN:

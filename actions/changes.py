@@ -17,11 +17,16 @@ class ChangeKind(StrEnum):
     SET_USAGE_LOCATION = "set_usage_location"
     REPROCESS_USER = "reprocess_user"
     GROUP_ASSIGN = "group_assign"
+    DOWNGRADE = "downgrade"
 
 
 @dataclass(frozen=True)
 class Change:
-    """One intended write. ``seats`` is what it takes from its SKU (+1 assign, -1 remove, 0 otherwise)."""
+    """One intended write. ``seats`` is what it takes from its SKU (+1 assign, -1 remove, 0 otherwise).
+
+    A downgrade's SKU is the one it assigns (``seats`` +1, its ``disabled_plans``); the one it takes
+    away in the same call is ``from_sku_id`` (one seat freed).
+    """
 
     kind: ChangeKind
     user_id: str
@@ -33,6 +38,8 @@ class Change:
     seats: int = 0
     reason: str = ""
     group_id: str | None = None
+    from_sku_id: str | None = None
+    from_sku_part_number: str | None = None
 
     def describe(self) -> str:
         """A line for previews and the audit log."""
@@ -42,6 +49,8 @@ class Change:
             return f"remove {self.sku_part_number} from {self.user_principal_name}"
         if self.kind is ChangeKind.SET_USAGE_LOCATION:
             return f"set usage location of {self.user_principal_name} to {self.usage_location}"
+        if self.kind is ChangeKind.DOWNGRADE:
+            return f"downgrade {self.user_principal_name} from {self.from_sku_part_number} to {self.sku_part_number}"
         if self.kind is ChangeKind.GROUP_ASSIGN:
             return f"add {self.sku_part_number} to group {self.user_principal_name} ({self.reason})"
         return f"reprocess group licences of {self.user_principal_name}"

@@ -95,6 +95,8 @@ def finish(changes: list[Change], refused: list[Refusal], skipped: list[Refusal]
     for change in changes:
         if change.sku_id and change.seats:
             demand[change.sku_id] = demand.get(change.sku_id, 0) + change.seats
+        if change.from_sku_id:  # a downgrade frees the seat of the SKU it replaces
+            demand[change.from_sku_id] = demand.get(change.from_sku_id, 0) - 1
     seats: list[SeatChange] = []
     for sku_id, delta in sorted(demand.items()):
         row = skus[skus["sku_id"] == sku_id].iloc[0]

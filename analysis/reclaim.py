@@ -24,7 +24,7 @@ seat is already a people candidate (that row's action removes it anyway).
 
 Exemptions (``kind`` ``user`` or ``sku``, matched on id, UPN or part number) remove rows from the
 candidates; they never hide anything elsewhere. Rows are a gap source for ``actions.plan.plan_remove``
-(see ``removal_targets``).
+(see ``removal_targets``) and, the downgrades, for ``actions.plan.plan_downgrade`` (``downgrade_targets``).
 
 Usage (given ``usage``): ``shared_mailbox``, ``copilot_unused``, ``unused``, ``premium_unused`` and
 ``desktop_unused`` from the usage reports, with guardrails (``analysis.reclaim_usage``).
@@ -231,9 +231,9 @@ def removal_targets(candidates: pd.DataFrame) -> dict[str, list[str]]:
     """skuId -> user ids whose *direct* assignment a plan may remove, for ``actions.plan.plan_remove``
     (``plan_remove(sku_id, users, ...)`` per SKU). Inherited-only licences are left out: they are
     removed by changing group membership, which ``plan_remove`` refuses by design. Exempt rows
-    (listed with ``include_exempt``) and downgrades (assign first, then remove) are never targets."""
-    # A downgrade is two changes (assign the cheaper SKU, then remove this one): removing alone
-    # would leave the user without either, so it is never a removal target.
+    (listed with ``include_exempt``) and downgrades (``downgrade_targets``) are never targets."""
+    # A downgrade replaces the licence in one call: removing alone would leave the user without
+    # either, so it is never a removal target.
     direct = candidates[candidates["direct"].astype(bool) & ~candidates["reason"].isin(DOWNGRADES)]
     if "exempt" in direct:
         direct = direct[~direct["exempt"].astype(bool)]
@@ -241,6 +241,23 @@ def removal_targets(candidates: pd.DataFrame) -> dict[str, list[str]]:
         str(sku): sorted(set(rows["user_id"].astype(str)))
         for sku, rows in direct.groupby("sku_id", sort=True)
     }
+
+
+def downgrade_targets(candidates: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(user id, from skuId, to skuId) of the downgrade candidates a plan may carry out, for
+    ``actions.plan.plan_downgrade``: direct assignments with a target SKU the tenant has, exempt rows
+    (listed with ``include_exempt``) never. Sorted, each once."""
+    down = candidates[
+        candidates["direct"].astype(bool)
+        & candidates["reason"].isin(DOWNGRADES)
+        & candidates["other_sku_id"].notna()
+    ]
+    if "exempt" in down:
+        down = down[~down["exempt"].astype(bool)]
+    rows = zip(
+        down["user_id"].astype(str), down["sku_id"].astype(str), down["other_sku_id"].astype(str), strict=True
+    )
+    return sorted(set(rows))
 
 
 def filter_candidates(

@@ -173,7 +173,7 @@ def _rule(
                 idle.append(f"{label} switched off")
             elif plan == "MCOEV" and _stale(u, report, {"teams"}, days):
                 idle.append(
-                    f"{label} unused (Teams {'last ' + str(u.get('teams_at')) if u.get('teams_at') else 'never'})"
+                    f"{label} unused (Teams {'last ' + str(u.get('teams_at')) if _days(report, u.get('teams_at')) is not None else 'never'})"
                 )
         if len(idle) == len(PREMIUM_PLANS):
             return "premium_unused", f"Premium plans unused: {'; '.join(idle)}", PREMIUM[part]

@@ -1,8 +1,10 @@
-"""``license-desk assign`` and ``license-desk reprocess``: a plan of licence changes, previewed
+"""``license-desk assign``, ``reprocess`` and ``downgrade``: a plan of licence changes, previewed
 by default and sent with ``--apply`` (``actions.apply``: opt-in, re-checked, audited), then a
 fresh snapshot."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 import pandas as pd
@@ -11,14 +13,21 @@ from actions.apply import ApplyInterrupted, ChangeResult, apply_plan, default_ac
 from actions.groups import group_id, members_in_error
 from actions.plan import (
     Plan,
+    downgrade_pairs,
     plan_assign,
+    plan_downgrade,
     plan_group_assign,
     plan_group_errors_assign,
     plan_reprocess,
 )
 from actions.user_list import read_users_file
+from analysis.costs import snapshot_date
+from analysis.downgrade_savings import downgrade_savings
+from analysis.money import amount_text
+from analysis.reclaim import downgrade_targets
 from analysis.seats import seat_table
 from cli.common import PLAN_FORMATS, apply_option, format_option, settings_of, users_option
+from cli.finance import reclaim_found
 from cli.output import json_text
 from collectors.graph import GraphClient
 from collectors.groups import fetch_group_members
@@ -26,6 +35,7 @@ from collectors.runner import run_collection
 from licensedesk.config import Settings
 from store import queries
 from store.db import open_store
+from store.prices import load_prices
 
 
 @click.command()
@@ -107,6 +117,62 @@ def reprocess(ctx: click.Context, users: tuple[str, ...], group: str | None, app
     _preview_or_apply(ctx, plan, apply=apply, fmt=fmt)
 
 
+@click.command()
+@click.option("--from", "source", help="The SKU to take away (part number or skuId), with --to.")
+@click.option("--to", "target", help="The cheaper SKU to give instead (part number or skuId), with --from.")
+@users_option
+@click.option("--users-file", type=click.Path(dir_okay=False), help="CSV or text file of users.")
+@click.option(
+    "--reclaim", is_flag=True,
+    help="Every downgrade the Reclaim advice proposes (premium plans or desktop apps unused), exempt ones left out.",
+)  # fmt: skip
+@apply_option
+@format_option(*PLAN_FORMATS)
+@click.pass_context
+def downgrade(ctx: click.Context, source: str | None, target: str | None, users: tuple[str, ...],
+              users_file: str | None, reclaim: bool, apply: bool, fmt: str) -> None:  # fmt: skip
+    """Move users to a cheaper SKU in one call each (the new SKU added, the old one removed); preview by default.
+
+    Users who would need more seats of the new SKU than are available are left out, each saying how
+    many seats are missing; the others can still be applied.
+    """
+    if reclaim == bool(users or users_file) or (users and users_file):
+        raise click.UsageError("Give exactly one of --user, --users-file or --reclaim.")
+    if reclaim and (source or target):
+        raise click.UsageError("--reclaim takes the SKUs from the advice: leave out --from and --to.")
+    if not reclaim and not (source and target):
+        raise click.UsageError("Give both --from and --to.")
+    settings = settings_of(ctx)
+    skus, user_frame, licenses = _plan_inputs(settings)
+    with open_store(settings.store, readonly=True) as store:
+        sid = queries.resolve_snapshot(store)
+        plans = queries.service_plans(store, sid)
+        prices = load_prices(store)
+        on = snapshot_date(str(queries.snapshot_info(store, sid)["started_at"]))
+        found = reclaim_found(store, sid, settings) if reclaim else None
+    if found is not None:
+        targets = downgrade_targets(found)
+        if not targets:
+            click.echo("The Reclaim advice proposes no downgrade in the latest snapshot.", err=True)
+    else:
+        names = list(users) or read_users_file(users_file or "")
+        targets = [(name, str(source), str(target)) for name in names]
+    plan = plan_downgrade(targets, skus=skus, users=user_frame, licenses=licenses, service_plans=plans)
+    pairs = downgrade_pairs(plan)
+    savings = [
+        {"currency": r["currency"], "downgrades": int(r["downgrades"]),
+         "saving_monthly": None if r["currency"] is None else amount_text(int(r["saving"]), str(r["currency"]))}
+        for r in downgrade_savings(pairs, prices, on=on).to_dict(orient="records")
+    ]  # fmt: skip
+    notes = [
+        f"  saving per month: {s['currency']} {s['saving_monthly']} ({s['downgrades']} downgrade(s))"
+        if s["currency"] is not None
+        else f"  saving per month: unknown for {s['downgrades']} downgrade(s) (no price; see `prices import`)"
+        for s in savings
+    ]
+    _preview_or_apply(ctx, plan, apply=apply, fmt=fmt, extra={"savings": savings}, notes=notes)
+
+
 # -- inputs ----------------------------------------------------------------------------------
 def _plan_inputs(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     with open_store(settings.store, readonly=True) as store:
@@ -131,12 +197,16 @@ def _licensed_groups(settings: Settings) -> pd.DataFrame:
 
 
 # -- preview or apply ------------------------------------------------------------------------
-def _preview_or_apply(ctx: click.Context, plan: Plan, *, apply: bool, fmt: str) -> None:
+def _preview_or_apply(ctx: click.Context, plan: Plan, *, apply: bool, fmt: str,
+                      extra: dict[str, Any] | None = None, notes: list[str] | None = None) -> None:  # fmt: skip
+    """``extra`` joins the JSON preview's keys; ``notes`` are printed after the table preview."""
     settings = settings_of(ctx)
     if fmt == "json" and not apply:
-        click.echo(json_text(plan.as_json()))
+        click.echo(json_text({**plan.as_json(), **(extra or {})}))
     else:
         _print_plan(plan)
+        for note in notes or []:
+            click.echo(note)
     if not plan.ok:
         if plan.refused:
             for refusal in plan.refused:

@@ -7,6 +7,9 @@ text (``"1234.50"``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import click
 import pandas as pd
 
@@ -101,10 +104,20 @@ def report_costs(store: Store, snapshot_id: int, settings: Settings, fmt: str, s
         emit(frame, fmt, show_ids=show_ids)
 
 
-def reclaim_rows(store: Store, snapshot_id: int, settings: Settings) -> pd.DataFrame:
-    """``report reclaim`` rows (``analysis.reports.reclaim_report``): the Reclaim page's candidates
-    and savings, from the same reads and analysis the page uses (``dashboard.loaders``)."""
-    info = queries.snapshot_info(store, snapshot_id)
+@dataclass(frozen=True)
+class _Reclaim:
+    """A snapshot's reclaim candidates (exempt ones too) and what they were worked out from."""
+
+    found: pd.DataFrame
+    holders: pd.DataFrame
+    held: pd.DataFrame
+    seats: pd.DataFrame
+    groups: pd.DataFrame
+    plans: pd.DataFrame
+    usage: pd.DataFrame | None
+
+
+def _reclaim(store: Store, snapshot_id: int, settings: Settings, info: dict[str, Any]) -> _Reclaim:
     now, signin = pd.Timestamp(info["started_at"]), bool(info["signin_available"])
     held = queries.held_licenses(store, snapshot_id)
     holders = seat_holders(queries.holder_inputs(store, snapshot_id), held, now=now,
@@ -115,6 +128,23 @@ def reclaim_rows(store: Store, snapshot_id: int, settings: Settings) -> pd.DataF
     found = reclaim_candidates(
         holders, held, seats, plans, load_exemptions(store), groups,
         now=now, inactive_days=settings.inactive_days, include_exempt=True, usage=usage,
+    )  # fmt: skip
+    return _Reclaim(found, holders, held, seats, groups, plans, usage)
+
+
+def reclaim_found(store: Store, snapshot_id: int, settings: Settings) -> pd.DataFrame:
+    """The Reclaim page's candidates of a snapshot (``reclaim_candidates``, exempt rows flagged)."""
+    return _reclaim(store, snapshot_id, settings, queries.snapshot_info(store, snapshot_id)).found
+
+
+def reclaim_rows(store: Store, snapshot_id: int, settings: Settings) -> pd.DataFrame:
+    """``report reclaim`` rows (``analysis.reports.reclaim_report``): the Reclaim page's candidates
+    and savings, from the same reads and analysis the page uses (``dashboard.loaders``)."""
+    info = queries.snapshot_info(store, snapshot_id)
+    signin = bool(info["signin_available"])
+    r = _reclaim(store, snapshot_id, settings, info)
+    found, holders, held, seats, groups, plans, usage = (
+        r.found, r.holders, r.held, r.seats, r.groups, r.plans, r.usage,
     )  # fmt: skip
     unused = (
         None

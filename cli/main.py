@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from cli.assign import assign, reprocess
+from cli.assign import assign, downgrade, reprocess
 from cli.check import check
 from cli.collect import collect
 from cli.deliveries import deliveries, export, notify
@@ -91,7 +91,7 @@ def cli(ctx: click.Context, config_file: str | None, debug: bool) -> None:
 
 
 for command in (
-    collect, report, audit, assign, reprocess, catalog, prices, check, notify, export, deliveries,
+    collect, report, audit, assign, reprocess, downgrade, catalog, prices, check, notify, export, deliveries,
     demo, simulator, dashboard, tenants,
 ):  # fmt: skip
     cli.add_command(command)

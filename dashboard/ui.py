@@ -32,6 +32,8 @@ ALL_SKUS = "*"
 DEPARTMENTS_KEY = "shared_departments"
 # Reclaim -> Assign & fix: {sku_id: [user_id]} whose direct assignments the admin chose to remove.
 RECLAIM_TARGETS_KEY = "reclaim_targets"
+# Reclaim -> Assign & fix: [(user_id, from sku_id, to sku_id)] the admin chose to downgrade.
+DOWNGRADE_TARGETS_KEY = "downgrade_targets"
 FIRST_RUN = (
     "No snapshot yet in {path}. Run `license-desk collect` for your tenant, "
     "or `license-desk demo` for the simulated demo tenant."

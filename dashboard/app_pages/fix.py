@@ -1,7 +1,8 @@
 """Assign & fix: build a plan from a gap, preview it, confirm, apply, see per-item results.
 
 Gaps: group members in error, a list of users, or the reclaim candidates chosen on the Reclaim
-page (their direct assignments removed).
+page (their direct assignments removed, or the downgrades chosen there: the cheaper SKU replaces
+the licence in one call, with the monthly saving per currency).
 
 Shown only when writes are enabled (LICENSE_DESK_ALLOW_WRITES=true). Planning is pure
 (actions.plan); applying goes through actions.apply, which re-checks live seats and writes
@@ -13,8 +14,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from actions.plan import parse_user_list, plan_assign, plan_remove_many, plan_reprocess, plan_tables
+from actions.plan import (
+    downgrade_pairs,
+    parse_user_list,
+    plan_assign,
+    plan_downgrade,
+    plan_remove_many,
+    plan_reprocess,
+    plan_tables,
+)
 from analysis.costs import seat_change_cost, snapshot_date
+from analysis.downgrade_savings import downgrade_savings
 from analysis.group_errors import groups_in_error
 from analysis.user_files import decode
 from dashboard import loaders, services, ui
@@ -47,9 +57,26 @@ if "fix_results" in st.session_state:
     ui.table(results, key="fix_result_table")
 
 reclaim: dict[str, list[str]] = st.session_state.get(ui.RECLAIM_TARGETS_KEY) or {}
-sources = (["Reclaim candidates"] if reclaim else []) + ["Group members in error", "A list of users"]
+downgrades: list[tuple[str, str, str]] = st.session_state.get(ui.DOWNGRADE_TARGETS_KEY) or []
+sources = (
+    (["Reclaim candidates"] if reclaim else [])
+    + (["Reclaim downgrades"] if downgrades else [])
+    + ["Group members in error", "A list of users"]
+)
 source = st.radio("Start from", sources, key="fix_source", horizontal=True)
-if source == "Reclaim candidates":
+if source == "Reclaim downgrades":
+    st.caption(
+        "Each downgrade is one call that adds the cheaper SKU and removes the current one, so the user is never "
+        "without a licence; plans switched off in the current SKU stay off where the cheaper one has them. "
+        "Downgrades beyond the cheaper SKU's available seats are left out, saying how many seats are missing."
+    )
+    if st.button("Forget these downgrades", key="fix_forget_downgrades"):
+        st.session_state.pop(ui.DOWNGRADE_TARGETS_KEY, None)
+        st.session_state.pop("fix_source", None)
+        st.rerun()
+    plan = plan_downgrade(downgrades, skus=seats, users=users, licenses=licenses,
+                          service_plans=loaders.service_plans(path, snapshot_id))  # fmt: skip
+elif source == "Reclaim candidates":
     st.caption(
         "Removes the direct assignments of the candidates chosen on the Reclaim page. A user who also gets the "
         "SKU through a group keeps it (0 seats freed)."
@@ -107,10 +134,20 @@ if changes.empty:
 ui.table(changes, key="fix_changes")
 ui.table(seat_table.drop(columns=["sku_id"]), key="fix_seats")
 price_book = loaders.price_book(path)
+on = snapshot_date(loaders.snapshot_info(path, snapshot_id)["started_at"])
+if pairs := downgrade_pairs(plan):
+    saving = downgrade_savings(pairs, price_book, on=on)
+    priced = saving[saving["currency"].notna()]
+    if not priced.empty:
+        st.caption(
+            "Saving per month: the current SKUs' price less the cheaper ones', at the prices in force."
+        )
+        ui.table(ui.money_table(priced, ["saving"]), key="fix_downgrade_saving",
+                 config={"saving": st.column_config.TextColumn("saving per month")})  # fmt: skip
+    for row in saving[saving["currency"].isna()].itertuples():
+        st.caption(f"The saving of {row.downgrades} downgrade(s) is unknown: a SKU has no price (see Costs).")
 if not price_book.empty and not seat_table.empty:
-    money = seat_change_cost(
-        seat_table, price_book, on=snapshot_date(loaders.snapshot_info(path, snapshot_id)["started_at"])
-    )
+    money = seat_change_cost(seat_table, price_book, on=on)
     if not money.empty:
         st.caption(
             "Cost difference per month: assigning seats already paid for does not change the bill; it moves "

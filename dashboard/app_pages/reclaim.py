@@ -1,6 +1,7 @@
 """Reclaim: whose seat could be taken back, why (with the dated evidence), what frees it and what
 it saves; the exemption list. Nothing is removed from here: with writes enabled, the chosen
-candidates open as a removal plan on the Assign & fix page, which previews before anything is sent."""
+candidates open as a removal plan (the downgrades as a downgrade plan) on the Assign & fix page,
+which previews before anything is sent."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import streamlit as st
 from analysis.labels import sku_names
 from analysis.reclaim import (
     REASONS,
+    downgrade_targets,
     filter_candidates,
     reclaim_headline,
     reclaim_savings,
@@ -155,17 +157,31 @@ else:
         # The rows shown are the first of ``listed``: the same positions.
         picked = listed.iloc[[r for r in event.selection.rows if r < len(shown)]]
         targets = removal_targets(picked)
+        downgrades = downgrade_targets(picked)
         st.caption(
-            "Select candidates (the box at the start of a row) to plan removing their direct assignments. "
-            "Licences inherited from a group are removed by changing the group's membership, exempt rows never: "
-            "neither goes into the plan. The plan opens on Assign & fix, which previews it before anything is sent."
+            "Select candidates (the box at the start of a row) to plan removing their direct assignments, or "
+            "downgrading them (premium plans or desktop apps unused: the cheaper SKU replaces the licence in one "
+            "call). Licences inherited from a group are removed by changing the group's membership, exempt rows "
+            "never: neither goes into a plan. The plan opens on Assign & fix, which previews it before anything "
+            "is sent."
         )
-        if st.button(
+        buttons = st.columns(2)
+        if buttons[0].button(
             f"Plan removal for {ui.count(len(picked))} selected candidate(s)",
             key="reclaim_plan",
             disabled=not targets,
         ):
             st.session_state[ui.RECLAIM_TARGETS_KEY] = targets
+            st.session_state.pop(ui.DOWNGRADE_TARGETS_KEY, None)
+            st.session_state.pop("fix_source", None)
+            st.switch_page("app_pages/fix.py")
+        if buttons[1].button(
+            f"Plan downgrade for {ui.count(len(downgrades))} selected candidate(s)",
+            key="reclaim_downgrade",
+            disabled=not downgrades,
+        ):
+            st.session_state[ui.DOWNGRADE_TARGETS_KEY] = downgrades
+            st.session_state.pop(ui.RECLAIM_TARGETS_KEY, None)
             st.session_state.pop("fix_source", None)
             st.switch_page("app_pages/fix.py")
     else:

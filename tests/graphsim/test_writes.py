@@ -308,3 +308,70 @@ def test_direct_assignment_without_usage_location_is_refused_though_the_group_us
     assert _error(writer.post(f"users/{member.id}/assignLicense", _body([(visio, [])]))) == (
         "License assignment cannot be done for user with invalid usage location."
     )
+
+
+def test_one_request_adds_and_removes_so_a_downgrade_keeps_the_user_licensed(
+    sim: GraphSimulator, writer: Graph
+) -> None:
+    tenant = sim.tenant
+    e5, e3 = tenant.sku("SPE_E5"), tenant.sku("SPE_E3")
+    user = next(
+        u
+        for u in tenant.users
+        if u.usage_location and set(u.held_skus()) == {e5.sku_id} and e5.sku_id in u.direct
+    )
+    tenant.buy_seats("SPE_E3", 1)
+    before = tenant.seat_counts()
+    teams = next(p.id for p in e3.plans if p.name == "TEAMS1")
+    response = writer.post(f"users/{user.id}/assignLicense", _body([(e3.sku_id, [teams])], [e5.sku_id]))
+    assert response.status_code == 200, response.text
+    assert response.json()["assignedLicenses"] == [{"skuId": e3.sku_id, "disabledPlans": [teams]}]
+    after = tenant.seat_counts()
+    # One E3 seat taken and one E5 seat freed by the same call.
+    assert after[e3.sku_id].consumed == before[e3.sku_id].consumed + 1
+    assert after[e5.sku_id].consumed == before[e5.sku_id].consumed - 1
+    assert [(w.method, w.status) for w in sim.write_requests()] == [("POST", 200)]
+
+
+def test_a_downgrade_graph_would_refuse_changes_nothing(sim: GraphSimulator, writer: Graph) -> None:
+    tenant = sim.tenant
+    e5, e3 = tenant.sku("SPE_E5"), tenant.sku("SPE_E3")
+    user = next(
+        u
+        for u in tenant.users
+        if u.usage_location and set(u.held_skus()) == {e5.sku_id} and e5.sku_id in u.direct
+    )
+    held = dict(user.direct)
+    before = tenant.seat_counts()
+    # No E3 seat free: the whole call is refused, the E5 is not removed either.
+    taken = tenant.free_seats(e3.sku_id)
+    subs = [s for s in tenant.subscriptions if s.sku_id == e3.sku_id and s.status == "Enabled"]
+    max(subs, key=lambda s: s.total_licenses).total_licenses -= taken
+    tenant.refresh_units()
+    assert tenant.free_seats(e3.sku_id) == 0
+    message = _error(writer.post(f"users/{user.id}/assignLicense", _body([(e3.sku_id, [])], [e5.sku_id])))
+    assert message == f"Subscription with SKU {e3.sku_id} does not have any available licenses."
+    tenant.buy_seats("SPE_E3", 1)
+    # Removing a SKU the user does not hold, or holds only through a group, is refused as a whole.
+    exo = tenant.sku_id("EXCHANGESTANDARD")
+    assert _error(writer.post(f"users/{user.id}/assignLicense", _body([(e3.sku_id, [])], [exo]))) == (
+        f"User does not have a corresponding license {exo} to remove."
+    )
+    inherited = next(
+        u
+        for u in tenant.users
+        if e3.sku_id in u.held_skus() and e3.sku_id not in u.direct and u.usage_location
+    )
+    visio = tenant.sku_id("VISIOCLIENT")
+    tenant.buy_seats("VISIOCLIENT", 1)
+    assert "inherited from a group membership" in _error(
+        writer.post(f"users/{inherited.id}/assignLicense", _body([(visio, [])], [e3.sku_id]))
+    )
+    assert visio not in inherited.direct
+    # An E5 plan that E3 does not have cannot be disabled in E3.
+    mcoev = next(p.id for p in e5.plans if p.name == "MCOEV")
+    assert "is not part of the license" in _error(
+        writer.post(f"users/{user.id}/assignLicense", _body([(e3.sku_id, [mcoev])], [e5.sku_id]))
+    )
+    assert user.direct == held
+    assert tenant.seat_counts()[e5.sku_id].consumed == before[e5.sku_id].consumed
