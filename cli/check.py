@@ -4,6 +4,7 @@ tenant's own store and says whose each finding is."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -126,18 +127,12 @@ def _check_tenant(
     own = tenant_store(location, str(row["tenant_id"]))
     failed = row["last_error"] if row["last_status"] == "failed" else None
     try:
-        if not store_exists(own):
-            why = (
-                f" Its last attempt, at {row['last_run_at']}, failed: {str(failed).rstrip('.')}."
-                if failed
-                else ""
-            )
-            return None, None, [Finding("collection", "never collected",
-                f"No collection of this tenant has completed yet: run `license-desk collect --all`.{why}",
-                {"last_run_at": row["last_run_at"], "error": failed})]  # fmt: skip
-        with open_store(own, readonly=True) as store:
+        with contextlib.ExitStack() as stack:
+            store = stack.enter_context(open_store(own, readonly=True)) if store_exists(own) else None
+            if store is None or not queries.complete_snapshot_ids(store):
+                return None, None, [_never_collected(row, failed)]
             sid, started, found = run_check(store, stale_hours=stale_hours)
-    except StoreError as exc:  # no complete snapshot yet, or a store this code cannot read
+    except StoreError as exc:  # a store this code cannot read (a newer schema, a server gone)
         return (
             None,
             None,
@@ -151,3 +146,10 @@ def _check_tenant(
             f"The numbers shown are from snapshot {sid} of {started}.",
             {"last_run_at": row["last_run_at"], "error": failed, "snapshot_id": sid}))  # fmt: skip
     return sid, started, found
+
+
+def _never_collected(row: dict[str, Any], failed: str | None) -> Finding:
+    why = f" Its last attempt, at {row['last_run_at']}, failed: {str(failed).rstrip('.')}." if failed else ""
+    return Finding("collection", "never collected",
+        f"No collection of this tenant has completed yet: run `license-desk collect --all`.{why}",
+        {"last_run_at": row["last_run_at"], "error": failed})  # fmt: skip

@@ -15,15 +15,18 @@ from dataclasses import dataclass
 import pytest
 from click.testing import CliRunner, Result
 
+from analysis.portfolio import NEVER_COLLECTED, NO_COMPLETE_SNAPSHOT
 from cli.demo_tenant import simulator_settings
 from cli.main import cli
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant
-from store.tenants import tenant_store
+from store.db import open_store
+from store.tenants import prepare_tenant_store, tenant_store
 
 NAMES = ("Alpha", "Beta", "Gamma")
 GONE = "0b0b0b0b-0000-4000-8000-000000000009"  # served by no simulator: its sign-in fails
 LATE = "delta.onmicrosoft.com"  # registered after the collection
+EMPTY = "epsilon.onmicrosoft.com"  # its store was made, but no collection into it completed
 # The simulator's SKUs that are no seats: free/viral (FLOW_FREE, POWER_BI_STANDARD) and Company ones.
 NOT_SEATS = {"FLOW_FREE", "POWER_BI_STANDARD", "SHAREPOINTSTORAGE"}
 PRICES = {"Alpha": ("USD", "36.00", 3600), "Beta": ("EUR", "12.50", 1250)}  # one idle SKU each, per month
@@ -78,6 +81,11 @@ def portfolio(store_url: str, sim: GraphSimulator, tmp_path_factory: pytest.Temp
     assert _run(env, "tenants", "add", GONE, "--name", "Gone Ltd").exit_code == 0
     assert _run(env, "collect", "--all", "--workers", "3").exit_code == 1  # Gone Ltd failed
     assert _run(env, "tenants", "add", LATE, "--name", "Delta").exit_code == 0
+    assert _run(env, "tenants", "add", EMPTY, "--name", "Epsilon").exit_code == 0
+    with open_store(store_url) as registry:  # as a collection does before it fails part-way
+        prepare_tenant_store(registry, store_url, EMPTY)
+    with open_store(tenant_store(store_url, EMPTY)):
+        pass
     priced = {}
     for name, (currency, price, _minor) in PRICES.items():
         part = priced[name] = _idle_sku(tenants[name])
@@ -110,7 +118,7 @@ def test_report_tenants_json_one_row_per_tenant(portfolio: Portfolio) -> None:
     answer = _run(portfolio.env, "report", "tenants", "--format", "json")
     assert answer.exit_code == 0, answer.output
     rows = {r["display_name"]: r for r in json.loads(answer.stdout)}
-    assert sorted(rows) == ["Alpha", "Beta", "Delta", "Gamma", "Gone Ltd"]  # by display name
+    assert list(rows) == ["Alpha", "Beta", "Delta", "Epsilon", "Gamma", "Gone Ltd"]  # by display name
     for name, tenant in portfolio.tenants.items():
         row = rows[name]
         assert row["tenant_id"] == tenant.tenant_id and row["domain"] == tenant.domain
@@ -128,7 +136,8 @@ def test_report_tenants_json_one_row_per_tenant(portfolio: Portfolio) -> None:
     # Registered, never collected: its row, no figures, and why.
     delta = rows["Delta"]
     assert delta["snapshot_id"] is None and delta["seats_purchased"] is None and delta["last_status"] is None
-    assert "Never collected" in delta["note"]
+    assert delta["note"] == NEVER_COLLECTED
+    assert rows["Epsilon"]["note"] == NO_COMPLETE_SNAPSHOT and rows["Epsilon"]["seats_purchased"] is None
     gone = rows["Gone Ltd"]
     assert gone["last_status"] == "failed" and gone["last_error"] and gone["seats_purchased"] is None
 
@@ -183,7 +192,11 @@ def test_check_all_names_the_tenant_of_every_finding(portfolio: Portfolio) -> No
     assert answer.exit_code == 1
     report = json.loads(answer.stdout)
     assert report["status"] == "attention"
-    ids = {name: t.tenant_id for name, t in portfolio.tenants.items()} | {"Gone Ltd": GONE, "Delta": LATE}
+    ids = {name: t.tenant_id for name, t in portfolio.tenants.items()} | {
+        "Gone Ltd": GONE,
+        "Delta": LATE,
+        "Epsilon": EMPTY,
+    }
     assert sorted(t["tenant_name"] for t in report["tenants"]) == sorted(ids)
     findings = report["findings"]
     assert all(ids[f["tenant_name"]] == f["tenant_id"] for f in findings)
@@ -200,9 +213,13 @@ def test_check_all_names_the_tenant_of_every_finding(portfolio: Portfolio) -> No
         assert {(f["detail"]["group_id"], f["detail"]["sku_id"], f["detail"]["error"]) for f in mine} == keys
     never = [f for f in findings if f["tenant_id"] == LATE]
     assert [(f["kind"], f["subject"]) for f in never] == [("collection", "never collected")]
+    empty = [f for f in findings if f["tenant_id"] == EMPTY]
+    assert [(f["kind"], f["subject"]) for f in empty] == [("collection", "never collected")]
     gone = [f for f in findings if f["tenant_id"] == GONE]
-    assert [f["kind"] for f in gone] == ["collection"] and "double check your tenant" in gone[0]["message"]
-    assert report["counts"]["collection"] == 2
+    # Its store may exist (the attempt opened it) but holds no complete snapshot: never collected too.
+    assert [(f["kind"], f["subject"]) for f in gone] == [("collection", "never collected")]
+    assert "double check your tenant" in gone[0]["message"]
+    assert report["counts"]["collection"] == 3
     text = _run(portfolio.env, "check", "--all")
     assert text.exit_code == 1
     lines = text.stdout.splitlines()
