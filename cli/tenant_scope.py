@@ -15,6 +15,7 @@ from licensedesk.config import Settings
 from licensedesk.errors import ConfigError, StoreError
 from licensedesk.tenants import TenantEntry
 from store.db import open_store, store_exists
+from store.queries import complete_snapshot_ids
 from store.tenants import tenant_entries, tenant_store
 
 tenant_option = click.option(
@@ -43,14 +44,18 @@ def tenant_scope(settings: Settings, key: str) -> tuple[Settings, TenantEntry]:
 
     Raises:
         ConfigError: no such tenant is registered.
-        StoreError: there is no registry, or the tenant has never been collected.
+        StoreError: there is no registry, or no collection of the tenant has completed.
     """
     with open_store(settings.store, readonly=True) as registry:
         entry = find_tenant(tenant_entries(registry), key)
     location = tenant_store(settings.store, entry.tenant_id)
-    if not store_exists(location):
+    collected = store_exists(location)
+    if collected:
+        with open_store(location, readonly=True) as own:
+            collected = bool(complete_snapshot_ids(own))
+    if not collected:
         raise StoreError(
-            f"Tenant {entry.display_name} ({entry.tenant_id}) has not been collected yet; "
-            "run `license-desk collect --all` first."
+            f"Tenant {entry.display_name} ({entry.tenant_id}) has not been collected yet; run "
+            "`license-desk collect --all` first (`license-desk tenants list` shows how its last attempt ended)."
         )
     return dataclasses.replace(settings, store=location), entry

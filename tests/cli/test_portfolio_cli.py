@@ -176,6 +176,8 @@ def test_report_with_tenant_is_that_tenants_store(portfolio: Portfolio) -> None:
     assert {r["currency"] for r in costs if r["kind"] == "total"} == {"EUR"}  # Beta's price book, not Alpha's
     never = _run(portfolio.env, "report", "skus", "--tenant", LATE)
     assert never.exit_code == 1 and "Delta" in never.output and "not been collected" in never.output
+    empty = _run(portfolio.env, "report", "skus", "--tenant", EMPTY)
+    assert empty.exit_code == 1 and empty.output.count("\n") == 1 and "Epsilon" in empty.output
 
 
 def test_an_unknown_tenant_is_one_sentence_and_exit_2(portfolio: Portfolio) -> None:
