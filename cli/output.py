@@ -133,8 +133,10 @@ def _missing(value: Any) -> bool:
 
 
 def _cells(frame: pd.DataFrame, cell: Any) -> pd.DataFrame:
+    # dtype=object: whole numbers with a gap (an Int64 column with NA) stay whole, never 1.0.
     return pd.DataFrame(
-        {c: [cell(v, str(c)) for v in frame[c].tolist()] for c in frame.columns}, columns=frame.columns
+        {c: pd.Series([cell(v, str(c)) for v in frame[c].tolist()], dtype=object) for c in frame.columns},
+        columns=frame.columns,
     )
 
 

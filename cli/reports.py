@@ -10,11 +10,13 @@ from cli import finance
 from cli.common import REPORT_FORMATS, emit, format_option, settings_of, show_ids_option
 from cli.output import json_text
 from cli.params import SNAPSHOT_ID
+from cli.portfolio import report_tenants
+from cli.tenant_scope import tenant_option, tenant_scope
 from store import queries
 from store.audit import audit_entries
 from store.db import open_store
 
-REPORTS = ["skus", "users", "errors", "subscriptions", "costs", "groups", "reclaim", "renewals"]
+REPORTS = ["skus", "users", "errors", "subscriptions", "costs", "groups", "reclaim", "renewals", "tenants"]
 
 
 @click.command()
@@ -24,10 +26,23 @@ REPORTS = ["skus", "users", "errors", "subscriptions", "costs", "groups", "recla
     "--snapshot", "snapshot_id", type=SNAPSHOT_ID, help="A complete snapshot id (default: the latest)."
 )
 @show_ids_option
+@tenant_option
 @click.pass_context
-def report(ctx: click.Context, what: str, fmt: str, snapshot_id: int | None, show_ids: bool) -> None:
-    """Print a report of the latest (or a given) complete snapshot."""
+def report(
+    ctx: click.Context, what: str, fmt: str, snapshot_id: int | None, show_ids: bool, tenant: str | None
+) -> None:
+    """Print a report of the latest (or a given) complete snapshot (of one registered tenant's
+    store with --tenant); `report tenants` is the portfolio, one row per registered tenant."""
     settings = settings_of(ctx)
+    if what == "tenants":
+        if snapshot_id is not None or tenant is not None:
+            raise click.UsageError(
+                "`report tenants` covers every tenant's latest snapshot: it takes no --snapshot or --tenant."
+            )
+        report_tenants(settings, fmt, show_ids)
+        return
+    if tenant is not None:
+        settings, _entry = tenant_scope(settings, tenant)
     with open_store(settings.store, readonly=True) as store:
         sid = queries.resolve_snapshot(store, snapshot_id)
         if what == "costs":
