@@ -47,7 +47,9 @@ LIMITED = access_config(
         (signed_in(tid=OTHER_TENANT, oid=ADA_OID), []),  # another organisation: no role, no tenant
     ],
 )
-def test_tenant_access_limits_who_sees_which_tenant(claims: dict[str, Any], expected: list[TenantEntry]) -> None:
+def test_tenant_access_limits_who_sees_which_tenant(
+    claims: dict[str, Any], expected: list[TenantEntry]
+) -> None:
     assert LIMITED.problem is None
     assert visible_tenants(ALL, claims, LIMITED) == expected
 
@@ -63,7 +65,10 @@ def test_without_tenant_access_everyone_with_a_role_sees_every_tenant() -> None:
 @pytest.mark.parametrize(
     ("tenant_access", "named"),
     [
-        ({A.tenant_id: "viewer@contoso.com"}, f"{A.tenant_id} in [license_desk.tenant_access] must be a list"),
+        (
+            {A.tenant_id: "viewer@contoso.com"},
+            f"{A.tenant_id} in [license_desk.tenant_access] must be a list",
+        ),
         ({A.tenant_id: [1, 2]}, "must be a list of object ids"),
         (["viewer@contoso.com"], "tenant_access under [license_desk] must be a section"),
     ],
