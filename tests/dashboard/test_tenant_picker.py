@@ -20,7 +20,7 @@ from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant
 from licensedesk.tenants import TenantEntry
 from store.db import open_store
-from store.tenants import load_tenants, save_tenants, tenant_store
+from store.tenants import load_tenants, save_tenants, schema_name, tenant_store
 from tests.dashboard.test_access import SECRETS, signed_in
 from tests.helpers.apptest import APP, metrics, open_app, texts
 from tests.helpers.plans import WRITE, assignable, plan_inputs
@@ -84,6 +84,36 @@ def test_choosing_tenant_b_shows_b_on_overview(portfolio: Portfolio, monkeypatch
     # The choice is remembered on the next page.
     at.switch_page("app_pages/users.py").run()
     assert _tenant_caption(at) == ["Tenant: Beta Ltd (customer2.onmicrosoft.com)"]
+
+
+@pytest.fixture
+def registry_url(store_url: str, portfolio: Portfolio) -> Iterator[str]:
+    """The three tenants collected again into a registry on each engine (PostgreSQL: a schema
+    per tenant beside the registry's, dropped afterwards)."""
+    _build(portfolio.sim, store_url)
+    yield store_url
+    if store_url.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(store_url.split("?")[0], autocommit=True) as conn:
+            for t in portfolio.sim.tenants:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema_name(store_url, t.tenant_id)}" CASCADE')
+
+
+def test_on_each_engine_the_picker_and_tenant_access_hold(
+    portfolio: Portfolio, registry_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alpha, beta, _gamma = portfolio.sim.tenants
+    at = open_app(monkeypatch, registry_url)
+    at.sidebar.selectbox(key=PICKER_KEY).set_value(beta.tenant_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert metrics(at)["Users in group-licence error"] == str(_in_group_error(beta))
+    viewer = _alpha_viewer(registry_url, monkeypatch, beta)
+    assert not viewer.exception, [e.value for e in viewer.exception]
+    assert metrics(viewer)["Users in group-licence error"] == str(_in_group_error(alpha))
+    assert beta.tenant_id not in _shown(viewer).replace(
+        f"({beta.tenant_id})", ""
+    )  # only the refusal names it
 
 
 def test_a_link_chooses_the_tenant(portfolio: Portfolio, monkeypatch: pytest.MonkeyPatch) -> None:
