@@ -30,6 +30,7 @@ from cli.output import records, table_text
 from licensedesk.config import Settings
 from store import queries
 from store.db import Store
+from store.finance import finance_inputs
 from store.prices import load_exemptions, load_prices, subscription_lifecycles
 from store.usage import usage_if_collected
 
@@ -37,31 +38,8 @@ RENEWAL_DAYS = 90
 
 
 def load_finance_inputs(store: Store, snapshot_id: int, settings: Settings) -> FinanceInputs:
-    """Read one snapshot's seats, seat holders, subscriptions and the price book."""
-    info = queries.snapshot_info(store, snapshot_id)
-    signin = bool(info.get("signin_available", 1))
-    holders = seat_holders(
-        queries.users(store, snapshot_id),
-        queries.user_licenses(store, snapshot_id),
-        now=pd.Timestamp(info["started_at"]),
-        inactive_days=settings.inactive_days,
-        signin_available=signin,
-    )
-    usage = usage_if_collected(store, snapshot_id)
-    unused = None
-    if usage is not None:
-        unused = unused_pairs(holders, queries.held_licenses(store, snapshot_id),
-                              queries.service_plans(store, snapshot_id), usage, usage_days=settings.inactive_days)  # fmt: skip
-    return FinanceInputs(
-        snapshot_id=snapshot_id,
-        started_at=str(info["started_at"]),
-        seats=seat_table(queries.sku_counts(store, snapshot_id)),
-        holders=holders,
-        subscriptions=queries.subscriptions(store, snapshot_id),
-        prices=load_prices(store),
-        signin_available=signin,
-        unused=unused,
-    )
+    """Read one snapshot's seats, seat holders, subscriptions and the price book (``store.finance``)."""
+    return finance_inputs(store, snapshot_id, inactive_days=settings.inactive_days)
 
 
 def _print_cost_table(frame: pd.DataFrame) -> None:
