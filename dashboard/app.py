@@ -70,6 +70,9 @@ candidates = [
     ("renewals", "Renewals"),
     ("data", "Data"),
 ]
+if tenant is not None:
+    # Only for many tenants: the one row per customer an MSP looks at first.
+    candidates.insert(0, ("portfolio", "Portfolio"))
 settings, _problem = base_settings()
 # The action page exists only when writes are enabled: no button can reach a tenant otherwise.
 if settings is not None and settings.allow_writes:

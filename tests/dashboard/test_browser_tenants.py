@@ -68,7 +68,8 @@ def test_the_link_the_picker_and_a_download_follow_the_tenant(served: Any, tmp_p
             _download(page, "Download CSV").save_as(target)
             rows = list(csv.DictReader(target.read_text(encoding="utf-8").splitlines()))
             assert sorted(r["user_principal_name"] for r in rows) == sorted(u.upn for u in beta.users)
-            # The picker moves every page to Gamma.
+            # The picker moves every page to Gamma; the Portfolio page lists every tenant.
+            page.get_by_role("link", name="Portfolio", exact=True).wait_for(timeout=60_000)
             page.locator(".st-key-tenant_picker").get_by_role("combobox").click()
             page.get_by_role("option", name="Gamma plc (customer3.onmicrosoft.com)").click()
             page.get_by_text("Tenant: Gamma plc (customer3.onmicrosoft.com)").wait_for(timeout=60_000)

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analysis.pricebook import PriceRow
 from cli.demo_tenant import simulator_settings
 from collectors.many import collect_tenants
 from dashboard.access import Role, may_open
@@ -19,6 +21,7 @@ from dashboard.tenancy import PICKER_KEY, QUERY_PARAM
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant
 from licensedesk.tenants import TenantEntry
+from store import prices
 from store.db import open_store
 from store.tenants import load_tenants, save_tenants, schema_name, tenant_store
 from tests.dashboard.test_access import SECRETS, signed_in
@@ -167,7 +170,7 @@ def test_a_viewer_of_alpha_never_reaches_beta(portfolio: Portfolio, monkeypatch:
         f"The link asks for a tenant you cannot see here ({beta.tenant_id}); showing Alpha Corp."
     ]
     opened = [p for p in PAGES if may_open(p, {Role.VIEWER})]
-    assert {"overview", "users", "data"} <= set(opened) and "audit" not in opened
+    assert {"overview", "users", "data", "portfolio"} <= set(opened) and "audit" not in opened
     for page in opened:
         # Every page's downloads are built from the very frames it shows (ui.downloads(frame)),
         # so what the tables show is what the downloads hold.
@@ -176,7 +179,10 @@ def test_a_viewer_of_alpha_never_reaches_beta(portfolio: Portfolio, monkeypatch:
         assert not at.exception, (page, [e.value for e in at.exception])
         shown = _shown(at)
         assert [mark for mark in foreign if mark in shown] == [], page
-        assert _tenant_caption(at) == ["Tenant: Alpha Corp (contoso.onmicrosoft.com)"], page
+        if page == "portfolio":  # all the person's tenants: Alpha's row only
+            assert at.dataframe[0].value["display_name"].tolist() == ["Alpha Corp"]
+        else:
+            assert _tenant_caption(at) == ["Tenant: Alpha Corp (contoso.onmicrosoft.com)"], page
         if page == "users":
             assert any(u.id in shown for u in alpha.users)  # it does show Alpha's data, ids on
 
@@ -199,6 +205,12 @@ def test_without_a_registry_there_is_no_picker(tenant_store: str, monkeypatch: p
     at = open_app(monkeypatch, tenant_store)
     assert not at.sidebar.selectbox and not _tenant_caption(at)
     assert QUERY_PARAM not in at.query_params
+    # The Portfolio page is not in the navigation; run on its own, it says why it has nothing.
+    alone = AppTest.from_file(APP.replace("app.py", "app_pages/portfolio.py"), default_timeout=60).run()
+    assert not alone.exception and not alone.dataframe
+    assert [i.value for i in alone.info] == [
+        "No tenant is registered: `license-desk tenants add` registers your customers' tenants."
+    ]
 
 
 @pytest.fixture
@@ -268,3 +280,53 @@ def test_assign_and_fix_applies_to_the_chosen_tenant_and_audits_it(
     assert audited.values.tolist() == [[beta.tenant_id, "succeeded"]]
     with open_store(tenant_store(own_copy, alpha.tenant_id)) as store:
         assert store.conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == 0
+
+
+def _group_errors(tenant: Tenant) -> int:
+    """Group assignments (user, group, SKU) in state Error, from the simulator's own state."""
+    return sum(g.state == "Error" for u in tenant.users for g in u.group_licenses.values())
+
+
+def test_the_portfolio_has_a_row_per_tenant(portfolio: Portfolio, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_app(monkeypatch, portfolio.registry)
+    at.switch_page("app_pages/portfolio.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    frame = at.dataframe[0].value
+    assert frame["display_name"].tolist() == list(NAMES)
+    # Hand-checked against each simulated tenant's state (12/10/8 users in error for seed 4).
+    expected = [(_group_errors(t), _in_group_error(t)) for t in portfolio.sim.tenants]
+    assert list(zip(frame["group_errors"], frame["users_in_error"], strict=True)) == expected
+    assert frame["last_status"].tolist() == ["complete"] * 3
+    assert metrics(at)["Users in group-licence error"] == str(sum(u for _e, u in expected))
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download Excel"]
+
+
+def test_portfolio_waste_is_for_finance_only(
+    portfolio: Portfolio, own_copy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beta = portfolio.sim.tenants[1]
+    beta_store = tenant_store(own_copy, beta.tenant_id)
+    seats, _users, _licenses = plan_inputs(beta_store)
+    sku = seats.iloc[0]
+    with open_store(beta_store) as store:  # only Beta has a price book
+        prices.save_prices(
+            store, [PriceRow(sku["sku_id"], sku["sku_part_number"], 1000, "EUR", "month", "2020-01-01")],
+            replace=True, source="test",
+        )  # fmt: skip
+    seen = {}
+    for who in ("fin@contoso.com", "viewer@contoso.com"):
+        at = AppTest.from_file(APP, default_timeout=60)
+        for key, value in SECRETS.items():
+            at.secrets[key] = value
+        at.user = signed_in(email=who)
+        at.run().switch_page("app_pages/portfolio.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        seen[who] = at.dataframe[0].value
+    finance = seen["fin@contoso.com"]
+    assert finance["display_name"].tolist() == list(NAMES)
+    # Beta has a price, so some waste figure in EUR (Alpha and Gamma: none, never zero).
+    waste = finance["waste_monthly_eur"].tolist()
+    assert pd.isna(waste[0]) and pd.isna(waste[2]) and not pd.isna(waste[1])
+    assert not [
+        c for c in seen["viewer@contoso.com"].columns if c.startswith("waste") or c == "unpriced_skus"
+    ]
