@@ -25,7 +25,7 @@ from store import prices
 from store.db import open_store
 from store.tenants import load_tenants, save_tenants, schema_name, tenant_store
 from tests.dashboard.test_access import SECRETS, signed_in
-from tests.helpers.apptest import APP, metrics, open_app, texts
+from tests.helpers.apptest import APP, download_labels, metrics, open_app, texts
 from tests.helpers.plans import WRITE, assignable, plan_inputs
 
 NAMES = ("Alpha Corp", "Beta Ltd", "Gamma plc")  # the registry sorts by name: Alpha is first
@@ -298,7 +298,7 @@ def test_the_portfolio_has_a_row_per_tenant(portfolio: Portfolio, monkeypatch: p
     assert list(zip(frame["group_errors"], frame["users_in_error"], strict=True)) == expected
     assert frame["last_status"].tolist() == ["complete"] * 3
     assert metrics(at)["Users in group-licence error"] == str(sum(u for _e, u in expected))
-    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download Excel"]
+    assert download_labels(at) == ["Download CSV", "Download Excel"]
 
 
 def test_portfolio_waste_is_for_finance_only(
