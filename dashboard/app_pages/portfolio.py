@@ -61,3 +61,11 @@ ui.table(
     },
 )
 ui.downloads(table, "portfolio", key="portfolio")
+
+# Open one tenant's pages: through the link (which the picker follows), since the picker itself
+# is drawn already in this run.
+names = {t.tenant_id: tenancy.label(t) for t in tenants}
+left, right = st.columns([3, 1], vertical_alignment="bottom")
+opened = left.selectbox("Open a tenant", list(names), format_func=names.__getitem__, key="portfolio_open")
+if right.button("Open its Overview", key="portfolio_go"):
+    st.switch_page("app_pages/overview.py", query_params={tenancy.QUERY_PARAM: opened})

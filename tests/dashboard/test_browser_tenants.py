@@ -74,5 +74,17 @@ def test_the_link_the_picker_and_a_download_follow_the_tenant(served: Any, tmp_p
             page.get_by_role("option", name="Gamma plc (customer3.onmicrosoft.com)").click()
             page.get_by_text("Tenant: Gamma plc (customer3.onmicrosoft.com)").wait_for(timeout=60_000)
             page.wait_for_url(f"**tenant={gamma.tenant_id}**", timeout=60_000)
+            # From the Portfolio, one tenant's Overview opens.
+            page.get_by_role("link", name="Portfolio", exact=True).click()
+            _settled(page, "Portfolio")
+            page.locator(".st-key-portfolio_open").get_by_role("combobox").click()
+            page.get_by_role("option", name="Beta Ltd (customer2.onmicrosoft.com)").click()
+            page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+                timeout=60_000
+            )
+            page.get_by_role("button", name="Open its Overview").click()
+            _settled(page, "Overview")
+            page.get_by_text("Tenant: Beta Ltd (customer2.onmicrosoft.com)").wait_for(timeout=60_000)
+            page.wait_for_url(f"**tenant={beta.tenant_id}**", timeout=60_000)
         finally:
             browser.close()

@@ -299,6 +299,12 @@ def test_the_portfolio_has_a_row_per_tenant(portfolio: Portfolio, monkeypatch: p
     assert frame["last_status"].tolist() == ["complete"] * 3
     assert metrics(at)["Users in group-licence error"] == str(sum(u for _e, u in expected))
     assert download_labels(at) == ["Download CSV", "Download Excel"]
+    gamma = portfolio.sim.tenants[2]
+    at.selectbox(key="portfolio_open").set_value(gamma.tenant_id).run()
+    at.button(key="portfolio_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _tenant_caption(at) == ["Tenant: Gamma plc (customer3.onmicrosoft.com)"]
+    assert metrics(at)["Users in group-licence error"] == str(_in_group_error(gamma))
 
 
 def test_portfolio_waste_is_for_finance_only(
