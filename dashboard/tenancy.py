@@ -30,20 +30,26 @@ _REGISTRY_TTL = 10
 
 
 @st.cache_data(ttl=_REGISTRY_TTL, max_entries=4, show_spinner=False)
-def registered(registry: str) -> list[TenantEntry]:
+def _registry(registry: str) -> list[TenantEntry]:
     """Every tenant of the registry in the store at ``registry`` (none without that store).
 
-    (Reading checks the schema, so a store from before the registry cannot be read here.) A store
-    this code cannot read shows as no registry: the pages then show that store, and say
-    why they cannot read it, as they always have.
+    Raises:
+        licensedesk.errors.StoreError: the store is there but cannot be read (not cached).
+    """
+    if not store_exists(registry):
+        return []
+    entries: list[TenantEntry] = read(registry, tenant_entries)
+    return entries
+
+
+def registered(registry: str) -> list[TenantEntry]:
+    """Every registered tenant; none when the store cannot be read (reading checks the schema),
+    in which case the pages show that store and say why they cannot read it, as they always have.
     """
     try:
-        if not store_exists(registry):
-            return []
-        entries: list[TenantEntry] = read(registry, tenant_entries)
+        return _registry(registry)
     except LicenseDeskError:
         return []
-    return entries
 
 
 def visible(registry: str) -> list[TenantEntry]:
@@ -56,12 +62,22 @@ def chosen(registry: str) -> TenantEntry | None:
     """The tenant this session shows, or None when no tenant is registered (the configured store).
 
     Raises:
-        AccessDenied: tenants are registered, and this person may see none of them.
+        AccessDenied: tenants are registered, and this person may see none of them; or tenants
+            are limited per person and the registry cannot be read.
     """
-    tenants = registered(registry)
+    config, person, _roles = access_state()
+    try:
+        tenants = _registry(registry)
+    except LicenseDeskError as exc:
+        if config.sign_in and config.tenant_access is not None:
+            # Tenants are limited per person: a registry that cannot be read must not fall back to
+            # showing the configured store's data to everyone.
+            raise AccessDenied(
+                f"The tenants registry cannot be read, so who may see which tenant cannot be told: {exc}"
+            ) from None
+        return None
     if not tenants:
         return None
-    config, person, _roles = access_state()
     allowed = visible_tenants(tenants, person, config)
     asked = st.query_params.get(QUERY_PARAM)
     pick = choose_tenant(allowed, asked, st.session_state.get(PICKER_KEY))

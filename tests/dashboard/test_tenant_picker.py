@@ -201,6 +201,25 @@ def test_a_person_no_tenant_names_sees_nothing(portfolio: Portfolio, monkeypatch
     assert not at.metric and not at.dataframe and not at.selectbox
 
 
+def test_an_unreadable_registry_closes_the_dashboard_when_tenants_are_limited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "store.sqlite"
+    broken.write_bytes(b"this is not an SQLite file" * 100)
+    monkeypatch.setenv("LICENSE_DESK_STORE", str(broken))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in _alpha_only().items():
+        at.secrets[key] = value
+    at.user = signed_in(email="viewer@contoso.com")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (error,) = at.error
+    assert error.value.startswith(
+        "The tenants registry cannot be read, so who may see which tenant cannot be told: "
+    )
+    assert not at.metric and not at.dataframe and not at.selectbox
+
+
 def test_without_a_registry_there_is_no_picker(tenant_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_app(monkeypatch, tenant_store)
     assert not at.sidebar.selectbox and not _tenant_caption(at)
