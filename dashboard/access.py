@@ -5,6 +5,12 @@ Roles: ``viewer`` (inventory pages), ``finance`` (also costs, reclaim, renewals)
 ``[license_desk.roles]`` in ``.streamlit/secrets.toml``: lists of user object ids (``oid``), Entra
 group object ids (the ``groups`` claim), or e-mail addresses / user principal names.
 
+Tenants: when the store's registry has customer tenants, ``[license_desk.tenant_access]`` may
+limit who sees which: it maps a registered tenant's id (or domain) to the people and groups who may
+see it, and ``"*"`` to those who see every tenant. Once the section exists a person sees only the
+tenants that name them (admins too: an MSP's operator may be admin of some customers only);
+without it everyone with a role sees every tenant, as with one tenant.
+
 Sign-in is on when the secrets hold an ``[auth]`` section. Nobody gets a role unless the ID
 token's ``tid`` is the tenant configured for sign-in: ``[license_desk] tenant_id``, else the
 tenant id in ``server_metadata_url`` (``https://login.microsoftonline.com/<tenant>/v2.0/...``).
@@ -20,13 +26,14 @@ Imports nothing from Streamlit, so it is tested directly.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlparse
 
 from licensedesk.errors import LicenseDeskError
+from licensedesk.tenants import TenantEntry
 
 
 class Role(StrEnum):
@@ -52,6 +59,7 @@ PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
 # Mappings inside [auth] that are options, not a provider section.
 AUTH_OPTIONS = frozenset({"client_kwargs"})
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+EVERY_TENANT = "*"
 _TOML_WHERE = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
 
 
@@ -69,6 +77,9 @@ class AccessConfig:
         tenant_id: the tenant (lower-case GUID) whose accounts may have a role.
         admins, finance, viewers: lower-cased identities or group ids; ``viewers`` None means
             every signed-in user of the tenant may view.
+        tenant_access: (tenant id or domain, lower case; who may see it) pairs from
+            ``[license_desk.tenant_access]``, or None when there is no such section (everyone with
+            a role sees every tenant).
         problem: why the sign-in settings cannot be used (one sentence); the dashboard then
             serves nothing.
     """
@@ -79,6 +90,7 @@ class AccessConfig:
     admins: frozenset[str] = frozenset()
     finance: frozenset[str] = frozenset()
     viewers: frozenset[str] | None = None
+    tenant_access: tuple[tuple[str, frozenset[str]], ...] | None = None
     problem: str | None = None
 
 
@@ -138,6 +150,9 @@ def access_config(secrets: Mapping[str, Any]) -> AccessConfig:
     roles = section.get("roles")
     roles = roles if isinstance(roles, Mapping) else {}
     viewers = roles.get("viewer")
+    tenant_access, access_problem = _tenant_access(section.get("tenant_access"))
+    if access_problem:
+        return broken(_broken(access_problem))
     return AccessConfig(
         sign_in=True,
         provider=provider,
@@ -145,6 +160,7 @@ def access_config(secrets: Mapping[str, Any]) -> AccessConfig:
         admins=_names(roles.get("admin")),
         finance=_names(roles.get("finance")),
         viewers=None if viewers is None else _names(viewers),
+        tenant_access=tenant_access,
     )
 
 
@@ -161,9 +177,7 @@ def roles_for(claims: Mapping[str, Any], config: AccessConfig) -> frozenset[Role
         return ALL_ROLES
     if not claims.get("is_logged_in") or not in_tenant(claims, config):
         return frozenset()
-    identities = _names([claims.get(k) for k in ("oid", "email", "preferred_username")])
-    groups = claims.get("groups")
-    identities |= _names(groups if isinstance(groups, list) else [])
+    identities = _identities(claims)
     if identities & config.admins:
         return ALL_ROLES
     if identities & config.finance:
@@ -171,6 +185,40 @@ def roles_for(claims: Mapping[str, Any], config: AccessConfig) -> frozenset[Role
     if config.viewers is None or identities & config.viewers:
         return frozenset({Role.VIEWER})
     return frozenset()
+
+
+def visible_tenants(
+    tenants: Sequence[TenantEntry], claims: Mapping[str, Any], config: AccessConfig
+) -> list[TenantEntry]:
+    """The registered tenants the person behind ``claims`` may see, in the registry's order.
+
+    Nobody without a role sees any; without ``[license_desk.tenant_access]`` (and in local
+    single-user mode) everyone with a role sees all; with it, only those naming the person (their
+    ``oid``, a group, their e-mail or UPN) under the tenant's id or domain, or under ``"*"``.
+    """
+    if not roles_for(claims, config):
+        return []
+    if config.tenant_access is None or not config.sign_in:
+        return list(tenants)
+    identities = _identities(claims)
+    allowed = {key for key, who in config.tenant_access if who & identities}
+    if EVERY_TENANT in allowed:
+        return list(tenants)
+    return [t for t in tenants if t.tenant_id.lower() in allowed or (t.domain or "").lower() in allowed]
+
+
+def choose_tenant(
+    visible: Sequence[TenantEntry], asked: str | None, remembered: str | None
+) -> TenantEntry | None:
+    """The tenant a session shows: the one ``?tenant=`` asks for (by id or domain), else the one
+    remembered in the session, else the first; only ever one of ``visible`` (None when it is empty),
+    so neither a link nor stale session state can reach a tenant the person may not see."""
+    for wanted in (asked, remembered):
+        key = (wanted or "").strip().lower()
+        for tenant in visible:
+            if key and key in (tenant.tenant_id.lower(), (tenant.domain or "").lower()):
+                return tenant
+    return visible[0] if visible else None
 
 
 def in_tenant(claims: Mapping[str, Any], config: AccessConfig) -> bool:
@@ -234,11 +282,14 @@ def _sign_in_intent(secrets: Mapping[str, Any]) -> str | None:
                 return f"[{name}] has {keys[0]}"
     section = secrets.get("license_desk")
     if isinstance(section, Mapping):
-        for key in ("roles", "tenant_id"):
+        shown = {
+            "roles": "[license_desk.roles]",
+            "tenant_access": "[license_desk.tenant_access]",
+            "tenant_id": "tenant_id under [license_desk]",
+        }
+        for key, where in shown.items():
             if key in section:
-                return (
-                    f"it has {'[license_desk.roles]' if key == 'roles' else 'tenant_id under [license_desk]'}"
-                )
+                return f"it has {where}"
     return None
 
 
@@ -260,6 +311,30 @@ def _tenant(metadata_url: str, configured: Any, where: str) -> tuple[str | None,
         f"server_metadata_url in {where}{named} rather than a tenant id, so sign-in cannot be limited to your "
         "organisation; set tenant_id under [license_desk] to your tenant's id (a GUID)"
     )
+
+
+def _tenant_access(section: Any) -> tuple[tuple[tuple[str, frozenset[str]], ...] | None, str | None]:
+    """``[license_desk.tenant_access]`` as (tenant, who) pairs, or the reason it cannot be used."""
+    if section is None:
+        return None, None
+    if not isinstance(section, Mapping):
+        return None, "tenant_access under [license_desk] must be a section ([license_desk.tenant_access])"
+    pairs = []
+    for tenant, who in section.items():
+        if isinstance(who, str) or not isinstance(who, list) or not all(isinstance(w, str) for w in who):
+            return None, (
+                f"{tenant} in [license_desk.tenant_access] must be a list of object ids, group ids or e-mail "
+                "addresses (in brackets, even for one)"
+            )
+        pairs.append((str(tenant).strip().lower(), _names(who)))
+    return tuple(pairs), None
+
+
+def _identities(claims: Mapping[str, Any]) -> frozenset[str]:
+    """What a person is matched on: their object id, e-mail, user principal name and groups."""
+    identities = _names([claims.get(k) for k in ("oid", "email", "preferred_username")])
+    groups = claims.get("groups")
+    return identities | _names(groups if isinstance(groups, list) else [])
 
 
 def _names(values: Any) -> frozenset[str]:

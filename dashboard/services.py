@@ -2,7 +2,8 @@
 thresholds and reclaim exemptions; each one then forgets the cached reads it made stale.
 
 Every action takes its store from ``dashboard.settings``, as the pages do, so a page and the
-action it offers name the same store. Writes open a connection of their own
+action it offers name the same store (the chosen tenant's, when tenants are registered; its
+collections are then recorded on the registry, as ``collect --all`` records them). Writes open a connection of their own
 (``dashboard.connection.write``); ``dashboard.loaders`` never writes.
 """
 
@@ -21,11 +22,15 @@ from collectors.runner import run_collection
 from dashboard.access import Role
 from dashboard.connection import write
 from dashboard.loaders import forget_finance, price_book
+from dashboard.settings import current_tenant, registry_path
 from dashboard.signin import require_role
 from licensedesk.config import Settings
+from licensedesk.errors import ConfigError, LicenseDeskError, redact
+from licensedesk.tenants import TenantEntry
 from store import prices
-from store.db import open_store
+from store.db import open_store, utcnow
 from store.snapshots import SnapshotSummary
+from store.tenants import prepare_tenant_store, record_outcome, tenant_store
 
 
 def save_price_book(path: str, rows: Sequence[PriceRow]) -> tuple[int, int]:
@@ -100,9 +105,42 @@ def collect(settings: Settings, progress: Callable[[Any], None]) -> SnapshotSumm
     """
     require_role(Role.ADMIN, "Collecting now")
     try:
-        return run_collection(settings, progress=progress)
+        return _collect(settings, progress)
     finally:
         clear_caches()
+
+
+def _collect(settings: Settings, progress: Callable[[Any], None] | None = None) -> SnapshotSummary:
+    """``run_collection`` into ``settings.store``; for a registered tenant, into its own store
+    (its schema created first on PostgreSQL) and its outcome recorded on the registry."""
+    entry = current_tenant()
+    if entry is None:
+        return run_collection(settings, progress=progress)
+    registry = registry_path()
+    _check_for(settings, entry, registry)
+    with open_store(registry) as store:
+        prepare_tenant_store(store, registry, entry.tenant_id)
+    try:
+        summary = run_collection(settings, progress=progress)
+    except LicenseDeskError as exc:
+        _record(registry, entry, None, redact(str(exc), *settings.secrets))
+        raise
+    _record(registry, entry, summary.snapshot_id, None)
+    return summary
+
+
+def _check_for(settings: Settings, entry: TenantEntry, registry: str) -> None:
+    # The settings come from the same choice, so this only fails if the choice changed in between
+    # (another tab): never collect one tenant's directory into another's store.
+    if settings.tenant_id != entry.tenant_id or settings.store != tenant_store(registry, entry.tenant_id):
+        raise ConfigError(
+            f"The tenant shown changed to {entry.display_name} while acting; nothing was done. Try again."
+        )
+
+
+def _record(registry: str, entry: TenantEntry, snapshot_id: int | None, error: str | None) -> None:
+    with open_store(registry) as store:
+        record_outcome(store, entry.tenant_id, ran_at=utcnow(), snapshot_id=snapshot_id, error=error)
 
 
 def apply(
@@ -113,12 +151,15 @@ def apply(
     Raises:
         licensedesk.errors.LicenseDeskError: refused before sending (writes off, live seats short).
     """
+    entry = current_tenant()
+    if entry is not None:
+        _check_for(settings, entry, registry_path())
     with open_store(settings.store) as store:
         writer = GraphClient(settings, identity="write")  # the live seat re-check and the writes
         result = apply_plan(plan, settings=settings, client=writer, store=store, actor=actor,
                             on_result=on_result)  # fmt: skip
     try:
-        run_collection(settings)
+        _collect(settings)
     finally:
         clear_caches()
     return result

@@ -21,8 +21,9 @@ from analysis.labels import column_label, id_columns
 from analysis.money import format_money
 from dashboard import loaders
 from dashboard.access import PAGE_ROLES, Role, may_open
-from dashboard.settings import current_settings, store_path, table_rows
+from dashboard.settings import current_settings, current_tenant, store_path, table_rows
 from dashboard.signin import access_state
+from dashboard.tenancy import label
 from licensedesk.errors import LicenseDeskError
 from store.db import describe
 
@@ -34,6 +35,10 @@ DEPARTMENTS_KEY = "shared_departments"
 RECLAIM_TARGETS_KEY = "reclaim_targets"
 # Reclaim -> Assign & fix: [(user_id, from sku_id, to sku_id)] the admin chose to downgrade.
 DOWNGRADE_TARGETS_KEY = "downgrade_targets"
+FIRST_RUN_TENANT = (
+    "No snapshot yet of {tenant} in {path}. Run `license-desk collect --all`, or **Collect now** on the "
+    "Data page (admins)."
+)
 FIRST_RUN = (
     "No snapshot yet in {path}. Run `license-desk collect` for your tenant, "
     "or `license-desk demo` for the simulated demo tenant."
@@ -48,7 +53,7 @@ HOW_TO_CONFIGURE = """To collect from your tenant, register an app in Entra ID w
 def start_page(title: str) -> tuple[str, int]:
     """Draw the title and return (store path, latest snapshot id); without a snapshot, draw the
     first-run page and stop the script."""
-    st.title(title)
+    page_title(title)
     path = store_path()
     try:
         snapshot_id = loaders.latest_snapshot(path)
@@ -61,8 +66,20 @@ def start_page(title: str) -> tuple[str, int]:
     return path, snapshot_id
 
 
+def page_title(title: str) -> None:
+    """The page's title and, when tenants are registered, which one it shows."""
+    st.title(title)
+    entry = current_tenant()
+    if entry is not None:
+        st.caption(f"Tenant: {label(entry)}")
+
+
 def first_run(path: str) -> None:
     """What to do when the store holds no snapshot yet."""
+    entry = current_tenant()
+    if entry is not None:
+        st.info(FIRST_RUN_TENANT.format(tenant=label(entry), path=describe(path)))
+        return
     st.info(FIRST_RUN.format(path=describe(path)))
     st.markdown(
         "The **Data** page can take the first snapshot once a tenant is configured. " + HOW_TO_CONFIGURE

@@ -9,7 +9,7 @@ from dashboard import loaders, ui
 from dashboard.settings import store_path
 
 ui.require("audit")
-st.title("Audit")
+ui.page_title("Audit")
 path = store_path()
 log = loaders.audit_log(path)
 if log.empty:

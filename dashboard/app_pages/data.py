@@ -14,7 +14,7 @@ from store.db import describe
 
 FLASH = "collect_message"
 
-st.title("Data")
+ui.page_title("Data")
 path = store_path()
 try:
     snapshot_id = loaders.latest_snapshot(path)
