@@ -58,6 +58,12 @@ if tenant is not None:
     # Written before the picker is drawn, so the widget never holds a tenant the person may not see.
     st.session_state[tenancy.PICKER_KEY] = tenant.tenant_id
     st.query_params[tenancy.QUERY_PARAM] = tenant.tenant_id
+    # Candidates chosen on Reclaim are one tenant's users: another tenant's Assign & fix must not
+    # offer them (their ids would only be refused there, or worse, read as someone else's).
+    if st.session_state.get(ui.TARGETS_TENANT_KEY) != tenant.tenant_id:
+        for key in (ui.RECLAIM_TARGETS_KEY, ui.DOWNGRADE_TARGETS_KEY):
+            st.session_state.pop(key, None)
+        st.session_state[ui.TARGETS_TENANT_KEY] = tenant.tenant_id
 
 candidates = [
     ("overview", "Overview"),

@@ -35,6 +35,8 @@ DEPARTMENTS_KEY = "shared_departments"
 RECLAIM_TARGETS_KEY = "reclaim_targets"
 # Reclaim -> Assign & fix: [(user_id, from sku_id, to sku_id)] the admin chose to downgrade.
 DOWNGRADE_TARGETS_KEY = "downgrade_targets"
+# The tenant those targets were chosen in (with tenants registered): they are dropped on a switch.
+TARGETS_TENANT_KEY = "targets_tenant"
 FIRST_RUN_TENANT = (
     "No snapshot yet of {tenant} in {path}. Run `license-desk collect --all`, or **Collect now** on the "
     "Data page (admins)."

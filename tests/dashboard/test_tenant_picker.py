@@ -18,6 +18,7 @@ from cli.demo_tenant import simulator_settings
 from collectors.many import collect_tenants
 from dashboard.access import Role, may_open
 from dashboard.tenancy import PICKER_KEY, QUERY_PARAM
+from dashboard.ui import DOWNGRADE_TARGETS_KEY, RECLAIM_TARGETS_KEY
 from graphsim.server import GraphSimulator
 from graphsim.tenant import Tenant
 from licensedesk.tenants import TenantEntry
@@ -299,6 +300,26 @@ def test_assign_and_fix_applies_to_the_chosen_tenant_and_audits_it(
     assert audited.values.tolist() == [[beta.tenant_id, "succeeded"]]
     with open_store(tenant_store(own_copy, alpha.tenant_id)) as store:
         assert store.conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == 0
+
+
+def test_reclaim_candidates_stay_with_the_tenant_they_were_chosen_in(
+    portfolio: Portfolio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alpha, beta, _gamma = portfolio.sim.tenants
+    monkeypatch.setenv("LICENSE_DESK_ALLOW_WRITES", "true")
+    at = open_app(monkeypatch, portfolio.registry)
+    # As the Reclaim page leaves them: Alpha's users, chosen while Alpha was shown.
+    alpha_user = alpha.users[0].id
+    at.session_state[RECLAIM_TARGETS_KEY] = {"some-sku": [alpha_user]}
+    at.session_state[DOWNGRADE_TARGETS_KEY] = [(alpha_user, "e5", "e3")]
+    at.switch_page("app_pages/fix.py").run()
+    assert "Reclaim candidates" in at.radio(key="fix_source").options  # still Alpha: offered
+    at.sidebar.selectbox(key=PICKER_KEY).set_value(beta.tenant_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="fix_source").options == ["Group members in error", "A list of users"]
+    # Back on Alpha they are gone too: a switch forgets them rather than keeping them per tenant.
+    at.sidebar.selectbox(key=PICKER_KEY).set_value(alpha.tenant_id).run()
+    assert at.radio(key="fix_source").options == ["Group members in error", "A list of users"]
 
 
 def _group_errors(tenant: Tenant) -> int:
