@@ -157,9 +157,15 @@ def read_report(client: GraphClient, key: str, into: FetchedUsage) -> None:
     (a retry after a cut-off download fills the same rows with the same values)."""
     url = client.url(report_url(client, key))
     what = f"{REPORTS[key][0]} usage"
-    client.with_retries(
-        lambda: _fetch_once(client, url, what, lambda lines: into.add(key, lines, what)), graph_give_up(what)
-    )
+
+    def attempt() -> None:
+        # Checked before every try too: a stopped collection must not sit out a report's
+        # Retry-After (up to minutes) in a thread the process then waits for at exit.
+        if into.stop.is_set():
+            raise StoppedError("The collection stopped before the usage reports were read.")
+        _fetch_once(client, url, what, lambda lines: into.add(key, lines, what))
+
+    client.with_retries(attempt, graph_give_up(what))
 
 
 def _transient(response: requests.Response, what: str) -> TransientError:

@@ -346,8 +346,13 @@ def build(kind: type[T], n_users: int, seed: int, start: datetime, domain: str |
         groups[name] = group
         tenant.add_group(group)
     members: list[User] = []
-    for _ in range(n_users):
-        guest = rng.random() < 0.05
+    guests = 0
+    for i in range(n_users):
+        # Every real tenant of this size has guests, and the demo's guest stories (licensed guests,
+        # users with no department) must not vanish on the days the dice give none: the key holds
+        # the start date, so the demo is a different draw each day.
+        guest = rng.random() < 0.05 or (guests == 0 and i == n_users - 1 and n_users >= 50)
+        guests += guest
         created = start - timedelta(days=30 + (rng.random() ** 1.7) * 2900, seconds=rng.randrange(86400))
         user = make_person(tenant, rng, guest=guest, created=created)
         r = rng.random()

@@ -10,6 +10,7 @@ use, and tests import, are in ``tests/helpers/``.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import uuid
 from collections.abc import Iterator
@@ -44,6 +45,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # A thread left running (a server, a collection's report reader) would keep this process, and
+    # with it CI, waiting at exit with no word of why: after two minutes print every thread's stack
+    # and exit. A process that ends normally never reaches the timer.
+    faulthandler.dump_traceback_later(120, exit=True)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -186,3 +186,24 @@ def test_check_says_names_are_concealed(sim: GraphSimulator, tmp_path: Path) -> 
         "usage: Microsoft 365 usage reports conceal user names, so Reclaim uses sign-in activity only"
         in result.stdout
     )
+
+
+def test_a_failed_sweep_stops_the_report_reader_instead_of_it_sitting_out_retry_after(
+    sim: GraphSimulator, tmp_path: Path
+) -> None:
+    """The reports are read on a thread beside the user sweep; when the sweep fails, that thread
+    must end at its next try, not wait out every Retry-After (the process waits for it at exit:
+    with Graph's defaults, up to five minutes of a cron job or a test worker hanging on)."""
+    import threading
+    import time
+
+    patient = RetryPolicy(max_attempts=6, max_total_wait=60.0, max_single_wait=2.0, base_backoff=0.01)
+    sim.faults.add("throttle", path_prefix="/v1.0/reports/", retry_after=2)
+    sim.faults.add("unavailable", path_prefix="/v1.0/users")
+    settings = simulator_settings(sim, str(tmp_path / "s.sqlite"))
+    with pytest.raises(GraphError):
+        run_collection(settings, client=GraphClient(settings, retry=patient))
+    failed_at = time.monotonic()
+    while any(t.name.startswith("usage-reports") for t in threading.enumerate()):
+        assert time.monotonic() - failed_at < 5, "the report reader went on after the sweep failed"
+        time.sleep(0.05)
