@@ -44,7 +44,12 @@ def test_secret_never_leaks(tmp_path: Path) -> None:
         assert env["LICENSE_DESK_CLIENT_SECRET"] == SECRET
         outputs = [
             _run(["collect"], env),
-            _run(["--debug", "collect"], {**env, "LICENSE_DESK_GRAPH_URL": "https://127.0.0.1:1/v1.0"}),
+            # A traceback after the sign-in, with the secret in the process (a Graph path that
+            # answers 404: an unreachable Graph is the same traceback after 63 s of retries).
+            _run(
+                ["--debug", "collect"],
+                {**env, "LICENSE_DESK_GRAPH_URL": sim.graph_url.replace("/v1.0", "/nowhere/v1.0")},
+            ),
             _run(["report", "users", "--format", "json"], env),
             _run(["report", "skus", "--format", "csv"], env),
             _run(["reprocess", "--group", "Licensing - Power BI Pro", "--format", "json"], env),
@@ -55,7 +60,8 @@ def test_secret_never_leaks(tmp_path: Path) -> None:
         sim.expire_secret()
         outputs.append(_run(["--debug", "collect"], env))
     assert outputs[0].startswith("Snapshot 1 complete")  # the flow really ran with the canary secret
-    assert "Traceback" in outputs[1] and '"user_principal_name"' in outputs[2]
+    assert "Traceback" in outputs[1] and "Graph answered 404" in outputs[1]
+    assert '"user_principal_name"' in outputs[2]
     assert "AADSTS7000222" in outputs[-1]  # the expired-secret path ran, traceback included
     for text in outputs:
         assert SECRET not in text
