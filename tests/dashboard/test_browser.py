@@ -19,17 +19,9 @@ import pytest
 
 from cli.serve import serving_dashboard
 from tests.dashboard.tenant import build_store
+from tests.helpers.browser import BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS, click_download, open_page, playwright
 
-CHROMIUM = "/usr/lib/chromium/chromium"
 REPO = Path(__file__).resolve().parents[2]
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGES = [  # (navigation title, draws a plotly chart)
     ("Overview", True),
     ("SKU detail", True),
@@ -46,15 +38,8 @@ SKU_HEADER = (
     "known,counts_as_unused,sku_id"
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed ({CHROMIUM})"
-    ),
-]
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
-)
+pytestmark = BROWSER_MARKS
+sync_api = playwright()
 
 
 @pytest.fixture(scope="module")
@@ -77,39 +62,9 @@ def page(dashboard_url: str) -> Iterator[Any]:
         browser.close()
 
 
-def _open(page: Any, title: str, has_chart: bool) -> None:
-    current = page.get_by_role("link", name=title, exact=True)
-    # Clicking the page already shown only reruns it, and a rerun replaces elements under the mouse.
-    if current.get_attribute("aria-current") != "page":
-        current.click()
-    # Titles are unique, so the heading proves this page's run started; the script state says it ended.
-    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
-    # Widgets are drawn as skeletons first; wait until every one is real.
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000)
-    if has_chart:
-        # plotly draws after the element appears: wait for a drawn mark, not the empty frame.
-        page.locator(".js-plotly-plot g.trace path").first.wait_for(state="attached", timeout=60_000)
-
-
-def _download(page: Any, button: str, key: str | None = None) -> Any:
-    """Click a download button (the first so labelled, or the one of the widget ``key``) and return
-    the download; a loaded machine can drop the first click."""
-    scope = page.locator(f".st-key-{key}") if key else page
-    for attempt in range(3):
-        try:
-            with page.expect_download(timeout=20_000) as download:
-                scope.get_by_role("button", name=button).first.click()
-            return download.value
-        except sync_api.TimeoutError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
 @pytest.mark.parametrize(("title", "has_chart"), PAGES)
 def test_every_page_renders_without_an_exception(page: Any, title: str, has_chart: bool) -> None:
-    _open(page, title, has_chart)
+    open_page(page, title, has_chart)
     assert page.get_by_test_id("stException").count() == 0
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     if has_chart:
@@ -118,7 +73,7 @@ def test_every_page_renders_without_an_exception(page: Any, title: str, has_char
 
 
 def test_utilization_bars_carry_the_seat_labels(page: Any) -> None:
-    _open(page, "Overview", True)
+    open_page(page, "Overview", True)
     labels = page.locator(".js-plotly-plot .bartext").all_text_contents()
     assert "6 / 5 (120%)" in labels  # E3: over-assigned
     assert "0 assigned, nothing purchased" in labels  # Power BI Pro
@@ -127,8 +82,8 @@ def test_utilization_bars_carry_the_seat_labels(page: Any) -> None:
 def test_csv_and_excel_downloads_arrive(page: Any, tmp_path: Path) -> None:
     import openpyxl
 
-    _open(page, "Overview", True)
-    csv_download = _download(page, "Download CSV")
+    open_page(page, "Overview", True)
+    csv_download = click_download(page, "Download CSV")
     assert csv_download.suggested_filename == "skus.csv"
     target = tmp_path / "skus.csv"
     csv_download.save_as(target)
@@ -136,7 +91,7 @@ def test_csv_and_excel_downloads_arrive(page: Any, tmp_path: Path) -> None:
     assert ",".join(lines[0]) == SKU_HEADER
     assert len(lines) == 9  # header + 8 SKUs
 
-    xlsx_download = _download(page, "Download Excel")
+    xlsx_download = click_download(page, "Download Excel")
     assert xlsx_download.suggested_filename == "skus.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(Path(xlsx_download.path()).read_bytes()))
     rows = list(book.active.iter_rows(values_only=True))
@@ -147,8 +102,8 @@ def test_csv_and_excel_downloads_arrive(page: Any, tmp_path: Path) -> None:
 def test_chargeback_workbook_download_has_a_sheet_per_view(page: Any) -> None:
     import openpyxl
 
-    _open(page, "Costs", False)
-    workbook = _download(page, "Download chargeback workbook (Excel, one sheet per view)")
+    open_page(page, "Costs", False)
+    workbook = click_download(page, "Download chargeback workbook (Excel, one sheet per view)")
     assert workbook.suggested_filename == "chargeback-per-month.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(Path(workbook.path()).read_bytes()))
     assert book.sheetnames == ["Department", "Company", "Usage location"]
@@ -157,14 +112,14 @@ def test_chargeback_workbook_download_has_a_sheet_per_view(page: Any) -> None:
 
 
 def test_a_long_table_shows_its_first_rows_and_downloads_all(page: Any, tmp_path: Path) -> None:
-    _open(page, "Reclaim", False)
+    open_page(page, "Reclaim", False)
     # The server shows two rows per table (dashboard_url); the caption says how many there are.
     caption = page.get_by_text(re.compile(r"^Showing the first 2 of \d+ candidates")).first.inner_text()
     match = re.search(r"of (\d+) candidates", caption)
     assert match is not None
     total = int(match.group(1))
     assert total > 2
-    download = _download(page, "Download CSV", key="reclaim_table_csv")
+    download = click_download(page, "Download CSV", key="reclaim_table_csv")
     assert download.suggested_filename == "reclaim-candidates.csv"
     target = tmp_path / "reclaim-candidates.csv"
     download.save_as(target)

@@ -15,17 +15,10 @@ from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
 from store import queries
 from store.db import open_store
-from tests.dashboard.test_browser import CHROMIUM, LAUNCH_ARGS, _open
+from tests.helpers.browser import BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS, open_page, playwright
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed ({CHROMIUM})"
-    ),
-]
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
-)
+pytestmark = BROWSER_MARKS
+sync_api = playwright()
 
 
 @pytest.fixture
@@ -56,7 +49,7 @@ def test_one_full_apply_in_the_browser(writable: tuple[Any, str, str, str]) -> N
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url, wait_until="domcontentloaded")
         page.get_by_role("heading", name="Overview", exact=True).first.wait_for(timeout=60_000)
-        _open(page, "Assign & fix", has_chart=False)
+        open_page(page, "Assign & fix", has_chart=False)
         assert page.locator('[data-testid="stException"]').count() == 0
         apply = page.get_by_role("button", name="Apply")
         assert apply.is_disabled()  # nothing can be sent before confirming

@@ -17,18 +17,11 @@ import pytest
 
 from cli.serve import serving_dashboard
 from graphsim.server import GraphSimulator
-from tests.dashboard.test_browser import CHROMIUM, LAUNCH_ARGS, _download
 from tests.dashboard.test_tenant_picker import _build
+from tests.helpers.browser import BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS, click_download, playwright
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed ({CHROMIUM})"
-    ),
-]
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
-)
+pytestmark = BROWSER_MARKS
+sync_api = playwright()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +58,7 @@ def test_the_link_the_picker_and_a_download_follow_the_tenant(served: Any, tmp_p
             page.wait_for_url(f"**tenant={beta.tenant_id}**", timeout=60_000)
             # Every user name of the download is Beta's (they end in its domain), and all of them.
             target = tmp_path / "users.csv"
-            _download(page, "Download CSV").save_as(target)
+            click_download(page, "Download CSV").save_as(target)
             rows = list(csv.DictReader(target.read_text(encoding="utf-8").splitlines()))
             assert sorted(r["user_principal_name"] for r in rows) == sorted(u.upn for u in beta.users)
             # The picker moves every page to Gamma; the Portfolio page lists every tenant.

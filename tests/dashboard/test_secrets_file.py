@@ -16,17 +16,10 @@ import pytest
 
 from cli.serve import serving_dashboard
 from tests.dashboard.tenant import build_store
-from tests.dashboard.test_browser import CHROMIUM, LAUNCH_ARGS
+from tests.helpers.browser import BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS, playwright
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed ({CHROMIUM})"
-    ),
-]
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
-)
+pytestmark = BROWSER_MARKS
+sync_api = playwright()
 
 TENANT = "8a1f0c3e-5b7d-4c2a-9e61-0d4b2f7a9c10"
 PROVIDER = f"""

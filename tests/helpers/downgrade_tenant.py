@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 
 from click.testing import CliRunner
 
@@ -25,10 +24,11 @@ from collectors.runner import run_collection
 from graphsim import licensing
 from graphsim.model import DirectLicense
 from graphsim.server import GraphSimulator
-from graphsim.usage import UsageProfile, refresh_date
+from graphsim.usage import UsageProfile
 from licensedesk.config import Settings
 from tests.helpers.plans import WRITE
 from tests.helpers.settings import settings_for
+from tests.helpers.usage_tenant import everyone_busy
 
 PRICES = (
     "sku,unit_price,currency,period,effective_from\n"
@@ -57,13 +57,7 @@ def downgrade_tenant(store: str) -> Iterator[DowngradeTenant]:
     with GraphSimulator(users=150, seed=3) as sim:
         sim.set_permissions(WRITE)
         t = sim.tenant
-        t.now += timedelta(days=40)
-        day = refresh_date(t)
-        for user in t.users:
-            t.usage_overrides[user.id] = UsageProfile(
-                exchange=day, onedrive=day, sharepoint=day, teams=day, yammer=day, apps=day, desktop=True,
-                copilot=day, mailbox_bytes=1, onedrive_bytes=1,
-            )  # fmt: skip
+        day = everyone_busy(t)
         e5, e3 = t.sku_id("SPE_E5"), t.sku_id("SPE_E3")
         chosen = sorted(
             (u for u in t.users

@@ -8,7 +8,7 @@ few days before the build) are still within 90 days. SPE_E3 is priced USD 36.00 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -17,6 +17,7 @@ from cli.demo_tenant import simulator_settings
 from cli.main import cli
 from collectors.runner import run_collection
 from graphsim.server import GraphSimulator
+from graphsim.state import TenantState
 from graphsim.usage import UsageProfile, refresh_date
 
 PRICES = "sku,unit_price,currency,period,effective_from\nSPE_E3,36.00,USD,month,2020-01-01\n"
@@ -31,18 +32,25 @@ class UnusedTenant:
     report_date: str  # the usage report's date, ISO
 
 
+def everyone_busy(t: TenantState) -> date:
+    """Move the tenant 40 days on and make every user use every workload on the report date (which it
+    returns): the tests then set the few users they are about."""
+    t.now += timedelta(days=40)
+    day = refresh_date(t)
+    for user in t.users:
+        t.usage_overrides[user.id] = UsageProfile(
+            exchange=day, onedrive=day, sharepoint=day, teams=day, yammer=day, apps=day, desktop=True,
+            copilot=day, mailbox_bytes=1, onedrive_bytes=1,
+        )  # fmt: skip
+    return day
+
+
 def build_unused_tenant(tmp: Path, *, concealed: bool = False) -> UnusedTenant:
     path = str(tmp / "s.sqlite")
     with GraphSimulator(users=150, seed=3) as sim:
         t = sim.tenant
-        t.now += timedelta(days=40)
         t.concealed_names = concealed
-        day = refresh_date(t)
-        for user in t.users:
-            t.usage_overrides[user.id] = UsageProfile(
-                exchange=day, onedrive=day, sharepoint=day, teams=day, yammer=day, apps=day, desktop=True,
-                copilot=day, mailbox_bytes=1, onedrive_bytes=1,
-            )  # fmt: skip
+        day = everyone_busy(t)
         e3 = t.sku_id("SPE_E3")
         chosen = [
             u for u in t.users
