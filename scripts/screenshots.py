@@ -13,6 +13,7 @@ of 127.0.0.1 and stopped afterwards.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,15 +21,10 @@ from pathlib import Path
 from cli.serve import serving_dashboard
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/lib/chromium/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(REPO))  # the browser helpers the browser tests use: one Chromium set-up
+
+from tests.helpers.browser import CHROMIUM, LAUNCH_ARGS, open_page  # noqa: E402
+
 # (navigation title, file stem, whether the page draws a plotly chart)
 PAGES = [
     ("Overview", "overview", True),
@@ -52,21 +48,6 @@ def dashboard(store: str, timeout: float = 60.0) -> Iterator[str]:
         yield url
 
 
-def wait_rendered(page: object, title: str, has_chart: bool) -> None:
-    """Wait until a page shows its own title, Streamlit has finished running it, and its chart is drawn.
-
-    Page titles are unique, so the heading proves the new page's run has started; the app's
-    ``data-test-script-state`` then says when that run has finished.
-    """
-    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)  # type: ignore[attr-defined]
-    # Widgets are drawn as skeletons first; wait until every one is real.
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000)  # type: ignore[attr-defined]
-    if has_chart:
-        # plotly draws after the element appears: wait for a drawn mark, not the empty frame.
-        page.locator(".js-plotly-plot g.trace path").first.wait_for(state="attached", timeout=60_000)  # type: ignore[attr-defined]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=str(REPO / "data" / "demo.sqlite"), help="the store to show")
@@ -88,15 +69,12 @@ def main() -> int:
         for title, stem, has_chart in PAGES:
             if args.only and stem not in args.only:
                 continue
-            link = page.get_by_role("link", name=title, exact=True)
-            if link.get_attribute("aria-current") != "page":  # the page shown: a click only reruns it
-                link.click()
-            wait_rendered(page, title, has_chart)
+            open_page(page, title, has_chart)
             # Streamlit scrolls inside its main block, so a full-page screenshot only sees the
             # viewport: grow the viewport to the content's height instead.
             height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
             page.set_viewport_size({"width": args.width, "height": max(900, int(height))})
-            wait_rendered(page, title, has_chart)
+            open_page(page, title, has_chart)  # the page shown: only waits for it to redraw
             target = out / f"{stem}.png"
             page.screenshot(path=str(target), full_page=True)
             page.set_viewport_size({"width": args.width, "height": 900})
