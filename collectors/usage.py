@@ -117,13 +117,18 @@ class FetchedUsage:
     forbidden: bool = False
     stop: threading.Event = field(default_factory=threading.Event)  # set: give up reading
 
+    def check_stopped(self) -> None:
+        """Raise ``StoppedError`` once the collection that asked for the reports has stopped."""
+        if self.stop.is_set():
+            raise StoppedError("The collection stopped before the usage reports were read.")
+
     def add(self, key: str, lines: Iterable[str], what: str) -> None:
         """One report's CSV lines, merged in as they stream (the reports in ``REPORTS`` order)."""
         reader = ReportReader(key, lines, what)
         fill, bit, by_name = _FILL[key], _BIT[key], self.by_name
         for number, (name, values) in enumerate(reader):
-            if not number & 1023 and self.stop.is_set():
-                raise StoppedError("The collection stopped before the usage reports were read.")
+            if not number & 1023:
+                self.check_stopped()
             row = by_name.get(name)
             if row is None:
                 row = by_name[name] = [None] * _SEEN + [0]
@@ -161,8 +166,7 @@ def read_report(client: GraphClient, key: str, into: FetchedUsage) -> None:
     def attempt() -> None:
         # Checked before every try too: a stopped collection must not sit out a report's
         # Retry-After (up to minutes) in a thread the process then waits for at exit.
-        if into.stop.is_set():
-            raise StoppedError("The collection stopped before the usage reports were read.")
+        into.check_stopped()
         _fetch_once(client, url, what, lambda lines: into.add(key, lines, what))
 
     client.with_retries(attempt, graph_give_up(what))

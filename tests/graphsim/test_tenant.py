@@ -162,3 +162,14 @@ def test_100k_users_have_distinct_names() -> None:
     tenant = build_tenant(100_000, 1, START)
     assert len(tenant.users) == 100_000
     assert len({u.upn for u in tenant.users}) == 100_000
+
+
+def test_a_tenant_of_50_or_more_users_always_has_a_guest() -> None:
+    """The random key holds the start date, so the demo is a new draw each day; 80 users seeded 7
+    from 2026-11-30 06:00 UTC draw no guest (checked before the rule: the guest-less demo of
+    2026-12-03), and the people without a department or company are guests only."""
+    start = datetime(2026, 11, 30, 6, tzinfo=UTC)
+    tenant = build_tenant(users=80, seed=7, start=start)
+    guests = [u for u in tenant.users if u.is_guest]
+    assert len(guests) == 1 and guests[0] is tenant.users[-1]
+    assert [u for u in tenant.users if u.department is None] == guests
