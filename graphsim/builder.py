@@ -33,7 +33,7 @@ from graphsim.people import (
     ascii_name,
 )
 from graphsim.skus import sku_id
-from graphsim.state import TenantState, add_period, new_guid
+from graphsim.state import DEFAULT_START, TenantState, add_period, new_guid
 
 DEPT_KEYS = list(DEPARTMENTS)
 DEPT_CUM = list(accumulate(w for w, _ in DEPARTMENTS.values()))
@@ -327,7 +327,10 @@ def build(kind: type[T], n_users: int, seed: int, start: datetime, domain: str |
     if start.tzinfo is None:
         raise ValueError("start must be an aware datetime (UTC)")
     start = start.astimezone(UTC)
-    key = f"graphsim:{n_users}:{seed}:{start.isoformat()}"
+    # The draw does not depend on the start date, only its dates do: the demo, built a few days
+    # before today, is then the same tenant every day (what passes today passes tomorrow). The
+    # key keeps the default start's text, so tenants built from that start are unchanged.
+    key = f"graphsim:{n_users}:{seed}:{DEFAULT_START.isoformat()}"
     rng = Random(key)
     tenant = kind(tenant_id=new_guid(rng), account_id=new_guid(rng), seed_key=key, start=start)
     if domain is not None:
@@ -349,8 +352,7 @@ def build(kind: type[T], n_users: int, seed: int, start: datetime, domain: str |
     guests = 0
     for i in range(n_users):
         # Every real tenant of this size has guests, and the demo's guest stories (licensed guests,
-        # users with no department) must not vanish on the days the dice give none: the key holds
-        # the start date, so the demo is a different draw each day.
+        # users with no department) must not vanish from a draw whose dice give none.
         guest = rng.random() < 0.05 or (guests == 0 and i == n_users - 1 and n_users >= 50)
         guests += guest
         created = start - timedelta(days=30 + (rng.random() ** 1.7) * 2900, seconds=rng.randrange(86400))

@@ -70,8 +70,8 @@ class Tenant(TenantState):
 def build_tenant(
     users: int = 500, seed: int = 7, start: datetime | None = None, *, domain: str | None = None
 ) -> Tenant:
-    """A synthetic tenant, deterministic for (users, seed, start); start defaults to 2026-01-05 UTC;
-    ``domain`` defaults to contoso.onmicrosoft.com."""
+    """A synthetic tenant, deterministic for (users, seed): ``start`` (default 2026-01-05 UTC) moves
+    its dates, never its draw; ``domain`` defaults to contoso.onmicrosoft.com."""
     return builder.build(Tenant, users, seed, start or DEFAULT_START, domain)
 
 

@@ -165,11 +165,24 @@ def test_100k_users_have_distinct_names() -> None:
 
 
 def test_a_tenant_of_50_or_more_users_always_has_a_guest() -> None:
-    """The random key holds the start date, so the demo is a new draw each day; 80 users seeded 7
-    from 2026-11-30 06:00 UTC draw no guest (checked before the rule: the guest-less demo of
-    2026-12-03), and the people without a department or company are guests only."""
-    start = datetime(2026, 11, 30, 6, tzinfo=UTC)
-    tenant = build_tenant(users=80, seed=7, start=start)
+    """50 users seeded 13 draw no guest (checked with the rule switched off in a copy of the
+    builder), so the last user drawn becomes one; the people without a department or company
+    are guests only."""
+    tenant = build_tenant(users=50, seed=13)
     guests = [u for u in tenant.users if u.is_guest]
     assert len(guests) == 1 and guests[0] is tenant.users[-1]
     assert [u for u in tenant.users if u.department is None] == guests
+
+
+def test_the_start_date_moves_the_dates_of_a_tenant_but_not_its_draw() -> None:
+    """The demo is built a few days before today: it must be the same tenant every day, so that
+    a test that passes on the demo today passes tomorrow (it once failed on the day the draw of
+    80 users gave no guest)."""
+    starts = datetime(2026, 11, 30, 6, tzinfo=UTC), datetime(2026, 12, 3, 6, tzinfo=UTC)
+    early, late = (build_tenant(users=80, seed=7, start=start) for start in starts)
+    assert [u.upn for u in early.users] == [u.upn for u in late.users]
+    assert [(u.is_guest, u.department, sorted(u.held_skus())) for u in early.users] == [
+        (u.is_guest, u.department, sorted(u.held_skus())) for u in late.users
+    ]
+    assert [u.created - starts[0] for u in early.users] == [u.created - starts[1] for u in late.users]
+    assert early.users[0].created != late.users[0].created  # the dates did move
