@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from cli.common import no_browser_option, port_option
 from cli.params import BUDGET, SERVER_PORT
-from cli.serve import check_port, serve_dashboard, stop_on_signals
+from cli.serve import check_port, raise_if_stopped, serve_dashboard, stop_on_signals
 from licensedesk.config import DEFAULT_DEMO_STORE
 from licensedesk.errors import ConfigError, InputError
 
@@ -52,11 +52,13 @@ def demo(
         check_port(port)  # before the build, not a minute later
     with stop_on_signals():
         click.echo(f"Building the demo store: {users} simulated users, {days} days of history...", err=True)
-        summary = build_demo_store(store_path, users=users, days=days, seed=seed, progress=_day_printer(days))
+        summary = build_demo_store(
+            store_path, users=users, days=days, seed=seed, progress=_day_printer(days), check=raise_if_stopped
+        )
         click.echo(f"Demo store ready: {store_path} ({summary})", err=True)
         if build_only:
             return
-        with serve_demo_simulator(users=users, days=days, seed=seed) as env:
+        with serve_demo_simulator(users=users, days=days, seed=seed, check=raise_if_stopped) as env:
             serve_dashboard({**env, "LICENSE_DESK_STORE": store_path}, port=port, browser=not no_browser)
 
 

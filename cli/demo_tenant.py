@@ -30,10 +30,13 @@ def _start(days: int) -> datetime:
     return today - timedelta(days=days)
 
 
-def simulated_tenant(*, users: int, seed: int, days: int) -> Tenant:
-    """A tenant built ``days`` simulated days ago (at 06:00 UTC) and advanced to today."""
+def simulated_tenant(*, users: int, seed: int, days: int, check: Callable[[], None] | None = None) -> Tenant:
+    """A tenant built ``days`` simulated days ago (at 06:00 UTC) and advanced to today; ``check``
+    is called before each day (it may raise to stop)."""
     tenant = build_tenant(users=users, seed=seed, start=_start(days))
     for _ in range(days):
+        if check:
+            check()
         tenant.advance_day()
     return tenant
 
@@ -69,8 +72,10 @@ def build_demo_store(
     days: int = 42,
     seed: int = 7,
     progress: Callable[[int], None] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> str:
-    """Build a fresh demo store at ``path`` with one snapshot per simulated day (days + 1 in all).
+    """Build a fresh demo store at ``path`` with one snapshot per simulated day (days + 1 in all);
+    ``check`` is called at every step of every collection (it may raise to stop the build).
 
     The store is built beside the target and moved into place at the end, so an interrupted
     build never leaves a half-built demo behind. The demo is always an SQLite file: it is rebuilt
@@ -95,7 +100,9 @@ def build_demo_store(
         for day in range(days + 1):
             if day:
                 tenant.advance_day()
-            last = run_collection(settings, clock=partial(_iso, tenant))
+            last = run_collection(
+                settings, clock=partial(_iso, tenant), progress=(lambda _: check()) if check else None
+            )
             if progress:
                 progress(day + 1)
     install_list_prices(building)
@@ -121,12 +128,14 @@ def install_list_prices(path: str | Path) -> int:
 
 
 @contextmanager
-def serve_demo_simulator(*, users: int, days: int, seed: int) -> Iterator[dict[str, str]]:
+def serve_demo_simulator(
+    *, users: int, days: int, seed: int, check: Callable[[], None] | None = None
+) -> Iterator[dict[str, str]]:
     """Keep the demo tenant (as of its last day) served while the dashboard runs.
 
     Yields the environment that points License Desk at it, so "collect now" works in the demo.
     """
-    with GraphSimulator(simulated_tenant(users=users, seed=seed, days=days)) as sim:
+    with GraphSimulator(simulated_tenant(users=users, seed=seed, days=days, check=check)) as sim:
         # Only here, on a simulated tenant, are writes switched on by default: the demo shows
         # the Assign & fix page working end to end, through the simulator's write app. A real
         # tenant always needs explicit opt-in.
