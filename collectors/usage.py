@@ -4,9 +4,10 @@ Five reports over the last 30 days: active users (last activity per workload), M
 (desktop vs web and mobile), mailbox usage (recipient type, storage, archive, hold), OneDrive
 usage and Microsoft 365 Copilot usage (Graph's beta endpoint, the only one it has). Each answers
 302 with a short-lived pre-authenticated download: the redirect is followed by hand, without
-the bearer token (the download's host is not Graph's), and the CSV is parsed as it streams
-(``collectors.usage_csv``). Both steps run under the client's one retry policy; a link that
-expired or a download cut short starts the report again.
+the bearer token (the download's host is not Graph's), and the CSV is parsed as it streams, in a
+process of its own (``collectors.usage_process``, ``usage_rows``, ``usage_csv``). Both steps run
+under the client's one retry policy; a link that expired or a download cut short starts the
+report again.
 
 Rows are keyed by user principal name and joined to the users the sweep found, never by a
 display name. When names are concealed (``GET /admin/reportSettings`` says so, or the rows carry
@@ -26,19 +27,11 @@ import requests
 
 from collectors.graph import GraphClient
 from collectors.retry import TransientError, graph_give_up, parse_retry_after, transport_errors
-from collectors.usage_csv import HOLD_QUOTA, ReportReader, text_lines
+from collectors.usage_process import ReportParser, open_parser
+from collectors.usage_rows import BIT, REPORTS, SEEN, MergedReports
 from licensedesk.errors import GraphError, GraphPermissionError, LicenseDeskError
-from store.usage import USAGE_COLUMNS
 
 PERIOD = "D30"
-# report key -> (function, on Graph's beta endpoint only)
-REPORTS: dict[str, tuple[str, bool]] = {
-    "active": ("getOffice365ActiveUserDetail", False),
-    "apps": ("getM365AppUserDetail", False),
-    "mailbox": ("getMailboxUsageDetail", False),
-    "onedrive": ("getOneDriveUsageAccountDetail", False),
-    "copilot": ("getMicrosoft365CopilotUsageUserDetail", True),
-}
 FORBIDDEN_WARNING = (
     "Usage reports were not collected: the app lacks the application permission Reports.Read.All "
     "(grant it with admin consent); Reclaim uses sign-in activity only."
@@ -48,7 +41,9 @@ CONCEALED_WARNING = (
     '"Display concealed user, group, and site names in all reports"), so no usage is joined to users '
     "and Reclaim uses sign-in activity only."
 )
-_CHUNK = 1 << 16
+# Large reads: each one needs the interpreter lock back from the user sweep, which holds it for
+# up to the switch interval (5 ms) each time, so 64 KB reads made a report wait ~5 ms per 64 KB.
+_CHUNK = 1 << 20
 
 
 class StoppedError(LicenseDeskError):
@@ -66,54 +61,11 @@ class UsageResult:
     concealed: bool = False
 
 
-# A fetched row: USAGE_COLUMNS after user_id and report_date, then one bit per report naming the user.
-_SEEN = len(USAGE_COLUMNS) - 2
-_BIT = {key: 1 << i for i, key in enumerate(REPORTS)}
-
-
-def _fill_active(row: list[Any], v: tuple[Any, ...]) -> None:
-    row[0:5] = v  # Exchange, OneDrive, SharePoint, Teams, Yammer
-
-
-def _fill_apps(row: list[Any], v: tuple[Any, ...]) -> None:
-    apps_at, windows, mac, mobile, web = v
-    row[5:8] = apps_at, int(bool(windows or mac)), int(bool(mobile or web))
-
-
-def _fill_mailbox(row: list[Any], v: tuple[Any, ...]) -> None:
-    at, size, archive, quota, recipient = v
-    row[0] = row[0] or at  # the active-users report's Exchange date wins; it comes first
-    row[9:13] = (
-        recipient,
-        size,
-        archive,
-        None if quota is None else int(isinstance(quota, int) and quota >= HOLD_QUOTA),
-    )
-
-
-def _fill_onedrive(row: list[Any], v: tuple[Any, ...]) -> None:
-    at, size = v
-    row[1] = row[1] or at
-    row[13] = size
-
-
-def _fill_copilot(row: list[Any], v: tuple[Any, ...]) -> None:
-    row[8] = v[0]
-
-
-_FILL = {"active": _fill_active, "apps": _fill_apps, "mailbox": _fill_mailbox, "onedrive": _fill_onedrive,
-         "copilot": _fill_copilot}  # fmt: skip
-
-
 @dataclass
-class FetchedUsage:
-    """The reports as read, before the join to user ids: one row per lower-cased principal name
-    across all five (a 100,000-user set held as five dicts of its own cost ~150 MB, merged ~35 MB),
-    each report's refresh date, and whether names were concealed or the reports forbidden."""
+class FetchedUsage(MergedReports):
+    """The reports as read, before the join to user ids (``MergedReports``), and whether they were
+    forbidden; ``stop`` tells the reading to give up."""
 
-    by_name: dict[str, list[Any]] = field(default_factory=dict)
-    refresh: dict[str, str | None] = field(default_factory=dict)
-    concealed: bool = False
     forbidden: bool = False
     stop: threading.Event = field(default_factory=threading.Event)  # set: give up reading
 
@@ -122,20 +74,9 @@ class FetchedUsage:
         if self.stop.is_set():
             raise StoppedError("The collection stopped before the usage reports were read.")
 
-    def add(self, key: str, lines: Iterable[str], what: str) -> None:
-        """One report's CSV lines, merged in as they stream (the reports in ``REPORTS`` order)."""
-        reader = ReportReader(key, lines, what)
-        fill, bit, by_name = _FILL[key], _BIT[key], self.by_name
-        for number, (name, values) in enumerate(reader):
-            if not number & 1023:
-                self.check_stopped()
-            row = by_name.get(name)
-            if row is None:
-                row = by_name[name] = [None] * _SEEN + [0]
-            row[_SEEN] |= bit
-            fill(row, values)
-        self.refresh[key] = reader.refresh_date
-        self.concealed = self.concealed or reader.concealed
+    def add(self, key: str, lines: Iterable[str], what: str, check: Callable[[], None] | None = None) -> None:
+        """One report's CSV lines merged in here, in this thread (stopping when ``stop`` is set)."""
+        super().add(key, lines, what, check or self.check_stopped)
 
 
 def report_url(client: GraphClient, key: str) -> str:
@@ -157,9 +98,10 @@ def fetch_concealed_setting(client: GraphClient) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def read_report(client: GraphClient, key: str, into: FetchedUsage) -> None:
-    """One report, streamed into ``into``; the redirect and the download retried as one request
-    (a retry after a cut-off download fills the same rows with the same values)."""
+def read_report(client: GraphClient, key: str, into: FetchedUsage, parser: ReportParser) -> None:
+    """One report, streamed into ``parser`` (stopping when ``into`` is stopped); the redirect and
+    the download retried as one request (a retry after a cut-off download fills the same rows
+    with the same values)."""
     url = client.url(report_url(client, key))
     what = f"{REPORTS[key][0]} usage"
 
@@ -167,7 +109,7 @@ def read_report(client: GraphClient, key: str, into: FetchedUsage) -> None:
         # Checked before every try too: a stopped collection must not sit out a report's
         # Retry-After (up to minutes) in a thread the process then waits for at exit.
         into.check_stopped()
-        _fetch_once(client, url, what, lambda lines: into.add(key, lines, what))
+        _fetch_once(client, url, what, lambda chunks: parser.add(key, chunks, what, into.check_stopped))
 
     client.with_retries(attempt, graph_give_up(what))
 
@@ -181,11 +123,11 @@ def _transient(response: requests.Response, what: str) -> TransientError:
     )
 
 
-def _fetch_once(client: GraphClient, url: str, what: str, consume: Callable[[Iterator[str]], None]) -> None:
+def _fetch_once(client: GraphClient, url: str, what: str, consume: Callable[[Iterator[bytes]], None]) -> None:
     with transport_errors(what):
         answer = client.open("GET", url, what=what, allow_redirects=False)
         if answer.status_code not in (301, 302, 303, 307, 308):
-            consume(text_lines(answer.iter_content(_CHUNK)))
+            consume(answer.iter_content(_CHUNK))
             return
         location = answer.headers.get("Location", "")
         answer.close()
@@ -200,7 +142,7 @@ def _fetch_once(client: GraphClient, url: str, what: str, consume: Callable[[Ite
             # An expired link (or a passing fault) is asked for again, redirect and all.
             raise _transient(download, f"{what} download")
         try:
-            consume(text_lines(download.iter_content(_CHUNK)))
+            consume(download.iter_content(_CHUNK))
         finally:
             download.close()
 
@@ -216,8 +158,13 @@ def fetch_usage(client: GraphClient, into: FetchedUsage | None = None) -> Fetche
     try:
         fetched.concealed = bool(fetch_concealed_setting(client))
         if not fetched.concealed:
-            for key in REPORTS:
-                read_report(client, key, fetched)
+            parser = open_parser()
+            try:
+                for key in REPORTS:
+                    read_report(client, key, fetched, parser)
+                fetched.update(parser.result())
+            finally:
+                parser.close()
     except GraphPermissionError:
         fetched.forbidden = True
     return fetched
@@ -242,12 +189,12 @@ def join_usage(fetched: FetchedUsage, ids_by_upn: Mapping[str, str]) -> UsageRes
     for name in sorted(fetched.by_name):
         row = fetched.by_name[name]
         user_id = ids_by_upn.get(name)
-        for key, bit in _BIT.items():
-            if row[_SEEN] & bit:
+        for key, bit in BIT.items():
+            if row[SEEN] & bit:
                 named[key] += 1
                 matched[key] += user_id is not None
         if user_id is not None:  # else deleted, or not a user the sweep saw: nobody to give it to
-            result.rows.append((user_id, refreshed, *row[:_SEEN]))
+            result.rows.append((user_id, refreshed, *row[:SEEN]))
     result.reports = [(key, "ok" if named[key] else "empty", fetched.refresh[key], named[key], matched[key])
                       for key in REPORTS if key in fetched.refresh]  # fmt: skip
     return result

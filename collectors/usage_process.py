@@ -1,0 +1,202 @@
+"""The usage reports' CSV parsed in a process of its own, fed the downloaded bytes through a pipe.
+
+Why a process: the collection is bound by one CPU (the interpreter lock), and parsing the reports
+was a third of its work on a 100,000-user tenant; a thread beside the user sweep only took turns
+with it. The download stays on the reports' thread in the collector (TLS and retries belong to the
+client); only bytes cross the pipe, and the merged rows come back once, at the end.
+
+The protocol, collector -> parser: ``("report", key, what)``, then the body as byte messages each
+starting with ``D``, ended by ``E`` (all of it) or ``X`` (the download failed: the partial last
+line is not parsed, and the retry fills the same rows again). The parser answers each report with
+``("done",)``, ``("aborted",)`` or ``("error", sentence)``, and ``("result", rows)`` when asked.
+It exits when the pipe closes, so a collector killed at any point leaves no parser behind.
+
+Started as ``python -m collectors.usage_process FD`` rather than through multiprocessing: its
+spawn start method re-runs the parent's ``__main__`` script in the child, and in the dashboard
+that is the Streamlit app (Streamlit puts the page script in ``sys.modules["__main__"]``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Protocol
+
+from collectors.usage_csv import text_lines
+from collectors.usage_rows import MergedReports
+from licensedesk.errors import GraphError, LicenseDeskError
+
+_DATA, _END, _ABORT = b"D", b"E", b"X"
+
+
+class ReportParser(Protocol):
+    """What reading a report needs: feed one report's body, then take the merged rows."""
+
+    def add(self, key: str, chunks: Iterable[bytes], what: str, check: Callable[[], None]) -> None: ...
+
+    def result(self) -> MergedReports: ...
+
+    def close(self) -> None: ...
+
+
+class InlineParser:
+    """Parses in the calling thread (where a process cannot be started)."""
+
+    def __init__(self) -> None:
+        self._merged = MergedReports()
+
+    def add(self, key: str, chunks: Iterable[bytes], what: str, check: Callable[[], None]) -> None:
+        self._merged.add(key, text_lines(chunks), what, check)
+
+    def result(self) -> MergedReports:
+        return self._merged
+
+    def close(self) -> None:
+        pass
+
+
+class _Aborted(Exception):
+    """The collector gave up on this download (it will be asked for again, or not at all)."""
+
+
+class _Body:
+    """One report's bytes as they come through the pipe."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.finished = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        while not self.finished:
+            message = self._conn.recv_bytes()
+            kind, data = message[:1], message[1:]
+            if kind == _DATA:
+                yield data
+                continue
+            self.finished = True
+            if kind == _ABORT:
+                raise _Aborted
+
+    def drain(self) -> None:
+        for _ in self:
+            pass
+
+
+def serve(conn: Connection) -> None:
+    """The parser process: merge each report sent, answer, and send the rows when asked."""
+    merged = MergedReports()
+    try:
+        while True:
+            message = conn.recv()
+            if message[0] == "result":
+                conn.send(("result", merged))
+                return
+            _, key, what = message
+            body = _Body(conn)
+            try:
+                merged.add(key, text_lines(body), what)
+                body.drain()
+                answer: tuple[Any, ...] = ("done",)
+            except _Aborted:
+                answer = ("aborted",)
+            except LicenseDeskError as exc:
+                answer = ("error", str(exc))
+            except (UnicodeDecodeError, ValueError) as exc:
+                answer = ("error", f"Graph's {what} report could not be read ({exc}).")
+            try:
+                body.drain()
+            except _Aborted:
+                pass
+            conn.send(answer)
+    except (EOFError, OSError):
+        return  # the collector has gone: nothing to answer
+    finally:
+        conn.close()
+
+
+class ProcessParser:
+    """The reports parsed in a child process (``serve``), fed by the calling thread."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        # The child imports this package from where this process found it, wherever it runs from.
+        here = str(Path(__file__).resolve().parents[1])
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": here if not path else here + os.pathsep + path}
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "collectors.usage_process", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
+            )  # fmt: skip
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self._conn = Connection(ours.detach())
+
+    def add(self, key: str, chunks: Iterable[bytes], what: str, check: Callable[[], None]) -> None:
+        self._talk(what, self._conn.send, ("report", key, what))
+        try:
+            for chunk in chunks:
+                check()
+                self._talk(what, self._conn.send_bytes, _DATA + chunk)
+        except BaseException:
+            # The download failed (or the collection stopped): the parser lets go of it first.
+            # (requests' errors are OSErrors, so the pipe's own are told apart by _talk.)
+            self._talk(what, self._conn.send_bytes, _ABORT)
+            self._talk(what, self._conn.recv)
+            raise
+        self._talk(what, self._conn.send_bytes, _END)
+        answer = self._talk(what, self._conn.recv)
+        if answer[0] == "error":
+            raise GraphError(answer[1])
+
+    def _talk(self, what: str, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return call(*args)
+        except (EOFError, OSError):
+            raise self._gone(what) from None
+
+    def result(self) -> MergedReports:
+        self._talk("usage", self._conn.send, ("result",))
+        merged: MergedReports = self._talk("usage", self._conn.recv)[1]
+        return merged
+
+    def close(self) -> None:
+        self._conn.close()  # the parser exits on the closed pipe
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def _gone(self, what: str) -> LicenseDeskError:
+        try:
+            code = self._process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            code = None
+        return LicenseDeskError(
+            f"The process parsing the {what} report stopped (exit code {code}); run the collection again."
+        )
+
+
+def open_parser() -> ReportParser:
+    """A parser in its own process, or in this thread where processes cannot be started."""
+    try:
+        return ProcessParser()
+    except OSError:
+        return InlineParser()
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])))

@@ -1,0 +1,151 @@
+"""The usage reports' parser process (collectors.usage_process), a real child process fed through a
+real pipe: what it merges is what parsing in the thread merges, a failed download's partial line
+never counts, a bad report is one sentence, and no parser outlives its collector."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from collectors.usage_process import InlineParser, ProcessParser
+from collectors.usage_rows import SEEN
+from licensedesk.errors import GraphError, LicenseDeskError
+from store.usage import USAGE_COLUMNS
+from tests.helpers.paths import REPO
+
+ACTIVE = (
+    b"Report Refresh Date,User Principal Name,Exchange Last Activity Date,OneDrive Last Activity Date,"
+    b"SharePoint Last Activity Date,Teams Last Activity Date,Yammer Last Activity Date\n"
+    b"2026-03-09,Ann@Contoso.com,2026-03-08,,,2026-03-07,\n"
+    b"2026-03-09,bob@contoso.com,2026-03-01,,,,\n"
+)
+CUT = ACTIVE.index(b"2026-03-01") + 6  # inside Bob's Exchange date: "2026-0"
+
+
+class _Cut(OSError):
+    """What requests raises when a download is cut off (its errors are OSErrors)."""
+
+
+def _cut_download() -> Iterator[bytes]:
+    yield ACTIVE[:CUT]
+    raise _Cut("connection broken")
+
+
+def _never_stop() -> None:
+    pass
+
+
+def test_a_cut_download_counts_only_its_whole_lines_and_the_retry_gives_the_clean_read() -> None:
+    parser = ProcessParser()
+    try:
+        with pytest.raises(_Cut):
+            parser.add("active", _cut_download(), "active", _never_stop)
+        after_cut = parser.result()
+    finally:
+        parser.close()
+    # Ann's line arrived whole; Bob's was cut inside his date and must not count as "no date".
+    assert list(after_cut.by_name) == ["ann@contoso.com"]
+    assert after_cut.by_name["ann@contoso.com"] == ["2026-03-08", None, None, "2026-03-07", None] + [
+        None
+    ] * 9 + [1]
+    assert len(after_cut.by_name["ann@contoso.com"]) == SEEN + 1 == len(USAGE_COLUMNS) - 2 + 1
+
+    retried, inline = ProcessParser(), InlineParser()
+    try:
+        for each in (retried, inline):
+            with pytest.raises(_Cut):
+                each.add("active", _cut_download(), "active", _never_stop)
+            each.add("active", [ACTIVE[:10], ACTIVE[10:]], "active", _never_stop)
+        merged = retried.result()  # the parser's last answer: it exits after sending the rows
+        assert merged == inline.result()
+        assert merged.by_name["bob@contoso.com"][0] == "2026-03-01"
+        assert merged.refresh == {"active": "2026-03-09"}
+    finally:
+        retried.close()
+        inline.close()
+
+
+def test_a_report_missing_a_column_is_one_sentence_and_the_next_report_still_parses() -> None:
+    parser = ProcessParser()
+    try:
+        with pytest.raises(
+            GraphError, match=r"^Graph's mailbox usage report has no column 'Storage Used \(Byte\)'\.$"
+        ):
+            parser.add("mailbox", [b"User Principal Name,Last Activity Date,Has Archive\n", b"a@b.c,,\n"],
+                       "mailbox usage", _never_stop)  # fmt: skip
+        parser.add("active", [ACTIVE], "active", _never_stop)
+        assert set(parser.result().by_name) == {"ann@contoso.com", "bob@contoso.com"}
+    finally:
+        parser.close()
+    assert not _alive(parser.pid)
+
+
+def test_a_parser_that_dies_is_one_sentence() -> None:
+    parser = ProcessParser()
+    try:
+        os.kill(parser.pid, signal.SIGKILL)  # what the OOM killer would do
+        with pytest.raises(LicenseDeskError, match=r"^The process parsing the active report stopped \(exit code -9\); "
+                           r"run the collection again\.$"):  # fmt: skip
+            parser.add("active", [ACTIVE], "active", _never_stop)
+    finally:
+        parser.close()
+
+
+def test_a_killed_collector_leaves_no_parser_behind() -> None:
+    """A cron job's collector killed mid-report: its parser sees the pipe close and exits."""
+    script = (
+        "import sys\n"
+        "from collectors.usage_process import ProcessParser\n"
+        "parser = ProcessParser()\n"
+        "print(parser.pid, flush=True)\n"
+        "parser.add('active', iter([b'Report Refresh Date,User Principal Name\\n']), 'active', lambda: None)\n"
+        "sys.stdin.read()\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as collector:  # fmt: skip
+        assert collector.stdout is not None
+        child = int(collector.stdout.readline())
+        os.kill(child, 0)  # alive while its collector is
+        collector.send_signal(signal.SIGKILL)
+        collector.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by init) has let go of everything: count it as gone.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"
+
+
+def test_the_parser_starts_the_same_under_streamlit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamlit runs each page with the page script as ``sys.modules["__main__"]``: a parser
+    started the way multiprocessing's spawn does it would run the dashboard's app in the child
+    (it did, in the suite: every collection after an AppTest failed). It must not run it at all."""
+    ran = tmp_path / "ran"
+    page = tmp_path / "app.py"
+    page.write_text(f"open({str(ran)!r}, 'w').close()\nraise SystemExit(3)\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    parser = ProcessParser()
+    try:
+        parser.add("active", [ACTIVE], "active", _never_stop)
+        assert set(parser.result().by_name) == {"ann@contoso.com", "bob@contoso.com"}
+    finally:
+        parser.close()
+    assert not ran.exists()
