@@ -41,7 +41,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from collectors.runner import run_collection  # noqa: E402
-from collectors.usage import PERIOD, REPORTS  # noqa: E402
+from collectors.usage import PERIOD  # noqa: E402
+from collectors.usage_rows import REPORTS  # noqa: E402
 from collectors.users import SIGNIN_FIELD, USER_FIELDS  # noqa: E402
 from licensedesk.config import Settings  # noqa: E402
 

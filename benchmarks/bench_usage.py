@@ -29,8 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from collectors.usage import REPORTS, FetchedUsage, collect_usage, join_usage  # noqa: E402
+from collectors.usage import FetchedUsage, collect_usage, join_usage  # noqa: E402
 from collectors.usage_csv import text_lines  # noqa: E402
+from collectors.usage_rows import REPORTS  # noqa: E402
 from graphsim.tenant import build_tenant  # noqa: E402
 from graphsim.usage import REPORTS as SIM_REPORTS  # noqa: E402
 from graphsim.usage import report_lines  # noqa: E402

@@ -48,7 +48,8 @@ import trustme
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from collectors.usage import PERIOD, REPORTS  # noqa: E402
+from collectors.usage import PERIOD  # noqa: E402
+from collectors.usage_rows import REPORTS  # noqa: E402
 from collectors.users import PAGE_SIZE, SIGNIN_FIELD, USER_FIELDS  # noqa: E402
 from graphsim.server import GraphSimulator  # noqa: E402
 
