@@ -34,6 +34,8 @@ def _sample(pid: int, peaks: dict[str, int]) -> None:
         if not line.strip():
             continue
         found, rss, args = line.split(None, 2)
+        if "<defunct>" in args:
+            continue  # the parser between its exit and the collector's wait for it
         name = "collector" if int(found) == pid else ("parser" if "usage_process" in args else args[:40])
         peaks[name] = max(peaks.get(name, 0), int(rss))
 
