@@ -100,7 +100,6 @@ def serve(conn: Connection) -> None:
             body = _Body(conn)
             try:
                 merged.add(key, text_lines(body), what)
-                body.drain()
                 answer: tuple[Any, ...] = ("done",)
             except _Aborted:
                 answer = ("aborted",)
@@ -109,7 +108,7 @@ def serve(conn: Connection) -> None:
             except (UnicodeDecodeError, ValueError) as exc:
                 answer = ("error", f"Graph's {what} report could not be read ({exc}).")
             try:
-                body.drain()
+                body.drain()  # what the reader left (after an error): the collector is still sending
             except _Aborted:
                 pass
             conn.send(answer)
