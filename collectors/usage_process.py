@@ -105,7 +105,7 @@ def serve(conn: Connection) -> None:
                 answer = ("aborted",)
             except LicenseDeskError as exc:
                 answer = ("error", str(exc))
-            except (UnicodeDecodeError, ValueError) as exc:
+            except ValueError as exc:  # bytes that are not UTF-8 (UnicodeDecodeError) among them
                 answer = ("error", f"Graph's {what} report could not be read ({exc}).")
             try:
                 body.drain()  # what the reader left (after an error): the collector is still sending

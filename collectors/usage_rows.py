@@ -23,7 +23,7 @@ REPORTS: dict[str, tuple[str, bool]] = {
 }
 # A merged row: store.usage.USAGE_COLUMNS after user_id and report_date (these 14), then one bit
 # per report naming the user. Not imported from the store, which would bring pandas into the
-# parsing process; tests/collectors/test_usage.py checks the two agree.
+# parsing process; tests/collectors/test_usage_process.py checks the two agree.
 SEEN = 14
 BIT = {key: 1 << i for i, key in enumerate(REPORTS)}
 
