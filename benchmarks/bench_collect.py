@@ -12,7 +12,7 @@ both sides.
 costs next to nothing, so the ratio is the collector's own cost. ``--server graphsim`` is the
 simulator, which builds each page as asked (~10 s of CPU per 100k users on the same cores): its
 ratios flatter the collector. ``--delay 0.2`` adds 0.2 s before each user page (the latency-bound
-case: parsing and storing should hide behind the next request), ``--profile`` adds one collection
+case: parsing and storing should hide behind the next request), ``--profile`` adds a first and a next collection
 under cProfile and prints where its main thread's time goes.
 
     .venv/bin/python benchmarks/bench_collect.py --users 100000 --runs 3
@@ -145,9 +145,9 @@ def floor(sim: RemoteSimulator) -> tuple[float, int, int, int]:
     return time.perf_counter() - started, pages, user_pages, size
 
 
-def profile_collection(settings: Settings, top: int = 25) -> None:
-    """One first collection under cProfile: where the main thread's time goes (parsing, staging,
-    publishing). The page downloads run on the prefetch thread, which cProfile does not see."""
+def profile_collection(settings: Settings, kind: str, top: int = 25) -> None:
+    """One collection under cProfile: where the main thread's time goes (parsing, staging,
+    publishing). The page downloads run on the prefetch threads, which cProfile does not see."""
     import cProfile
     import pstats
 
@@ -158,7 +158,7 @@ def profile_collection(settings: Settings, top: int = 25) -> None:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(top)
-    print("\nprofile of one first collection, main thread, by own time:")
+    print(f"\nprofile of one {kind} collection, main thread, by own time:")
     print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:6000])
 
 
@@ -181,7 +181,9 @@ def main() -> None:
     parser.add_argument("--server", choices=["fast", "graphsim"], default="fast")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each user page (fast only)")
     parser.add_argument("--gzip", action="store_true", help="user pages gzip-compressed (fast only)")
-    parser.add_argument("--profile", action="store_true", help="profile one more first collection (cProfile)")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one more first and next collection (cProfile)"
+    )
     parser.add_argument("--connect", help="a running server's ready-line file, instead of starting one")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line at the end")
     args = parser.parse_args()
@@ -238,7 +240,8 @@ def main() -> None:
                     flush=True,
                 )
             if args.profile:
-                profile_collection(sim.settings(os.path.join(tmp, "profiled.sqlite")))
+                for kind in kinds:  # the same store twice: a first collection, then the next
+                    profile_collection(sim.settings(os.path.join(tmp, "profiled.sqlite")), kind)
     finally:
         sim.close()
     floor_median = statistics.median(floors)

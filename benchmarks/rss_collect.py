@@ -1,8 +1,8 @@
-"""Peak memory of one ``license-desk collect``, per process: the collector and its report parser.
+"""Peak memory of one ``license-desk collect``, per process: the collector and its two parsers.
 
 ``bench_collect.py`` runs collections inside its own process, so its peak RSS covers several
-collections and misses the report parser (``collectors/usage_process.py``), which runs beside the
-collector. This runs each collection as its own ``python -m licensedesk collect`` against
+collections and misses the parsers (``collectors/usage_process.py`` for the usage reports,
+``collectors/page_process.py`` for the user pages), which run beside the collector. This runs each collection as its own ``python -m licensedesk collect`` against
 ``fastgraph.py`` and samples the RSS of it and of its children (``ps``, every 50 ms) until it exits.
 
     .venv/bin/python benchmarks/rss_collect.py --users 100000 --runs 2
@@ -36,7 +36,14 @@ def _sample(pid: int, peaks: dict[str, int]) -> None:
         found, rss, args = line.split(None, 2)
         if "<defunct>" in args:
             continue  # the parser between its exit and the collector's wait for it
-        name = "collector" if int(found) == pid else ("parser" if "usage_process" in args else args[:40])
+        if int(found) == pid:
+            name = "collector"
+        elif "usage_process" in args:
+            name = "report parser"
+        elif "page_process" in args:
+            name = "page parser"
+        else:
+            name = args[:40]
         peaks[name] = max(peaks.get(name, 0), int(rss))
 
 

@@ -29,7 +29,7 @@ from collectors.auth import TokenProvider, VerifyingSession
 from collectors.batch import MAX_BATCH, UNKNOWN_OUTCOME, WriteOutcome
 from collectors.graph_errors import describe, graph_error, safe_json
 from collectors.pacing import Pacer
-from collectors.paging import Pager, next_link_hint, parse_object, read_streaming
+from collectors.paging import Decode, Pager, decode_here, next_link_hint, parse_object, read_streaming
 from collectors.retry import (
     RETRY_STATUSES,
     RetryPolicy,
@@ -134,9 +134,16 @@ class GraphClient:
         what = describe(url)
         return self.with_retries(lambda: self.read_once("GET", url, params=params), graph_give_up(what))
 
+    def get_decoded(self, url: str, params: Mapping[str, str] | None, finish: Callable[[bytes], T]) -> T:
+        """``finish`` of one GET's body, retrying transient failures (``finish`` raising
+        TransientError for a body cut short among them) within the policy."""
+        return self.with_retries(
+            lambda: finish(self._fetch_once("GET", url, params=params)), graph_give_up(describe(url))
+        )
+
     def iter_pages(
-        self, path: str, params: Mapping[str, str] | None = None
-    ) -> Iterator[list[dict[str, Any]]]:
+        self, path: str, params: Mapping[str, str] | None = None, decode: Decode = decode_here
+    ) -> Iterator[Any]:
         """Yield each page's ``value`` list, following ``@odata.nextLink`` verbatim until absent.
 
         The next page is requested as soon as its link is known: from the first bytes of the
@@ -145,8 +152,10 @@ class GraphClient:
         request is dropped and the right one sent. So transferring, parsing and the caller's
         processing all overlap the next request's latency. At most the two pages after the one
         the caller holds are requested or held, whatever the caller's pace.
+
+        ``decode`` makes each page's bytes into what is yielded instead (``collectors.paging.Decode``).
         """
-        pager = Pager(self, self.url(path), params)
+        pager = Pager(self, self.url(path), params, decode)
         try:
             yield from pager.pages()
         finally:

@@ -2,14 +2,16 @@
 
 ``GraphClient.iter_pages`` is the way in; this module holds how: the link read from a page's raw
 bytes (``next_link_hint``), a streamed body that reports the link while the rest arrives
-(``read_streaming``), and the ``Pager`` that keeps at most two pages ahead of the caller."""
+(``read_streaming``), the ``Pager`` that keeps at most two pages ahead of the caller, and how a
+page's bytes become its items (``Decode``: parsed here by default, or handed to another process
+as soon as they arrive, by the user sweep)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import orjson
 import requests
@@ -18,13 +20,15 @@ from collectors.graph_errors import describe
 from collectors.retry import TransientError
 from licensedesk.errors import GraphError
 
+T = TypeVar("T")
+
 
 class PageSource(Protocol):
     """What the pager needs of the client (``GraphClient``)."""
 
     def url(self, path: str) -> str: ...
 
-    def get_json(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]: ...
+    def get_decoded(self, url: str, params: Mapping[str, str] | None, finish: Callable[[bytes], T]) -> T: ...
 
     def fetch(
         self, url: str, params: Mapping[str, str] | None = None, on_head: Callable[[str], None] | None = None
@@ -66,10 +70,49 @@ def parse_object(raw: bytes, what: str) -> dict[str, Any]:
         # collector's largest single cost after TLS (benchmarks/bench_collect.py --profile).
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise TransientError(f"{what}: the answer was not complete JSON") from None
+        raise cut_short(what) from None
     if not isinstance(body, dict):
-        raise GraphError(f"Graph's answer for {what} is not a JSON object.")
+        raise not_an_object(what)
     return body
+
+
+def cut_short(what: str) -> TransientError:
+    return TransientError(f"{what}: the answer was not complete JSON")
+
+
+def not_an_object(what: str) -> GraphError:
+    return GraphError(f"Graph's answer for {what} is not a JSON object.")
+
+
+def no_value_list(what: str) -> GraphError:
+    return GraphError(f"Graph's answer for {what} has no 'value' list.")
+
+
+class Decoded(NamedTuple):
+    """A page as its decoder made it: the next page's link as the page gave it (the pager checks
+    it), and the page's items (its ``value`` list, or what a decoder made of it)."""
+
+    next_link: Any
+    items: Any
+
+
+# Begins decoding a page's bytes, on the thread that fetched them; the call it returns gives the
+# Decoded page, on the caller's thread: TransientError when the body was cut short (the pager
+# asks for the page again), GraphError when it is not a page.
+Decode = Callable[[bytes, str], Callable[[], Decoded]]
+
+
+def value_list(body: dict[str, Any], what: str) -> Decoded:
+    """A parsed page's ``value`` list and next link."""
+    value = body.get("value")
+    if not isinstance(value, list):
+        raise no_value_list(what)
+    return Decoded(body.get("@odata.nextLink"), value)
+
+
+def decode_here(raw: bytes, what: str) -> Callable[[], Decoded]:
+    """The default decoder: the page parsed on the caller's thread, when it takes the page."""
+    return lambda: value_list(parse_object(raw, what), what)
 
 
 _HEAD_BYTES = 256 * 1024  # how far into a page to look for its link while it streams
@@ -109,50 +152,58 @@ class Pager:
 
     AHEAD = 2
 
-    def __init__(self, client: PageSource, url: str, params: Mapping[str, str] | None) -> None:
+    def __init__(
+        self, client: PageSource, url: str, params: Mapping[str, str] | None, decode: Decode = decode_here
+    ) -> None:
         self._client = client
+        self._decode = decode
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=self.AHEAD, thread_name_prefix="graph-prefetch")
         self._links: dict[int, str] = {0: url}  # page number -> the URL it is (to be) fetched from
-        self._futures: dict[int, Future[bytes]] = {}
+        self._futures: dict[int, Future[tuple[str | None, Callable[[], Decoded]]]] = {}
         self._held = -1  # the page the caller holds
         self._first_params = params
 
-    def pages(self) -> Iterator[list[dict[str, Any]]]:
+    def pages(self) -> Iterator[Any]:
+        """Each page's items, in order (a ``value`` list unless the decoder makes something else)."""
         page = 0
         with self._lock:
             self._submit_ready()
         while True:
             url = self._links[page]
-            raw = self._futures[page].result()
+            hint, finish = self._futures[page].result()
             with self._lock:
                 # Forget what the caller now holds, or every page's bytes would stay referenced.
                 del self._futures[page]
                 self._held = page
                 self._submit_ready()
-            self._offer(page + 1, next_link_hint(raw))
+            self._offer(page + 1, hint)
             params = self._first_params if page == 0 else None
             try:
-                body = parse_object(raw, describe(url))
+                decoded = finish()
             except TransientError:
                 # A body that parses badly was cut short or garbled: ask for it again, whole.
-                body = self._client.get_json(url, params)
-            value = body.get("value")
-            if not isinstance(value, list):
-                raise GraphError(f"Graph's answer for {describe(url)} has no 'value' list.")
-            next_link = body.get("@odata.nextLink")
+                decoded = self._client.get_decoded(url, params, self._decode_now(describe(url)))
+            del finish
+            next_link = decoded.next_link
             if next_link is not None and not isinstance(next_link, str):
                 raise GraphError("Graph returned an @odata.nextLink that is not a URL.")
             confirmed = self._client.url(next_link) if next_link else None  # refuses another host
             self._confirm(page + 1, confirmed)
-            yield value
+            yield decoded.items
             if confirmed is None:
                 return
             page += 1
 
-    def _fetch(self, page: int) -> bytes:
+    def _decode_now(self, what: str) -> Callable[[bytes], Decoded]:
+        return lambda raw: self._decode(raw, what)()
+
+    def _fetch(self, page: int) -> tuple[str | None, Callable[[], Decoded]]:
+        """On a prefetch thread: the page's bytes, the next link read from them, decoding begun."""
+        url = self._links[page]
         params = self._first_params if page == 0 else None
-        return self._client.fetch(self._links[page], params, on_head=lambda link: self._offer(page + 1, link))
+        raw = self._client.fetch(url, params, on_head=lambda link: self._offer(page + 1, link))
+        return next_link_hint(raw), self._decode(raw, describe(url))
 
     def _offer(self, page: int, link: str | None) -> None:
         """A hint of page ``page``'s link (from raw bytes): requested if none is known yet."""

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 
 from collectors.graph import GraphClient
 from collectors.groups import fetch_error_members, fetch_groups, fetch_groups_with_errors, group_rows
+from collectors.page_parser import open_page_parser
 from collectors.skus import fetch_skus, sku_rows
 from collectors.subscriptions import fetch_subscriptions, subscription_rows
 from collectors.usage import FetchedUsage, fetch_usage, join_usage
-from collectors.users import UserSweep, fetch_user_pages, user_page_tuples
+from collectors.user_rows import drop_repeated
+from collectors.users import UserSweep, fetch_user_pages
 from store.db import Store
 from store.snapshots import SnapshotSummary, SnapshotWriter
 from store.usage import UsageStage
@@ -72,13 +74,14 @@ def collect_snapshot(
         reports = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-reports")
         usage_in = FetchedUsage()
         fetched = reports.submit(fetch_usage, client, usage_in)
+        parser = open_page_parser()
         try:
             sweep = UserSweep()
             seen = skipped = 0
             user_ids: set[str] = set()
             ids_by_upn: dict[str, str] = {}
-            for page in fetch_user_pages(client, sweep):
-                rows = user_page_tuples(page, with_signins=sweep.signin_available, seen=user_ids)
+            for page in fetch_user_pages(client, sweep, parser):
+                rows = drop_repeated(page, user_ids)
                 writer.stage_user_page(rows.users, rows.licenses, rows.assigned, rows.signins)
                 ids_by_upn.update((u[1].lower(), u[0]) for u in rows.users if u[1])
                 seen += len(rows.users)
@@ -95,6 +98,7 @@ def collect_snapshot(
             notify(Progress("usage reports", users=seen))
             usage = join_usage(fetched.result(), ids_by_upn)
         finally:
+            parser.close()
             # A failed sweep fails now: the reports' thread stops at its next thousand rows.
             usage_in.stop.set()
             reports.shutdown(wait=False)

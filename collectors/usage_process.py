@@ -9,24 +9,16 @@ The protocol, collector -> parser: ``("report", key, what)``, then the body as b
 starting with ``D``, ended by ``E`` (all of it) or ``X`` (the download failed: the partial last
 line is not parsed, and the retry fills the same rows again). The parser answers each report with
 ``("done",)``, ``("aborted",)`` or ``("error", sentence)``, and ``("result", rows)`` when asked.
-It exits when the pipe closes, so a collector killed at any point leaves no parser behind.
-
-Started as ``python -m collectors.usage_process FD`` rather than through multiprocessing: its
-spawn start method re-runs the parent's ``__main__`` script in the child, and in the dashboard
-that is the Streamlit app (Streamlit puts the page script in ``sys.modules["__main__"]``).
+It is started, and exits, as every child of a collection does (``collectors.child``).
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any, Protocol
 
+from collectors.child import ChildProcess, child_connection
 from collectors.usage_csv import text_lines
 from collectors.usage_rows import MergedReports
 from licensedesk.errors import GraphError, LicenseDeskError
@@ -122,22 +114,8 @@ class ProcessParser:
     """The reports parsed in a child process (``serve``), fed by the calling thread."""
 
     def __init__(self) -> None:
-        ours, theirs = socket.socketpair()
-        # The child imports this package from where this process found it, wherever it runs from.
-        here = str(Path(__file__).resolve().parents[1])
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": here if not path else here + os.pathsep + path}
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "collectors.usage_process", str(theirs.fileno())],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
-            )  # fmt: skip
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()
-        self._conn = Connection(ours.detach())
+        self._child = ChildProcess("collectors.usage_process")
+        self._conn = self._child.conn
 
     def add(self, key: str, chunks: Iterable[bytes], what: str, check: Callable[[], None]) -> None:
         self._talk(what, self._conn.send, ("report", key, what))
@@ -157,10 +135,7 @@ class ProcessParser:
             raise GraphError(answer[1])
 
     def _talk(self, what: str, call: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return call(*args)
-        except (EOFError, OSError):
-            raise self._gone(what) from None
+        return self._child.talk(f"parsing the {what} report", call, *args)
 
     def result(self) -> MergedReports:
         self._talk("usage", self._conn.send, ("result",))
@@ -168,25 +143,11 @@ class ProcessParser:
         return merged
 
     def close(self) -> None:
-        self._conn.close()  # the parser exits on the closed pipe
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        self._child.close()
 
     @property
     def pid(self) -> int:
-        return self._process.pid
-
-    def _gone(self, what: str) -> LicenseDeskError:
-        try:
-            code = self._process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            code = None
-        return LicenseDeskError(
-            f"The process parsing the {what} report stopped (exit code {code}); run the collection again."
-        )
+        return self._child.pid
 
 
 def open_parser() -> ReportParser:
@@ -198,4 +159,4 @@ def open_parser() -> ReportParser:
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])))
+    serve(child_connection())

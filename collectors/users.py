@@ -1,7 +1,7 @@
 """Users with their licenses, license assignment states and sign-in activity (``GET /users``).
 
-Pages stream: each page becomes rows and is handed on before the next is fetched, so a
-100,000-user tenant is never held in memory. ``signInActivity`` needs AuditLog.Read.All and an
+Pages stream: each page becomes rows (in the page parser's process: ``collectors.page_parser``)
+and is handed on while the next ones download, so a 100,000-user tenant is never held in memory. ``signInActivity`` needs AuditLog.Read.All and an
 Entra ID P1 tenant; when Graph refuses it the sweep starts again without it and says so.
 """
 
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectors.graph import GraphClient
-from collectors.normalize import NEVER_PREFIX, NO_ERROR, license_error, plan_list, text
+from collectors.page_parser import PageParser
+from collectors.user_rows import UserTuples, user_page_tuples
 from licensedesk.errors import GraphError, GraphPermissionError
 from store.staging import AssignedRow, LicenseRow, SignInRow, UserRow
 
@@ -36,17 +37,6 @@ class UserPage:
 
 
 @dataclass
-class UserTuples:
-    """A page's rows as plain tuples, in the field order of their row types (store.staging)."""
-
-    users: list[tuple[Any, ...]] = field(default_factory=list)
-    licenses: list[tuple[Any, ...]] = field(default_factory=list)
-    assigned: list[tuple[str, str]] = field(default_factory=list)
-    signins: list[tuple[Any, ...]] = field(default_factory=list)
-    skipped: int = 0  # entries without an id
-
-
-@dataclass
 class UserSweep:
     """The outcome of a sweep besides its rows."""
 
@@ -54,11 +44,14 @@ class UserSweep:
     warnings: list[str] = field(default_factory=list)
 
 
-def fetch_user_pages(client: GraphClient, sweep: UserSweep) -> Iterator[list[dict[str, Any]]]:
-    """Yield raw user pages; records in ``sweep`` whether sign-in activity could be read."""
+def fetch_user_pages(client: GraphClient, sweep: UserSweep, parser: PageParser) -> Iterator[UserTuples]:
+    """Yield each page of users as rows (``parser`` makes them); records in ``sweep`` whether
+    sign-in activity could be read. A user Graph repeats on a later page is in each page's rows
+    (``collectors.user_rows.drop_repeated`` takes them out)."""
     select = f"{USER_FIELDS},{SIGNIN_FIELD}"
     top = PAGE_SIZE
-    pages = client.iter_pages("/users", {"$select": select, "$top": str(top)})
+    with_signins = parser.decoder(with_signins=True)
+    pages = client.iter_pages("/users", {"$select": select, "$top": str(top)}, with_signins)
     try:
         first = next(pages)
     except StopIteration:
@@ -70,14 +63,16 @@ def fetch_user_pages(client: GraphClient, sweep: UserSweep) -> Iterator[list[dic
             "and the tenant an Entra ID P1 licence), so inactive users cannot be identified in this snapshot."
         )
         select = USER_FIELDS
-        pages = client.iter_pages("/users", {"$select": select, "$top": str(top)})
-        first = next(pages, [])
+        pages = client.iter_pages(
+            "/users", {"$select": select, "$top": str(top)}, parser.decoder(with_signins=False)
+        )
+        first = next(pages, UserTuples())
     except GraphError as exc:
         if exc.status != 400 or "120" not in str(exc):
             raise
         # Some tenants still cap pages with signInActivity at 120 users.
-        pages = client.iter_pages("/users", {"$select": select, "$top": str(SIGNIN_PAGE_CAP)})
-        first = next(pages, [])
+        pages = client.iter_pages("/users", {"$select": select, "$top": str(SIGNIN_PAGE_CAP)}, with_signins)
+        first = next(pages, UserTuples())
     yield first
     yield from pages
 
@@ -87,8 +82,8 @@ def user_page_rows(
 ) -> UserPage:
     """Turn one page of Graph users into named rows (pure apart from ``seen``).
 
-    The collection itself calls :func:`user_page_tuples`; this is the same result with field
-    names, for callers that read rows rather than store them.
+    The collection itself uses :func:`collectors.user_rows.user_page_tuples`; this is the same
+    result with field names, for callers that read rows rather than store them.
     """
     rows = user_page_tuples(page, with_signins=with_signins, seen=seen)
     return UserPage(
@@ -98,166 +93,3 @@ def user_page_rows(
         [SignInRow._make(r) for r in rows.signins],
         rows.skipped,
     )
-
-
-def user_page_tuples(
-    page: list[dict[str, Any]], *, with_signins: bool, seen: set[str] | None = None
-) -> UserTuples:
-    """Turn one page of Graph users into plain-tuple rows in the staging tables' column order.
-
-    Args:
-        seen: ids of users already taken from earlier pages; a user Graph repeats is counted
-            once (and added here).
-
-    This loop runs once per user of the tenant and was most of the collector's own time, so it
-    is written for CPython rather than for symmetry: plain tuples (a NamedTuple costs a Python
-    call per row, and the store copies tuple subclasses into tuples), the common well-typed
-    case checked inline, SKU and group ids lower-cased once per page rather than once per
-    row, and the ``normalize`` helpers called only for values off that path. Every branch
-    gives exactly what those helpers give (tests/collectors/test_rows.py compares the two on
-    random odd payloads).
-    """
-    out = UserTuples()
-    add_user, add_licence = out.users.append, out.licenses.append
-    add_assigned, add_signin = out.assigned.append, out.signins.append
-    seen_ids = seen if seen is not None else set()
-    # Graph's spelling -> ours, for SKU and group ids: a tenant has a few dozen, on every user.
-    ids: dict[str, str] = {}
-    for item in page:
-        if not isinstance(item, dict):
-            out.skipped += 1
-            continue
-        get = item.get
-        user_id = get("id")
-        if isinstance(user_id, str) and (user_id := user_id.strip()):
-            user_id = user_id.lower()
-        else:
-            out.skipped += 1
-            continue
-        if user_id in seen_ids:
-            continue
-        seen_ids.add(user_id)
-        enabled = get("accountEnabled")
-        created = get("createdDateTime")
-        # Text fields inline: ``text()`` for anything but a str (or null), a call saved per field.
-        upn, name, kind, location, department, company, title = (
-            get("userPrincipalName"), get("displayName"), get("userType"), get("usageLocation"),
-            get("department"), get("companyName"), get("jobTitle"),
-        )  # fmt: skip
-        add_user(
-            (
-                user_id,
-                (upn.strip() or None) if type(upn) is str else None if upn is None else text(upn),
-                (name.strip() or None) if type(name) is str else None if name is None else text(name),
-                (1 if enabled else 0) if type(enabled) is bool else None,
-                (kind.strip() or None) if type(kind) is str else None if kind is None else text(kind),
-                (location.strip() or None)
-                if type(location) is str
-                else None
-                if location is None
-                else text(location),
-                (department.strip() or None)
-                if type(department) is str
-                else None
-                if department is None
-                else text(department),
-                (company.strip() or None)
-                if type(company) is str
-                else None
-                if company is None
-                else text(company),
-                (title.strip() or None) if type(title) is str else None if title is None else text(title),
-                created
-                if isinstance(created, str) and created and not created.startswith(NEVER_PREFIX)
-                else None,
-            )
-        )
-        held: dict[str, Any] = {}
-        for lic in get("assignedLicenses") or ():
-            if not isinstance(lic, dict):
-                continue
-            raw = lic.get("skuId")
-            if isinstance(raw, str):
-                sku = ids.get(raw)
-                if sku is None:
-                    sku = ids[raw] = raw.strip().lower()
-                if sku and sku not in held:
-                    held[sku] = lic
-                    add_assigned((user_id, sku))
-        # (sku, assigning group) pairs already taken, and the SKUs that have any state entry.
-        pairs: set[tuple[str, str]] = set()
-        stated: set[str] = set()
-        for state in get("licenseAssignmentStates") or ():
-            if not isinstance(state, dict):
-                continue
-            sget = state.get
-            raw = sget("skuId")
-            if not isinstance(raw, str):
-                continue
-            sku = ids.get(raw)
-            if sku is None:
-                sku = ids[raw] = raw.strip().lower()
-            if not sku:
-                continue
-            raw = sget("assignedByGroup")
-            if isinstance(raw, str):
-                source = ids.get(raw)
-                if source is None:
-                    source = ids[raw] = raw.strip().lower()
-            else:
-                source = ""
-            pair = (sku, source)
-            if pair in pairs:
-                continue
-            pairs.add(pair)
-            stated.add(sku)
-            status = sget("state")
-            if not isinstance(status, str) or not (status := status.strip()):
-                status = text(status) or "Unknown"
-            error = sget("error")
-            if error is None or error == "None":
-                error = NO_ERROR
-            else:
-                error = license_error(error)
-            plans = sget("disabledPlans")
-            updated = sget("lastUpdatedDateTime")
-            add_licence(
-                (
-                    user_id,
-                    sku,
-                    source,
-                    status,
-                    error,
-                    plan_list(plans) if plans else "",
-                    updated
-                    if isinstance(updated, str) and updated and not updated.startswith(NEVER_PREFIX)
-                    else None,
-                )
-            )
-        # A licence in assignedLicenses with no state entry is still held: record it as direct.
-        if not stated.issuperset(held):
-            for sku in sorted(held.keys() - stated):
-                add_licence((user_id, sku, "", "Active", "", plan_list(held[sku].get("disabledPlans")), None))
-        if with_signins:
-            activity = get("signInActivity")
-            if isinstance(activity, dict):
-                aget = activity.get
-                last, background, success = (
-                    aget("lastSignInDateTime"), aget("lastNonInteractiveSignInDateTime"),
-                    aget("lastSuccessfulSignInDateTime"),
-                )  # fmt: skip
-                add_signin(
-                    (
-                        user_id,
-                        last if type(last) is str and last and last[:10] != NEVER_PREFIX else None,
-                        background
-                        if type(background) is str and background and background[:10] != NEVER_PREFIX
-                        else None,
-                        success
-                        if type(success) is str and success and success[:10] != NEVER_PREFIX
-                        else None,
-                    )
-                )
-            else:
-                add_signin((user_id, None, None, None))
-    return out

@@ -6,7 +6,7 @@ their SQL type taken from the field's Python type (``int`` -> INTEGER, else TEXT
 build these rows, and the store creates, fills and reads the tables from the same declaration,
 so a column cannot be added, dropped or moved in one place only.
 
-The collector's hot loop (``collectors.users.user_page_tuples``) builds plain tuples in these
+The collector's hot loop (``collectors.user_rows.user_page_tuples``) builds plain tuples in these
 fields' order rather than the NamedTuples (a NamedTuple costs a Python call per row, and sqlite3
 binds a tuple subclass ~2.7x slower); ``stage_user_page`` checks their width against the
 declaration, and tests/collectors/test_rows.py that they equal the named rows.

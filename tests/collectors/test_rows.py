@@ -11,7 +11,8 @@ from collectors.groups import group_rows
 from collectors.normalize import flag, guid, license_error, plan_list, text, timestamp
 from collectors.skus import sku_rows
 from collectors.subscriptions import subscription_rows
-from collectors.users import user_page_rows, user_page_tuples
+from collectors.user_rows import user_page_tuples
+from collectors.users import user_page_rows
 from store.staging import LicenseRow
 
 E5 = "c7df2760-2c81-4ef7-b578-5b5392b571df"
