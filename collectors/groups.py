@@ -7,6 +7,7 @@ names, what each group assigns, and Graph's own list of members in error (kept t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from collectors.graph import GraphClient
@@ -76,6 +77,22 @@ def group_rows(
                 seen.add(sku)
                 licenses.append(GroupLicenseRow(gid, sku, plan_list(lic.get("disabledPlans"))))
     return groups, licenses
+
+
+@dataclass
+class LicensedGroups:
+    """A collection's group rows: the licensed groups, what each assigns, and the members in error."""
+
+    groups: list[GroupRow]
+    licenses: list[GroupLicenseRow]
+    error_members: list[ErrorMemberRow]
+
+
+def fetch_licensed_groups(client: GraphClient) -> LicensedGroups:
+    """Every row the snapshot keeps of groups (read beside the user sweep, on a thread of its own)."""
+    error_groups = fetch_groups_with_errors(client)
+    groups, licenses = group_rows(fetch_groups(client), error_groups)
+    return LicensedGroups(groups, licenses, fetch_error_members(client, sorted(error_groups)))
 
 
 def _ids(value: Any) -> list[str]:

@@ -5,9 +5,10 @@ sweep), then subscriptions, users (streamed page by page into staging), groups, 
 reports (joined to the users the sweep found, published in the same transaction). Any failure
 leaves the store exactly as it was, apart from a 'failed' row recording why.
 
-The usage reports are downloaded and parsed on their own thread while the user pages stream in:
-they need no user id until the join, and a 100,000-user report set is ~200 MB of CSV whose
-download would otherwise wait on Graph after the sweep's.
+The usage reports and the licensed groups are read on two threads while the user pages stream
+in: neither needs a user id until it is staged, a 100,000-user report set is ~200 MB of CSV whose
+download would otherwise wait on Graph after the sweep's, and the groups are a few round trips
+(more with many groups in error) that would otherwise come after the last page.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from collectors.graph import GraphClient
-from collectors.groups import fetch_error_members, fetch_groups, fetch_groups_with_errors, group_rows
+from collectors.groups import fetch_licensed_groups
 from collectors.page_parser import open_page_parser
 from collectors.skus import fetch_skus, sku_rows
 from collectors.subscriptions import fetch_subscriptions, subscription_rows
-from collectors.usage import FetchedUsage, fetch_usage, join_usage
+from collectors.usage import FetchedUsage, UsageJoin, fetch_usage
 from collectors.user_rows import drop_repeated
 from collectors.users import UserSweep, fetch_user_pages
 from store.db import Store
@@ -71,40 +72,44 @@ def collect_snapshot(
         notify(Progress("subscriptions"))
         writer.stage("stage_subscriptions", subscription_rows(fetch_subscriptions(client)))
 
-        reports = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-reports")
+        beside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="beside-the-sweep")
         usage_in = FetchedUsage()
-        fetched = reports.submit(fetch_usage, client, usage_in)
+        fetched = beside.submit(fetch_usage, client, usage_in)
+        licensed_groups = beside.submit(fetch_licensed_groups, client)
         parser = open_page_parser()
+        stage = UsageStage(store)
+        joined = UsageJoin(lambda rows: stage.add(rows, ()))
         try:
             sweep = UserSweep()
             seen = skipped = 0
             user_ids: set[str] = set()
-            ids_by_upn: dict[str, str] = {}
             for page in fetch_user_pages(client, sweep, parser):
                 rows = drop_repeated(page, user_ids)
                 writer.stage_user_page(rows.users, rows.licenses, rows.assigned, rows.signins)
-                ids_by_upn.update((u[1].lower(), u[0]) for u in rows.users if u[1])
+                joined.users([(u[1].lower(), u[0]) for u in rows.users if u[1]])
+                if not joined.has_reports and fetched.done():
+                    joined.reports(fetched.result())  # a report that failed fails the collection now
                 seen += len(rows.users)
                 skipped += rows.skipped
                 notify(Progress("users", users=seen))
 
             notify(Progress("licensed groups", users=seen))
-            error_groups = fetch_groups_with_errors(client)
-            groups, group_licenses = group_rows(fetch_groups(client), error_groups)
-            writer.stage("stage_groups", groups)
-            writer.stage("stage_group_licenses", group_licenses)
-            writer.stage("stage_error_members", fetch_error_members(client, sorted(error_groups)))
+            groups = licensed_groups.result()
+            writer.stage("stage_groups", groups.groups)
+            writer.stage("stage_group_licenses", groups.licenses)
+            writer.stage("stage_error_members", groups.error_members)
 
             notify(Progress("usage reports", users=seen))
-            usage = join_usage(fetched.result(), ids_by_upn)
+            if not joined.has_reports:
+                joined.reports(fetched.result())
+            usage = joined.finish()
         finally:
             parser.close()
-            # A failed sweep fails now: the reports' thread stops at its next thousand rows.
+            # A failed sweep fails now: the reports' thread stops at its next thousand rows (the
+            # groups' few requests are left to finish on their own).
             usage_in.stop.set()
-            reports.shutdown(wait=False)
-        del ids_by_upn
-        stage = UsageStage(store)
-        stage.add(usage.rows, usage.reports)
+            beside.shutdown(wait=False)
+        stage.add((), usage.reports)
 
         warnings = list(sweep.warnings) + usage.warnings
         if skipped:

@@ -1,8 +1,9 @@
 """Microsoft 365 usage in the store: staged during a collection, published as intervals in the
 snapshot's own transaction, and read back as of a snapshot.
 
-Why its own staging and publish step: usage is collected after the user sweep (it is keyed by
-the users the sweep found), and it must appear exactly when the snapshot does, never half. The
+Why its own staging and publish step: usage is keyed by the users the sweep finds (the collector
+stages each page's rows as its users are joined to the reports), and it must appear exactly when
+the snapshot does, never half. The
 snapshot writer calls ``UsageStage.publish`` inside ``complete()``'s transaction. A snapshot
 without usage (no Reports.Read.All, concealed names) closes every current usage row: old usage
 is never shown as if it were the snapshot's. Imports store.db and store.postgres only.
