@@ -13,8 +13,9 @@ import pytest
 from cli.demo_tenant import simulator_settings
 from collectors.graph import GraphClient, RetryPolicy
 from collectors.runner import run_collection
-from collectors.usage import CONCEALED_WARNING, FORBIDDEN_WARNING
+from collectors.usage import CONCEALED_WARNING, FORBIDDEN_WARNING, FetchedUsage, UsageJoin
 from collectors.usage_csv import parse_report, text_lines
+from collectors.usage_rows import BIT
 from graphsim.server import GraphSimulator
 from graphsim.usage import GB, UsageProfile
 from licensedesk.errors import GraphError
@@ -208,3 +209,39 @@ def test_a_failed_sweep_stops_the_report_reader_instead_of_it_sitting_out_retry_
     while any(t.name.startswith("usage-reports") for t in set(threading.enumerate()) - earlier):
         assert time.monotonic() - failed_at < 5, "the report reader went on after the sweep failed"
         time.sleep(0.05)
+
+
+def _row(exchange: str | None, bits: int) -> list[Any]:
+    """A merged row: 14 fields (only the Exchange date set here), then which reports named the user."""
+    return [exchange, *([None] * 13), bits]
+
+
+def test_usage_rows_join_each_page_as_it_comes_once_the_reports_are_in() -> None:
+    """The sweep's pages reach the join before and after the reports do: Ann's page came first,
+    Bob's after. Each row goes to the first user with its name (Zed repeats Ann's), and a row
+    nobody holds (Old, deleted) is named but not matched."""
+    active, mailbox = BIT["active"], BIT["mailbox"]
+    fetched = FetchedUsage(
+        by_name={
+            "ann@x.com": _row("2026-03-08", active | mailbox),
+            "bob@x.com": _row("2026-03-01", active),
+            "old@x.com": _row(None, mailbox),
+        },
+        refresh={"active": "2026-03-09", "mailbox": "2026-03-07"},
+    )
+    staged: list[list[tuple[Any, ...]]] = []
+    join = UsageJoin(staged.append)
+    join.users([("ann@x.com", "id-ann"), ("nobody@x.com", "id-nobody")])
+    assert staged == [] and not join.has_reports  # nothing to join them to yet
+    join.reports(fetched)
+    join.users([("bob@x.com", "id-bob"), ("ann@x.com", "id-zed")])
+    # report_date is the latest refresh date of any report: 2026-03-09.
+    assert staged == [
+        [("id-ann", "2026-03-09", "2026-03-08", *([None] * 13))],
+        [("id-bob", "2026-03-09", "2026-03-01", *([None] * 13))],
+    ]
+    assert join.finish().reports == [
+        # (report, status, refresh date, rows naming a user, rows joined to one)
+        ("active", "ok", "2026-03-09", 2, 2),
+        ("mailbox", "ok", "2026-03-07", 2, 1),
+    ]
