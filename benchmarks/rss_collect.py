@@ -34,8 +34,8 @@ def _sample(pid: int, peaks: dict[str, int]) -> None:
         if not line.strip():
             continue
         found, rss, args = line.split(None, 2)
-        if "<defunct>" in args:
-            continue  # the parser between its exit and the collector's wait for it
+        if "<defunct>" in args or int(rss) == 0:
+            continue  # a parser between its exit and the collector's wait for it, or not yet running
         if int(found) == pid:
             name = "collector"
         elif "usage_process" in args:
