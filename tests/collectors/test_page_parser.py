@@ -8,10 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +27,7 @@ from licensedesk.errors import GraphError, LicenseDeskError
 from store import queries
 from store.db import open_store
 from tests.helpers.graph_client import fetch_token, https_session
-from tests.helpers.paths import REPO
+from tests.helpers.processes import alive, child_left_by_a_killed_parent, children_running
 
 ANN = {
     "id": "0A1B2C3D-0000-4000-8000-00000000000A",
@@ -170,22 +167,6 @@ def test_a_parser_that_dies_is_one_sentence_for_the_page_waiting_and_the_next(pa
         decode(ANN_PAGE, "users")()
 
 
-def _page_parsers_of(pid: int) -> list[int]:
-    """Children of ``pid`` running the page parser."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(") ", 1)[1].split()[1]) == pid and b"collectors.page_process" in command:
-            found.append(int(entry.name))
-    return found
-
-
 def test_a_parser_killed_mid_sweep_fails_the_snapshot_and_keeps_the_last(tmp_path: Path) -> None:
     with GraphSimulator(users=3000, seed=3) as sim:
         settings = simulator_settings(sim, str(tmp_path / "store.sqlite"))
@@ -194,7 +175,7 @@ def test_a_parser_killed_mid_sweep_fails_the_snapshot_and_keeps_the_last(tmp_pat
 
         def kill_the_parser(progress: Progress) -> None:
             if progress.step == "users" and not killed:
-                killed.extend(_page_parsers_of(os.getpid()))
+                killed.extend(children_running("collectors.page_process"))
                 for pid in killed:
                     os.kill(pid, signal.SIGKILL)
 
@@ -209,7 +190,7 @@ def test_a_parser_killed_mid_sweep_fails_the_snapshot_and_keeps_the_last(tmp_pat
         assert queries.resolve_snapshot(store) == kept
         latest = queries.snapshots(store).iloc[0]
         assert latest["status"] == "failed" and "parsing user pages stopped" in latest["error"]
-    assert _page_parsers_of(os.getpid()) == []
+    assert children_running("collectors.page_process") == []
 
 
 @pytest.mark.parametrize(("users", "parsers"), [(400, 0), (2500, 1)])
@@ -221,13 +202,13 @@ def test_a_sweep_starts_the_parser_process_only_when_it_has_more_than_one_page(
 
     def count_parsers(progress: Progress) -> None:
         if progress.step == "users":
-            seen.append(len(_page_parsers_of(os.getpid())))
+            seen.append(len(children_running("collectors.page_process")))
 
     with GraphSimulator(users=users, seed=4) as sim:
         summary = run_collection(simulator_settings(sim, str(tmp_path / "s.sqlite")), progress=count_parsers)
     assert summary.users == users
     assert seen == [parsers] * len(seen) and len(seen) == -(-users // 999)
-    assert _page_parsers_of(os.getpid()) == []
+    assert children_running("collectors.page_process") == []
 
 
 def test_closing_with_pages_in_flight_neither_waits_nor_leaves_the_parser(parser: ProcessPages) -> None:
@@ -239,7 +220,7 @@ def test_closing_with_pages_in_flight_neither_waits_nor_leaves_the_parser(parser
     started = time.monotonic()
     parser.close()
     assert time.monotonic() - started < 3
-    assert not _alive(parser.pid)
+    assert not alive(parser.pid)
 
 
 def test_a_killed_collector_leaves_no_page_parser_behind() -> None:
@@ -250,43 +231,4 @@ def test_a_killed_collector_leaves_no_page_parser_behind() -> None:
         "print(pages.pid, flush=True)\n"
         "sys.stdin.read()\n"
     )
-    with subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          text=True) as collector:  # fmt: skip
-        assert collector.stdout is not None
-        child = int(collector.stdout.readline())
-        os.kill(child, 0)  # alive while its collector is
-        collector.send_signal(signal.SIGKILL)
-        collector.wait(10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(child):
-        time.sleep(0.05)
-    assert not _alive(child)
-
-
-def test_the_page_parser_starts_the_same_under_streamlit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The dashboard's "Collect now" runs with the page script as ``sys.modules["__main__"]``; the
-    parser must not run it (see collectors.child)."""
-    ran = tmp_path / "ran"
-    page = tmp_path / "app.py"
-    page.write_text(f"open({str(ran)!r}, 'w').close()\nraise SystemExit(3)\n")
-    fake_main = types.ModuleType("__main__")
-    fake_main.__file__ = str(page)
-    monkeypatch.setitem(sys.modules, "__main__", fake_main)
-    pages = ProcessPages()
-    try:
-        assert pages.decoder(with_signins=True)(ANN_PAGE, "users")().next_link == NEXT
-    finally:
-        pages.close()
-    assert not ran.exists()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not yet reaped) has let go of everything: count it as gone.
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(") ", 1)[1][0] != "Z"
+    assert child_left_by_a_killed_parent(script) is None

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +20,7 @@ from graphsim.server import GraphSimulator
 from licensedesk.errors import GraphError, LicenseDeskError
 from store.db import open_store
 from store.usage import USAGE_COLUMNS, load_usage_reports
-from tests.helpers.paths import REPO
+from tests.helpers.processes import alive, child_left_by_a_killed_parent, children_running
 
 ACTIVE = (
     b"Report Refresh Date,User Principal Name,Exchange Last Activity Date,OneDrive Last Activity Date,"
@@ -90,7 +86,7 @@ def test_a_report_missing_a_column_is_one_sentence_and_the_next_report_still_par
         assert set(parser.result().by_name) == {"ann@contoso.com", "bob@contoso.com"}
     finally:
         parser.close()
-    assert not _alive(parser.pid)
+    assert not alive(parser.pid)
 
 
 def test_a_parser_that_dies_is_one_sentence() -> None:
@@ -114,46 +110,7 @@ def test_a_killed_collector_leaves_no_parser_behind() -> None:
         "parser.add('active', iter([b'Report Refresh Date,User Principal Name\\n']), 'active', lambda: None)\n"
         "sys.stdin.read()\n"
     )
-    with subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          text=True) as collector:  # fmt: skip
-        assert collector.stdout is not None
-        child = int(collector.stdout.readline())
-        os.kill(child, 0)  # alive while its collector is
-        collector.send_signal(signal.SIGKILL)
-        collector.wait(10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(child):
-        time.sleep(0.05)
-    assert not _alive(child)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not yet reaped by init) has let go of everything: count it as gone.
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(") ", 1)[1][0] != "Z"
-
-
-def test_the_parser_starts_the_same_under_streamlit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Streamlit runs each page with the page script as ``sys.modules["__main__"]``: a parser
-    started the way multiprocessing's spawn does it would run the dashboard's app in the child
-    (it did, in the suite: every collection after an AppTest failed). It must not run it at all."""
-    ran = tmp_path / "ran"
-    page = tmp_path / "app.py"
-    page.write_text(f"open({str(ran)!r}, 'w').close()\nraise SystemExit(3)\n")
-    fake_main = types.ModuleType("__main__")
-    fake_main.__file__ = str(page)
-    monkeypatch.setitem(sys.modules, "__main__", fake_main)
-    parser = ProcessParser()
-    try:
-        parser.add("active", [ACTIVE], "active", _never_stop)
-        assert set(parser.result().by_name) == {"ann@contoso.com", "bob@contoso.com"}
-    finally:
-        parser.close()
-    assert not ran.exists()
+    assert child_left_by_a_killed_parent(script) is None
 
 
 def test_the_reports_are_parsed_here_when_the_first_arrives_in_one_read_else_in_the_process() -> None:
@@ -176,9 +133,7 @@ def test_a_small_tenants_collection_starts_no_parser_process(tmp_path: Path) -> 
     parsers: list[int] = []
 
     def count(progress: Progress) -> None:
-        parsers.extend(
-            pid for pid in _children_running("collectors.usage_process", "collectors.page_process")
-        )
+        parsers.extend(pid for pid in children_running("collectors.usage_process", "collectors.page_process"))
 
     with GraphSimulator(users=400, seed=9) as sim:
         summary = run_collection(simulator_settings(sim, str(tmp_path / "s.sqlite")), progress=count)
@@ -186,18 +141,3 @@ def test_a_small_tenants_collection_starts_no_parser_process(tmp_path: Path) -> 
     with open_store(str(tmp_path / "s.sqlite")) as store:
         reports = load_usage_reports(store, summary.snapshot_id)
     assert set(reports["status"]) == {"ok"}  # the reports were read, here
-
-
-def _children_running(*modules: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(") ", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if parent == os.getpid() and any(m.encode() in command for m in modules):
-            found.append(int(entry.name))
-    return found
