@@ -43,8 +43,10 @@ def app_path() -> Path:
 
 def dashboard_command(port: int, *, extra: tuple[str, ...] = ()) -> list[str]:
     """``python -m streamlit run dashboard/app.py`` on 127.0.0.1:port: headless (no e-mail prompt,
-    no browser of Streamlit's own), usage statistics off."""
+    no browser of Streamlit's own), usage statistics off; through ``cli.launch``, so that it ends
+    with this process even when this one is killed."""
     return [
+        sys.executable, "-m", "cli.launch", str(os.getpid()), "--",
         sys.executable, "-m", "streamlit", "run", str(app_path()),
         f"--server.port={port}", f"--server.address={HOST}", "--server.headless=true",
         "--server.fileWatcherType=none", "--browser.gatherUsageStats=false", *extra,

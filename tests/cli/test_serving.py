@@ -1,6 +1,6 @@
 """`license-desk dashboard` and `license-desk demo` as real processes: never a Streamlit prompt,
 a browser only where there is a display, a clear exit when Streamlit cannot serve, and nothing
-left running after SIGTERM."""
+left running after SIGTERM, or after SIGKILL."""
 
 from __future__ import annotations
 
@@ -250,3 +250,22 @@ def test_the_config_file_given_to_dashboard_reaches_the_pages(store: str, tmp_pa
 
     settings = load_settings(environ=child_env)
     assert settings.tenant_id == "11111111-2222-3333-4444-555555555555" and settings.store == store
+
+
+def test_sigkill_to_license_desk_takes_streamlit_with_it(store: str, tmp_path: Path) -> None:
+    """SIGKILL cannot be caught (the OOM killer, ``kill -9``, a CI runner's timeout): Streamlit,
+    left behind, kept serving the store on the port with nobody to stop it."""
+    port = free_port()
+    with running(["dashboard", "--port", str(port)], _env(tmp_path, LICENSE_DESK_STORE=store)) as run:
+        run.ready(port)
+        (streamlit,) = _children(run.proc.pid)
+        run.proc.send_signal(signal.SIGKILL)
+        run.proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while _alive(streamlit) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = _alive(streamlit)
+        if left:
+            os.kill(streamlit, signal.SIGKILL)  # not left behind by this test either
+    assert not left, "Streamlit outlived a killed license-desk"
+    assert not healthy(f"http://127.0.0.1:{port}")
