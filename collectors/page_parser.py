@@ -143,6 +143,7 @@ class SweepPages:
 
     def close(self) -> None:
         with self._lock:
+            self._no_process = True  # a page still arriving after this is parsed here
             if self._process is not None:
                 self._process.close()
 
