@@ -1,12 +1,13 @@
 """Take one snapshot: run every collector and publish the result atomically.
 
 Order matters for consistency: SKUs first (their consumedUnits are compared with the user
-sweep), then subscriptions, users (streamed page by page into staging), groups, and the usage
-reports (joined to the users the sweep found, published in the same transaction). Any failure
-leaves the store exactly as it was, apart from a 'failed' row recording why.
+sweep), then subscriptions, then the users (streamed page by page into staging), with the groups
+and the usage reports (joined to the users the sweep finds, published in the same transaction)
+read beside them. Any failure leaves the store exactly as it was, apart from a 'failed' row
+recording why.
 
 The usage reports and the licensed groups are read on two threads while the user pages stream
-in: neither needs a user id until it is staged, a 100,000-user report set is ~200 MB of CSV whose
+in: neither needs a user id until it is staged, a 100,000-user report set is ~75 MB of CSV whose
 download would otherwise wait on Graph after the sweep's, and the groups are a few round trips
 (more with many groups in error) that would otherwise come after the last page.
 """
