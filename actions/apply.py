@@ -4,7 +4,7 @@ Order of safety checks, each of which sends nothing when it fails and leaves a `
 in the audit log:
 1. writes enabled in configuration (``LICENSE_DESK_ALLOW_WRITES=true``);
 2. the plan itself has no refusal;
-3. the store's apply lock (one plan at a time, across processes: see ``Store.apply_lock``), held
+3. the store's apply lock (one plan at a time, across processes: see ``store.locks``), held
    from the next check to the last answer, so two operators cannot both pass it;
 4. live seat counts (a fresh ``/subscribedSkus``) still cover the plan — another operator may
    have used seats since the snapshot the plan was built from. (Entra processes a group's
@@ -35,7 +35,8 @@ from collectors.skus import fetch_skus, sku_rows
 from licensedesk.config import NO_WRITE_IDENTITY, Settings
 from licensedesk.errors import ActionRefused
 from store.audit import Intent, Outcome, record_intents, record_outcomes
-from store.db import ApplyLockTimeout, Store
+from store.db import Store
+from store.locks import APPLY, ApplyLockTimeout, holding
 
 # How long an apply waits for another one from the same store to finish before it is refused.
 LOCK_WAIT_SECONDS = 600.0
@@ -164,7 +165,7 @@ def apply_plan(
         reason = record_refusal(plan, settings=settings, store=store, actor=actor)
         raise ActionRefused(f"The plan was refused and nothing was sent: {reason}")
     try:
-        with store.apply_lock(wait=lock_wait, on_wait=on_wait):
+        with holding(store, APPLY, wait=lock_wait, on_wait=on_wait):
             shortfall = _live_shortfall(plan, client)
             if shortfall:
                 record_refusal(plan, settings=settings, store=store, actor=actor, reason=shortfall)

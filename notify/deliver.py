@@ -28,6 +28,7 @@ from notify.config import EmailChannel, HttpChannel, NotifyConfig
 from notify.send import DeliveryError, build_email, post_json, send_email
 from store import notifications
 from store.db import Store
+from store.locks import NOTIFY, holding
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,31 @@ def notify_channels(
     now: dt.datetime | None = None,
     only: Sequence[str] = (),
     dry_run: bool = False,
+    lock_wait: float = 300.0,
 ) -> list[Result]:
-    """Send each configured channel (or those named in ``only``) its digest of ``findings``."""
+    """Send each configured channel (or those named in ``only``) its digest of ``findings``.
+
+    One run at a time per store (``store.locks.NOTIFY``, waited for up to ``lock_wait`` seconds):
+    two runs at once would both read what was sent before either recorded its sending, and send
+    the same digest twice. A dry run sends nothing and takes no lock.
+    """
+    if dry_run:
+        return _run(store, config, findings, snapshot_id, snapshot_started_at, now, only, dry_run=True)
+    with holding(store, NOTIFY, wait=lock_wait):
+        return _run(store, config, findings, snapshot_id, snapshot_started_at, now, only, dry_run=False)
+
+
+def _run(
+    store: Store,
+    config: NotifyConfig,
+    findings: Sequence[Finding],
+    snapshot_id: int,
+    snapshot_started_at: str,
+    now: dt.datetime | None,
+    only: Sequence[str],
+    *,
+    dry_run: bool,
+) -> list[Result]:
     when = now or dt.datetime.now(dt.UTC)
     run_id = new_run_id()
     results: list[Result] = []

@@ -10,16 +10,14 @@ staging tables) taken from ``store.dialect``.
 exception, so no caller can leave a half-written change behind. It also serialises writers on
 both engines, so two collections or two operators queue instead of interleaving.
 
-``apply_lock()`` is a second, longer lock: one plan applied at a time, from the live seat check to
-the last answer, so two operators cannot both pass the check and together overdraw a SKU. It
-blocks neither readers nor ``atomic()`` writers (the apply's own audit rows among them).
+Longer locks (one plan applied at a time, one notification run at a time) are in ``store.locks``:
+they block neither readers nor ``atomic()`` writers.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,8 +34,6 @@ from store.migrations import MIGRATIONS
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 _STORE_SETTING = "LICENSE_DESK_STORE"
 # PostgreSQL advisory lock keys: 4242 is the writer lock (Dialect.begin), 4243 the apply lock.
-APPLY_LOCK_KEY = 4243
-
 Params = Sequence[Any] | Mapping[str, Any]
 
 
@@ -147,61 +143,6 @@ class Store:
         else:
             self.conn.commit()
 
-    @contextmanager
-    def apply_lock(self, *, wait: float, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-        """Hold the apply lock (across processes) until the block ends.
-
-        PostgreSQL: a session advisory lock on this connection (released with it, even if the
-        process dies). SQLite: an exclusive transaction on a file beside the store, on a connection
-        of its own, so the store itself stays open to writers; the OS drops it if the process dies.
-
-        Raises:
-            ApplyLockTimeout: another apply still held it after ``wait`` seconds (``on_wait`` is
-                called once, when the lock is found taken).
-        """
-        with self._apply_lock_attempts() as take:
-            deadline = time.monotonic() + wait
-            waited = False
-            while not take():
-                if time.monotonic() >= deadline:
-                    raise ApplyLockTimeout(
-                        f"Another plan is being applied from this store and has not finished after {wait:.0f} s; "
-                        "nothing was sent."
-                    )
-                if not waited and on_wait is not None:
-                    on_wait()
-                waited = True
-                time.sleep(0.1)
-            yield
-
-    @contextmanager
-    def _apply_lock_attempts(self) -> Iterator[Callable[[], bool]]:
-        """A function that tries the apply lock once; what it took is released when the block ends."""
-        if self.dialect is not POSTGRES:
-            lock = sqlite3.connect(f"{self.path}.apply-lock", timeout=0, isolation_level=None)
-            try:
-                yield lambda: _try_exclusive(lock)
-            finally:
-                lock.close()  # closing ends the exclusive transaction, and the lock with it
-            return
-        from store.postgres import DatabaseError
-
-        held = False
-
-        def take() -> bool:
-            nonlocal held
-            held = bool(self.conn.execute("SELECT pg_try_advisory_lock(?)", (APPLY_LOCK_KEY,)).fetchone()[0])
-            return held
-
-        try:
-            yield take
-        finally:
-            if held:
-                try:
-                    self.conn.execute("SELECT pg_advisory_unlock(?)", (APPLY_LOCK_KEY,)).fetchone()
-                except DatabaseError:
-                    pass  # a broken connection: the server drops its session locks with it
-
     def frame(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """A query's rows as a DataFrame; ``:name`` placeholders."""
         if isinstance(self.conn, sqlite3.Connection):
@@ -216,20 +157,6 @@ class Store:
 
     def applied_migrations(self) -> set[int]:
         return {int(row[0]) for row in self.conn.execute("SELECT version FROM schema_migrations").fetchall()}
-
-
-class ApplyLockTimeout(StoreError):
-    """Another apply held the apply lock for longer than the caller would wait."""
-
-
-def _try_exclusive(conn: sqlite3.Connection) -> bool:
-    try:
-        conn.execute("BEGIN EXCLUSIVE")
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            return False
-        raise StoreError(f"Cannot take the apply lock beside the store ({exc}).") from None
-    return True
 
 
 def store_exists(location: str | Path) -> bool:

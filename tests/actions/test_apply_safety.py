@@ -24,7 +24,8 @@ from collectors.graph import GraphClient
 from collectors.runner import run_collection
 from licensedesk.errors import ActionRefused
 from store.audit import audit_entries, record_intent
-from store.db import ApplyLockTimeout, open_store
+from store.db import open_store
+from store.locks import APPLY, ApplyLockTimeout, holding
 from tests.helpers.plans import assignable, plan_inputs
 
 
@@ -109,7 +110,7 @@ def test_a_direct_and_a_group_plan_at_the_same_moment_never_overdraw(tenant: Any
 @pytest.mark.xdist_group("timing")  # measures a duration: not beside the other timing tests
 def test_the_apply_lock_blocks_another_apply_but_not_readers_or_audit_writes(store_url: str) -> None:
     open_store(store_url).close()
-    with open_store(store_url) as holder, holder.apply_lock(wait=1):
+    with open_store(store_url) as holder, holding(holder, APPLY, wait=1):
         with open_store(store_url) as other:
             started = time.monotonic()
             entry = record_intent(
@@ -120,11 +121,11 @@ def test_the_apply_lock_blocks_another_apply_but_not_readers_or_audit_writes(sto
             waited: list[bool] = []
             with (
                 pytest.raises(ApplyLockTimeout, match="Another plan is being applied"),
-                other.apply_lock(wait=0.3, on_wait=lambda: waited.append(True)),
+                holding(other, APPLY, wait=0.3, on_wait=lambda: waited.append(True)),
             ):
                 pass
             assert waited == [True]
-    with open_store(store_url) as other, other.apply_lock(wait=0):
+    with open_store(store_url) as other, holding(other, APPLY, wait=0):
         pass  # released with the block
 
 

@@ -11,6 +11,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -135,11 +136,13 @@ class Request:
 
 
 class Receiver:
-    """An HTTP(S) server that records each request and answers ``status`` (202 by default)."""
+    """An HTTP(S) server that records each request and answers ``status`` (202 by default),
+    ``delay`` seconds after the request arrived (a slow flow)."""
 
-    def __init__(self, ca: trustme.CA | None = None, status: int = 202) -> None:
+    def __init__(self, ca: trustme.CA | None = None, status: int = 202, delay: float = 0.0) -> None:
         self.requests: list[Request] = []
         self.status = status
+        self.delay = delay
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -153,6 +156,7 @@ class Receiver:
                         self.rfile.read(length),
                     )
                 )
+                time.sleep(receiver.delay)
                 body = (
                     b""
                     if receiver.status < 400

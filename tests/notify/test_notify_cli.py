@@ -17,6 +17,10 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +422,30 @@ def test_after_each_collection_only_news(sim: Any, ca_file: str, tmp_path: Path)
             again.stdout
             == f"webhook: nothing new to send ({len(check['findings'])} open finding(s) already notified).\n"
         )
+
+
+def test_two_notify_runs_at_once_send_the_digest_once(tenant: str, ca_file: str, tmp_path: Path) -> None:
+    """Two schedules overlapping (a cron job and a systemd timer, or a run that outlasts its
+    interval): the second waits for the first, then finds nothing new to say."""
+    with Receiver(delay=1.5) as hook:
+        config = write_config(tmp_path / "ld.toml", ca_file=ca_file, webhook=hook.url("/hook"))
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")},
+            "LICENSE_DESK_STORE": tenant, "LICENSE_DESK_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        }  # fmt: skip
+        command = [sys.executable, "-m", "licensedesk", "--config", config, "notify"]
+        first = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        deadline = time.monotonic() + 30
+        while not hook.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert hook.requests, "the first run never reached the webhook"
+        # The first run is now inside its delivery (the receiver answers 1.5 s after the request).
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        first_out, _ = first.communicate(timeout=60)
+    assert first.returncode == 0, first_out
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert len(hook.requests) == 1
+    assert first_out.startswith('webhook: sent "License Desk: 5 findings need attention (5 new)"'), first_out
+    assert second.stdout == "webhook: nothing new to send (5 open finding(s) already notified).\n"
