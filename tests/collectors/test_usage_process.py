@@ -141,3 +141,22 @@ def test_a_small_tenants_collection_starts_no_parser_process(tmp_path: Path) -> 
     with open_store(str(tmp_path / "s.sqlite")) as store:
         reports = load_usage_reports(store, summary.snapshot_id)
     assert set(reports["status"]) == {"ok"}  # the reports were read, here
+
+
+def test_a_large_result_comes_back_whole_in_slices() -> None:
+    """25,001 users: three slices of rows and the outcomes; every row as parsing here gives it."""
+    header, _, _ = ACTIVE.partition(b"\n")
+    lines = [f"2026-03-09,user{n}@contoso.com,2026-03-{1 + n % 28:02d},,,,".encode() for n in range(25_001)]
+    body = header + b"\n" + b"\n".join(lines) + b"\n"
+    chunks = [body[i : i + 65536] for i in range(0, len(body), 65536)]
+    parser, here = ProcessParser(), InlineParser()
+    try:
+        for each in (parser, here):
+            each.add("active", iter(chunks), "active", _never_stop)
+        merged = parser.result()
+    finally:
+        parser.close()
+    assert len(merged.by_name) == 25_001
+    assert merged == here.result()
+    assert merged.by_name["user29@contoso.com"][0] == "2026-03-02"  # 1 + 29 % 28 = 2
+    assert merged.refresh == {"active": "2026-03-09"}
