@@ -28,6 +28,9 @@ class ChildProcess:
     """``python -m module FD`` with ``conn`` the parent's end of the pipe."""
 
     def __init__(self, module: str) -> None:
+        if sys.platform == "win32":
+            # No pass_fds there (subprocess asserts): the callers parse in-process on OSError.
+            raise OSError("a collection's child processes need POSIX (an inherited socket)")
         ours, theirs = socket.socketpair()
         # The child imports this package from where this process found it, wherever it runs from.
         here = str(Path(__file__).resolve().parents[1])
