@@ -36,7 +36,7 @@ from licensedesk.config import NO_WRITE_IDENTITY, Settings
 from licensedesk.errors import ActionRefused
 from store.audit import Intent, Outcome, record_intents, record_outcomes
 from store.db import Store
-from store.locks import APPLY, ApplyLockTimeout, holding
+from store.locks import APPLY, LockTimeout, holding
 
 # How long an apply waits for another one from the same store to finish before it is refused.
 LOCK_WAIT_SECONDS = 600.0
@@ -173,7 +173,7 @@ def apply_plan(
             return _send(
                 plan, settings=settings, client=client, store=store, actor=actor, on_result=on_result
             )
-    except ApplyLockTimeout as exc:
+    except LockTimeout as exc:
         record_refusal(plan, settings=settings, store=store, actor=actor, reason=str(exc))
         raise ActionRefused(str(exc)) from None
 

@@ -4,9 +4,9 @@ Five reports over the last 30 days: active users (last activity per workload), M
 (desktop vs web and mobile), mailbox usage (recipient type, storage, archive, hold), OneDrive
 usage and Microsoft 365 Copilot usage (Graph's beta endpoint, the only one it has). Each answers
 302 with a short-lived pre-authenticated download: the redirect is followed by hand, without
-the bearer token (the download's host is not Graph's), and the CSV is parsed as it streams, in a
-process of its own (``collectors.usage_process``, ``usage_rows``, ``usage_csv``). Both steps run
-under the client's one retry policy; a link that expired or a download cut short starts the
+the bearer token (the download's host is not Graph's), and the CSV is parsed as it streams: in
+the reports' thread for a small tenant, else in a process of its own (``collectors.usage_process``,
+``usage_rows``, ``usage_csv``). Both steps run under the client's one retry policy; a link that expired or a download cut short starts the
 report again.
 
 Rows are keyed by user principal name and joined to the users the sweep found, never by a

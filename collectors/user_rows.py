@@ -26,14 +26,11 @@ class UserTuples:
     skipped: int = 0  # entries without an id
 
 
-def user_page_tuples(
-    page: list[dict[str, Any]], *, with_signins: bool, seen: set[str] | None = None
-) -> UserTuples:
+def user_page_tuples(page: list[dict[str, Any]], *, with_signins: bool) -> UserTuples:
     """Turn one page of Graph users into plain-tuple rows in the staging tables' column order.
 
-    Args:
-        seen: ids of users already taken from earlier pages; a user Graph repeats is counted
-            once (and added here).
+    A user the page holds twice counts once (the first); one repeated on a later page is taken
+    out by ``drop_repeated``, which knows the pages before.
 
     This loop runs once per user of the tenant and was most of the collector's own time, so it
     is written for CPython rather than for symmetry: plain tuples (a NamedTuple costs a Python
@@ -46,7 +43,7 @@ def user_page_tuples(
     out = UserTuples()
     add_user, add_licence = out.users.append, out.licenses.append
     add_assigned, add_signin = out.assigned.append, out.signins.append
-    seen_ids = seen if seen is not None else set()
+    seen_ids: set[str] = set()
     # Graph's spelling -> ours, for SKU and group ids: a tenant has a few dozen, on every user.
     ids: dict[str, str] = {}
     for item in page:

@@ -1,8 +1,9 @@
 """Users with their licenses, license assignment states and sign-in activity (``GET /users``).
 
 Pages stream: each page becomes rows (in the page parser's process: ``collectors.page_parser``)
-and is handed on while the next ones download, so a 100,000-user tenant is never held in memory. ``signInActivity`` needs AuditLog.Read.All and an
-Entra ID P1 tenant; when Graph refuses it the sweep starts again without it and says so.
+and is handed on while the next ones download, so a 100,000-user tenant is never held in memory.
+``signInActivity`` needs AuditLog.Read.All and an Entra ID P1 tenant; when Graph refuses it the
+sweep starts again without it and says so.
 """
 
 from __future__ import annotations
@@ -77,15 +78,13 @@ def fetch_user_pages(client: GraphClient, sweep: UserSweep, parser: PageParser) 
     yield from pages
 
 
-def user_page_rows(
-    page: list[dict[str, Any]], *, with_signins: bool, seen: set[str] | None = None
-) -> UserPage:
-    """Turn one page of Graph users into named rows (pure apart from ``seen``).
+def user_page_rows(page: list[dict[str, Any]], *, with_signins: bool) -> UserPage:
+    """Turn one page of Graph users into named rows (pure).
 
     The collection itself uses :func:`collectors.user_rows.user_page_tuples`; this is the same
     result with field names, for callers that read rows rather than store them.
     """
-    rows = user_page_tuples(page, with_signins=with_signins, seen=seen)
+    rows = user_page_tuples(page, with_signins=with_signins)
     return UserPage(
         [UserRow._make(r) for r in rows.users],
         [LicenseRow._make(r) for r in rows.licenses],

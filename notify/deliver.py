@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from analysis.digest import Digest, build_digest, should_send
@@ -66,47 +67,31 @@ def notify_channels(
     two runs at once would both read what was sent before either recorded its sending, and send
     the same digest twice. A dry run sends nothing and takes no lock.
     """
-    if dry_run:
-        return _run(store, config, findings, snapshot_id, snapshot_started_at, now, only, dry_run=True)
-    with holding(store, NOTIFY, wait=lock_wait):
-        return _run(store, config, findings, snapshot_id, snapshot_started_at, now, only, dry_run=False)
-
-
-def _run(
-    store: Store,
-    config: NotifyConfig,
-    findings: Sequence[Finding],
-    snapshot_id: int,
-    snapshot_started_at: str,
-    now: dt.datetime | None,
-    only: Sequence[str],
-    *,
-    dry_run: bool,
-) -> list[Result]:
-    when = now or dt.datetime.now(dt.UTC)
-    run_id = new_run_id()
-    results: list[Result] = []
-    for channel in config.channels:
-        if only and channel.name not in only:
-            continue
-        digest = build_digest(
-            findings,
-            notifications.load_sent(store, channel.name),
-            snapshot_id=snapshot_id,
-            snapshot_started_at=snapshot_started_at,
-            now=when,
-            reminder_days=config.reminder_days,
-            exclusions=config.exclusions,
-        )
-        subject = headline(digest)
-        if not should_send(digest, send_all_clear=config.send_all_clear):
-            results.append(Result(channel.name, channel.destination, "quiet", subject, digest))
-            continue
-        if dry_run:
-            results.append(Result(channel.name, channel.destination, "dry run", subject, digest))
-            continue
-        results.append(_deliver(store, config, channel, digest, subject, run_id))
-    return results
+    with nullcontext() if dry_run else holding(store, NOTIFY, wait=lock_wait):
+        when = now or dt.datetime.now(dt.UTC)
+        run_id = new_run_id()
+        results: list[Result] = []
+        for channel in config.channels:
+            if only and channel.name not in only:
+                continue
+            digest = build_digest(
+                findings,
+                notifications.load_sent(store, channel.name),
+                snapshot_id=snapshot_id,
+                snapshot_started_at=snapshot_started_at,
+                now=when,
+                reminder_days=config.reminder_days,
+                exclusions=config.exclusions,
+            )
+            subject = headline(digest)
+            if not should_send(digest, send_all_clear=config.send_all_clear):
+                results.append(Result(channel.name, channel.destination, "quiet", subject, digest))
+                continue
+            if dry_run:
+                results.append(Result(channel.name, channel.destination, "dry run", subject, digest))
+                continue
+            results.append(_deliver(store, config, channel, digest, subject, run_id))
+        return results
 
 
 def _deliver(

@@ -33,7 +33,7 @@ from store.migrations import MIGRATIONS
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 _STORE_SETTING = "LICENSE_DESK_STORE"
-# PostgreSQL advisory lock keys: 4242 is the writer lock (Dialect.begin), 4243 the apply lock.
+# PostgreSQL advisory lock 4242 is the writer lock (Dialect.begin); store.locks holds the others.
 Params = Sequence[Any] | Mapping[str, Any]
 
 

@@ -22,9 +22,6 @@ class LockTimeout(StoreError):
     """Another process still held the lock after the wait (its sentence says which)."""
 
 
-ApplyLockTimeout = LockTimeout  # the name actions and their tests know it by
-
-
 @dataclass(frozen=True)
 class Lock:
     """One lock: the file beside an SQLite store, the advisory key on PostgreSQL, and the

@@ -3,10 +3,10 @@ snapshot's own transaction, and read back as of a snapshot.
 
 Why its own staging and publish step: usage is keyed by the users the sweep finds (the collector
 stages each page's rows as its users are joined to the reports), and it must appear exactly when
-the snapshot does, never half. The
-snapshot writer calls ``UsageStage.publish`` inside ``complete()``'s transaction. A snapshot
-without usage (no Reports.Read.All, concealed names) closes every current usage row: old usage
-is never shown as if it were the snapshot's. Imports store.db and store.postgres only.
+the snapshot does, never half. The snapshot writer calls ``UsageStage.publish`` inside
+``complete()``'s transaction. A snapshot without usage (no Reports.Read.All, concealed names)
+closes every current usage row: old usage is never shown as if it were the snapshot's. Imports
+store.db and store.postgres only.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from collectors.runner import run_collection
 from licensedesk.errors import ActionRefused
 from store.audit import audit_entries, record_intent
 from store.db import open_store
-from store.locks import APPLY, ApplyLockTimeout, holding
+from store.locks import APPLY, LockTimeout, holding
 from tests.helpers.plans import assignable, plan_inputs
 
 
@@ -120,7 +120,7 @@ def test_the_apply_lock_blocks_another_apply_but_not_readers_or_audit_writes(sto
             assert time.monotonic() - started < 2.0
             waited: list[bool] = []
             with (
-                pytest.raises(ApplyLockTimeout, match="Another plan is being applied"),
+                pytest.raises(LockTimeout, match="Another plan is being applied"),
                 holding(other, APPLY, wait=0.3, on_wait=lambda: waited.append(True)),
             ):
                 pass
