@@ -1,14 +1,14 @@
-"""What is current in the history for a page of users, and which staged rows differ from it.
+"""What is current in the history for a page of users, and what publishing the page changes.
 
-Publishing writes only changes: each staged per-user row carries ``differs`` (1 when no identical
-row is current, so publishing opens it), and the licence keys a page no longer holds as stored
-are staged for closing. This module works that out for one page, reading the store only.
+Publishing writes only changes: the rows with no identical current row are opened, and the current
+rows they replace (or, for licences, the keys the page no longer holds as stored) are closed. This
+module works that out for one page, reading the store only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from store.db import Connection
@@ -36,13 +36,16 @@ _KEY = 3  # user_id, sku_id, assigned_by_group: a licence's key, the start of it
 
 
 @dataclass
-class ComparedPage:
-    """A page's per-user rows with ``differs`` appended, and the licence keys to close."""
+class PageChanges:
+    """What publishing one page writes: the rows to open, and the current rows to close (users'
+    and sign-ins' by user id, licences' by key)."""
 
     users: list[tuple[Any, ...]]
     licenses: list[tuple[Any, ...]]
     signins: list[tuple[Any, ...]]
-    closing: list[tuple[Any, ...]]
+    closing_users: list[str] = field(default_factory=list)
+    closing_licenses: list[tuple[Any, ...]] = field(default_factory=list)
+    closing_signins: list[str] = field(default_factory=list)
 
 
 def compare_page(
@@ -51,8 +54,8 @@ def compare_page(
     users: Sequence[tuple[Any, ...]],
     licenses: Sequence[tuple[Any, ...]],
     signins: Sequence[tuple[Any, ...]],
-) -> ComparedPage:
-    """Compare rows staged for the users ``ids`` (every id the rows name, sorted) with the history."""
+) -> PageChanges:
+    """Compare a page's rows for the users ``ids`` (every id the rows name, sorted) with the history."""
     width = len(USER_ATTRS) + 1
     current = {
         row[0]: row[1:]
@@ -60,13 +63,27 @@ def compare_page(
     }
     stored_licenses = set(_lookup(conn, _CURRENT_LICENSES, ids))
     staged = {row[:_IDENTITY] for row in licenses}
-    # Stored rows come in the staged column order, so whole tuples compare.
-    return ComparedPage(
-        users=[(*row, int(current[row[0]][:width] != row)) for row in users],
-        licenses=[(*row, int(row[:_IDENTITY] not in stored_licenses)) for row in licenses],
-        signins=[(*row, int(current[row[0]][width:] != row)) for row in signins],
-        closing=sorted({row[:_KEY] for row in stored_licenses - staged}),
+    # Stored rows come in the staged column order, so whole tuples compare; a stored id of None
+    # means no current row (nothing to close).
+    changes = PageChanges(
+        users=[],
+        licenses=[row for row in licenses if row[:_IDENTITY] not in stored_licenses],
+        signins=[],
+        closing_licenses=sorted({row[:_KEY] for row in stored_licenses - staged}),
     )
+    for row in users:
+        stored = current[row[0]][:width]
+        if stored != row:
+            changes.users.append(row)
+            if stored[0] is not None:
+                changes.closing_users.append(row[0])
+    for row in signins:
+        stored = current[row[0]][width:]
+        if stored != row:
+            changes.signins.append(row)
+            if stored[0] is not None:
+                changes.closing_signins.append(row[0])
+    return changes
 
 
 def _lookup(conn: Connection, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:

@@ -71,14 +71,11 @@ class Dialect:
     temp: str  # prefix that names a connection-private temporary table
     begin: tuple[str, ...]  # statements that open a write transaction holding the writer lock
     same: str  # NULL-safe equality: NULL compared with NULL is "the same"
-    # Staging tables (store.staging): statements run before they are created; whether their
-    # columns carry SQL types; whether per-user rows load with COPY; the statements that index
-    # one on its key and give the planner its size ("" for none), with {table} and {keys}.
+    # Staging tables (store.staging): statements run before they are created, and whether their
+    # columns carry SQL types. Whether a page's new history rows load with COPY (store.publish).
     temp_setup: tuple[str, ...]
     typed_temp: bool
     copy: bool
-    temp_index: str
-    temp_analyze: str
 
 
 SQLITE = Dialect(
@@ -91,8 +88,6 @@ SQLITE = Dialect(
     temp_setup=("PRAGMA temp_store = MEMORY",),
     typed_temp=False,  # untyped (no affinity to apply), as they were tuned
     copy=False,
-    temp_index="CREATE INDEX IF NOT EXISTS temp.{table}_key ON {table} ({keys})",
-    temp_analyze="",
 )
 POSTGRES = Dialect(
     name="postgresql",
@@ -104,10 +99,6 @@ POSTGRES = Dialect(
     temp_setup=(),
     typed_temp=True,
     copy=True,  # several times faster than INSERTs
-    temp_index="CREATE INDEX IF NOT EXISTS {table}_key ON pg_temp.{table} ({keys})",
-    # Autovacuum never analyses temporary tables: without statistics the planner guesses their
-    # size and picks nested loops over 100k-row joins.
-    temp_analyze="ANALYZE pg_temp.{table}",
 )
 
 

@@ -1,7 +1,9 @@
-"""Locks held across processes on one store: one plan applied at a time, one notification run at a time.
+"""Locks held across processes on one store: one collection, one plan applied and one notification
+run at a time.
 
 PostgreSQL: a session advisory lock on the store's connection (released with it, even if the
-process dies). SQLite: an exclusive transaction on a file beside the store, on a connection of
+process dies), keyed by the lock and the store's schema, so tenants' stores in one database do not
+block each other. SQLite: an exclusive transaction on a file beside the store, on a connection of
 its own, so the store itself stays open to readers and writers; the OS drops it if the process
 dies. Neither blocks anything but another holder of the same lock.
 """
@@ -16,6 +18,9 @@ from dataclasses import dataclass
 
 from licensedesk.errors import StoreError
 from store.db import POSTGRES, Store
+
+# The second half of a PostgreSQL lock's key: the schema the store's tables are in.
+_SCHEMA = "hashtext(current_schema())"
 
 
 class LockTimeout(StoreError):
@@ -32,6 +37,10 @@ class Lock:
     busy: str
 
 
+COLLECT = Lock(
+    ".collect-lock", 4245,
+    "Another collection of this store is still running after {wait:.0f} s; this one did not start.",
+)  # fmt: skip
 APPLY = Lock(
     ".apply-lock", 4243,
     "Another plan is being applied from this store and has not finished after {wait:.0f} s; nothing was sent.",
@@ -81,7 +90,11 @@ def _attempts(store: Store, lock: Lock) -> Iterator[Callable[[], bool]]:
 
     def take() -> bool:
         nonlocal held
-        held = bool(store.conn.execute("SELECT pg_try_advisory_lock(?)", (lock.key,)).fetchone()[0])
+        held = bool(
+            store.conn.execute(
+                f"SELECT pg_try_advisory_lock(CAST(? AS INTEGER), {_SCHEMA})", (lock.key,)
+            ).fetchone()[0]
+        )
         return held
 
     try:
@@ -89,7 +102,9 @@ def _attempts(store: Store, lock: Lock) -> Iterator[Callable[[], bool]]:
     finally:
         if held:
             try:
-                store.conn.execute("SELECT pg_advisory_unlock(?)", (lock.key,)).fetchone()
+                store.conn.execute(
+                    f"SELECT pg_advisory_unlock(CAST(? AS INTEGER), {_SCHEMA})", (lock.key,)
+                ).fetchone()
             except DatabaseError:
                 pass  # a broken connection: the server drops its session locks with it
 

@@ -98,7 +98,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
 
         -- Per-user facts: large, and mostly unchanged from one day to the next, so kept as
         -- intervals of snapshot ids: a row is valid from snapshot valid_from (inclusive) to
-        -- valid_to (exclusive; NULL while current). Only complete snapshots ever write here.
+        -- valid_to (exclusive; NULL while current). Readers only see them as of complete snapshots.
         CREATE TABLE users (
             user_id TEXT NOT NULL,
             valid_from INTEGER NOT NULL,

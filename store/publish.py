@@ -1,21 +1,103 @@
-"""Publishing staged rows into the store, table by table, inside the snapshot's one transaction.
+"""Publishing a snapshot into the store: each page of users as it arrives, the rest at the end.
 
-Per-snapshot facts (SKU counts, plans, subscriptions, groups) are copied as they are. Users,
-licences and sign-ins are kept as intervals: every staged row already says whether it ``differs``
-from the current history (``store.current``), so publishing closes and opens only those, and an
-unchanged day writes next to nothing.
+Users, licences and sign-ins are kept as intervals of snapshot ids. A page's changes
+(``store.current.PageChanges``) are written into the history as soon as the page is compared:
+the rows it replaces are closed (``valid_to = sid``) and its new rows opened (``valid_from =
+sid``). Every reader queries as of a complete snapshot S < sid (``valid_from <= S AND (valid_to
+IS NULL OR valid_to > S)``), so an opened row is invisible and a closed one still visible until
+the snapshot is marked complete: the page writes need no transaction of the snapshot's own, and
+the sweep's waits on Graph hide them. Only one collection writes a store's history at a time
+(``store.locks.COLLECT``), and the rows of a collection that never completes are undone
+(``undo``) before anything else is published.
+
+At the end, in the snapshot's one transaction: the users who left are closed, the per-snapshot
+facts (SKU counts, plans, subscriptions, groups) copied as they are, and the status set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
+from store.current import PageChanges
 from store.db import Connection, Dialect
+from store.postgres import PostgresConnection
 from store.staging import STAGING
 
-_USERS = ", ".join(STAGING["stage_users"].columns)
-_LICENSES = ", ".join(STAGING["stage_licenses"].columns)
-_SIGNINS = ", ".join(STAGING["stage_signins"].columns)
+# The history table each per-user row type is published into, and its columns.
+HISTORY = {"stage_users": "users", "stage_licenses": "user_licenses", "stage_signins": "user_signins"}
+_COLUMNS = {name: (*STAGING[name].columns, "valid_from") for name in HISTORY}
+_IDS_PER_QUERY = 500  # ids bound per statement: well under every engine's parameter limit
+_KEY = " AND ".join(f"{c} = ?" for c in ("user_id", "sku_id", "assigned_by_group"))
+
+
+def publish_page(tx: Connection, sid: int, dialect: Dialect, changes: PageChanges) -> None:
+    """Close the current rows the page replaces, and open its new rows."""
+    _close(tx, "users", sid, changes.closing_users)
+    _close(tx, "user_signins", sid, changes.closing_signins)
+    tx.executemany(
+        f"UPDATE user_licenses SET valid_to = ? WHERE {_KEY} AND valid_to IS NULL",
+        [(sid, *key) for key in changes.closing_licenses],
+    )
+    for name, rows in (
+        ("stage_users", changes.users), ("stage_licenses", changes.licenses), ("stage_signins", changes.signins),
+    ):  # fmt: skip
+        # In key order, so neighbouring rows share index pages (keys are unique within a page, so
+        # sorting whole tuples never compares the nullable columns after them).
+        _open(tx, dialect, name, sid, sorted(rows))
+
+
+def _close(tx: Connection, table: str, sid: int, user_ids: Sequence[str]) -> None:
+    if not user_ids:
+        return
+    tx.executemany(
+        f"UPDATE {table} SET valid_to = ? WHERE user_id = ? AND valid_to IS NULL",
+        [(sid, user_id) for user_id in user_ids],
+    )
+
+
+def _open(tx: Connection, dialect: Dialect, name: str, sid: int, rows: Iterable[Sequence[Any]]) -> None:
+    columns = _COLUMNS[name]
+    stamped = ((*row, sid) for row in rows)
+    if dialect.copy:
+        cast(PostgresConnection, tx).copy_rows(HISTORY[name], columns, stamped)
+        return
+    marks = ", ".join("?" for _ in columns)
+    tx.executemany(f"INSERT INTO {HISTORY[name]} ({', '.join(columns)}) VALUES ({marks})", stamped)
+
+
+def close_leavers(tx: Connection, sid: int, seen: set[str]) -> tuple[int, int]:
+    """Close the rows of users current before this snapshot and not in it, and their licences:
+    (users, licences) closed. Their sign-in rows stay open: a returning user's activity carries
+    on from what was last seen (the users table decides who is in a snapshot)."""
+    current = tx.execute("SELECT user_id FROM users WHERE valid_to IS NULL AND valid_from < ?", (sid,))
+    left = sorted({row[0] for row in current.fetchall()} - seen)
+    if not left:
+        return 0, 0
+    _close(tx, "users", sid, left)
+    # Counted before closing: executemany's rowcount is not the same on both engines' drivers.
+    licenses = 0
+    for start in range(0, len(left), _IDS_PER_QUERY):
+        chunk = left[start : start + _IDS_PER_QUERY]
+        marks = ", ".join("?" for _ in chunk)
+        licenses += int(
+            tx.execute(
+                f"SELECT COUNT(*) FROM user_licenses WHERE valid_to IS NULL AND user_id IN ({marks})", chunk
+            ).fetchone()[0]
+        )
+    _close(tx, "user_licenses", sid, left)
+    return len(left), licenses
+
+
+def undo(tx: Connection, sids: Sequence[int]) -> None:
+    """Take out what snapshots that never completed wrote into the history: their opened rows are
+    deleted and the rows they closed are open again (neither was ever visible to a reader)."""
+    if not sids:
+        return
+    marks = ", ".join("?" for _ in sids)
+    for table in HISTORY.values():
+        tx.execute(f"DELETE FROM {table} WHERE valid_from IN ({marks})", tuple(sids))
+        tx.execute(f"UPDATE {table} SET valid_to = NULL WHERE valid_to IN ({marks})", tuple(sids))
 
 
 def reconcile(tx: Connection, t: str) -> list[str]:
@@ -32,7 +114,7 @@ def reconcile(tx: Connection, t: str) -> list[str]:
         for part, consumed, holders in rows
     ]
     orphans = tx.execute(
-        f"SELECT COUNT(DISTINCT sku_id) FROM {t}stage_assigned WHERE sku_id NOT IN (SELECT sku_id FROM {t}stage_skus)"
+        f"SELECT COUNT(*) FROM {t}stage_holders WHERE sku_id NOT IN (SELECT sku_id FROM {t}stage_skus)"
     ).fetchone()[0]
     if orphans:
         notes.append(f"{orphans} SKU(s) held by users are missing from subscribedSkus.")
@@ -55,81 +137,3 @@ def copy_facts(tx: Connection, sid: int, t: str) -> None:
                 f"INSERT INTO {staged.fact} (snapshot_id, {columns}) SELECT ?, {columns} FROM {t}{staged.name}",
                 (sid,),
             )
-
-
-def _same(columns: Sequence[str], left: str, right: str, op: str) -> str:
-    return " AND ".join(f"{left}.{c} {op} {right}.{c}" for c in columns)
-
-
-def publish_users(tx: Connection, sid: int, t: str) -> int:
-    """Close the current rows of users who changed or left the tenant, open the new rows."""
-    closed = tx.execute(
-        f"""UPDATE users SET valid_to = ? WHERE valid_to IS NULL AND
-               NOT EXISTS (SELECT 1 FROM {t}stage_users s WHERE s.user_id = users.user_id AND s.differs = 0)""",
-        (sid,),
-    ).rowcount
-    opened = tx.execute(
-        f"""INSERT INTO users ({_USERS}, valid_from, valid_to)
-            SELECT {_USERS}, ?, NULL FROM {t}stage_users WHERE differs = 1
-            ORDER BY user_id""",  # in index order: fewer index pages touched and split
-        (sid,),
-    ).rowcount
-    return int(max(closed, opened))
-
-
-def publish_licenses(tx: Connection, sid: int, t: str) -> int:
-    """Close the keys that changed, and every licence of users who left; open the new rows."""
-    # Users who left had their row closed by publish_users, which runs first.
-    left = tx.execute(
-        f"""UPDATE user_licenses SET valid_to = ? WHERE valid_to IS NULL AND user_id IN (
-               SELECT user_id FROM users WHERE valid_to = ?
-               AND NOT EXISTS (SELECT 1 FROM {t}stage_users s WHERE s.user_id = users.user_id))""",
-        (sid, sid),
-    ).rowcount
-    key = STAGING["stage_closing_licenses"].columns
-    # "=" rather than NULL-safe equality: the key columns are NOT NULL, which lets the partial
-    # indexes serve the join.
-    changed = tx.execute(
-        f"""UPDATE user_licenses SET valid_to = ? WHERE valid_to IS NULL
-               AND user_id IN (SELECT user_id FROM {t}stage_closing_licenses)
-               AND EXISTS (SELECT 1 FROM {t}stage_closing_licenses c WHERE {_same(key, "c", "user_licenses", "=")})""",
-        (sid,),
-    ).rowcount
-    opened = tx.execute(
-        f"""INSERT INTO user_licenses ({_LICENSES}, valid_from, valid_to)
-            SELECT {_LICENSES}, ?, NULL FROM {t}stage_licenses WHERE differs = 1
-            ORDER BY user_id, sku_id, assigned_by_group""",
-        (sid,),
-    ).rowcount
-    return int(left + changed + opened)
-
-
-def publish_signins(tx: Connection, sid: int, t: str) -> None:
-    """Close the current sign-in row of each user whose activity changed, and open the new one.
-
-    A user missing from this snapshot keeps their row open: the users table decides who is in a
-    snapshot, and a returning user's activity then carries on from what was last seen."""
-    tx.execute(
-        f"""UPDATE user_signins SET valid_to = ? WHERE valid_to IS NULL
-               AND user_id IN (SELECT user_id FROM {t}stage_signins WHERE differs = 1)""",
-        (sid,),
-    )
-    tx.execute(
-        f"""INSERT INTO user_signins ({_SIGNINS}, valid_from, valid_to)
-            SELECT {_SIGNINS}, ?, NULL FROM {t}stage_signins WHERE differs = 1 ORDER BY user_id""",
-        (sid,),
-    )
-
-
-def publish(
-    tx: Connection, sid: int, dialect: Dialect, *, signin_available: bool
-) -> tuple[int, int, list[str]]:
-    """Every step, in order: (users changed, licences changed, reconciliation notes)."""
-    t = dialect.temp
-    notes = reconcile(tx, t)
-    copy_facts(tx, sid, t)
-    users_changed = publish_users(tx, sid, t)
-    licenses_changed = publish_licenses(tx, sid, t)
-    if signin_available:
-        publish_signins(tx, sid, t)
-    return users_changed, licenses_changed, notes

@@ -1,15 +1,17 @@
-"""Writing one snapshot atomically.
+"""Writing one snapshot so that readers see all of it or none of it.
 
-A collection streams its rows into TEMP staging tables (``store.staging``: private to this
-connection, so they hold no lock on the store and vanish if the process dies), each page of
-users compared with the current history as it is staged (``store.current``). ``complete()`` then,
-in ONE transaction, copies the per-snapshot facts, writes the user rows that changed as interval
-changes (``store.publish``), and marks the snapshot complete. Readers only ever look at complete
-snapshots, so a crash at any point leaves the previous snapshot as the latest.
+A collection holds the store's collect lock (``store.locks.COLLECT``) from start to end: a second
+collection of the same store is refused at once, with a sentence naming the one running. Each page
+of users is compared with the current history (``store.current``) and its changes published into
+the history tables as it arrives (``store.publish``); those rows stay invisible, because readers
+only look as of complete snapshots. ``complete()`` then, in ONE transaction, closes the users who
+left, copies the per-snapshot facts (staged in TEMP tables, ``store.staging``) and marks the
+snapshot complete.
 
-The comparison is made against the latest complete snapshot when staging began (the base). If
-another collection publishes while this one runs, the comparison no longer holds: this one is
-discarded (marked failed, with a sentence saying so) rather than overwrite newer data.
+A collection that fails takes its rows back out (``store.publish.undo``) in the transaction that
+marks it failed; one whose process died is still 'running', and the next collection, which holds
+the lock and so knows it is dead, undoes it first. A 'failed' snapshot therefore has no rows in
+the history, and a crash at any point leaves the previous snapshot as the latest.
 """
 
 from __future__ import annotations
@@ -17,20 +19,24 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from licensedesk.errors import StoreError
-from store.current import compare_page
+from store.current import PageChanges, compare_page
 from store.db import Store, utcnow
-from store.publish import publish
+from store.locks import COLLECT, LockTimeout, holding
+from store.publish import close_leavers, copy_facts, publish_page, reconcile, undo
 from store.staging import PAGE_TABLES, STAGING, StagingTables, table
 
 # Users per page when rows staged with ``stage`` are compared at complete(), as the collector's pages are.
 _PENDING_PAGE = 1000
-_INTERNAL = ("stage_closing_licenses", "stage_holders")  # filled by the writer itself
+_INTERNAL = ("stage_holders",)  # filled by the writer itself
+_DIED = "the collector process ended before completing this snapshot"
 
 
 @dataclass
@@ -48,10 +54,10 @@ class SnapshotSummary:
 
 
 class SnapshotWriter:
-    """Stage rows for one snapshot and publish them atomically with ``complete()``.
+    """Stage rows for one snapshot and publish them with ``complete()``.
 
     Use as a context manager: leaving the block without ``complete()`` (an exception, a
-    KeyboardInterrupt) marks the snapshot failed and publishes nothing.
+    KeyboardInterrupt) marks the snapshot failed and takes out what its pages wrote.
     """
 
     def __init__(self, store: Store, tenant_id: str, started_at: str | None = None) -> None:
@@ -60,57 +66,107 @@ class SnapshotWriter:
         self.started_at = started_at or utcnow()
         self.snapshot_id: int | None = None
         self._done = False
-        # The latest complete snapshot when staging began: staged rows are compared with the
-        # history as it stood then, so they are only published if it is still the latest.
+        # The latest complete snapshot when the collection began; None: nothing is current.
         self._base: int | None = None
+        self._held = ExitStack()  # the collect lock, held until the writer is left
         self._tables = StagingTables(store)
-        # Per-user rows given to ``stage``, compared and staged page by page at complete().
+        # Per-user rows given to ``stage``, compared and published page by page at complete().
         self._pending: dict[str, list[Sequence[Any]]] = {name: [] for name in PAGE_TABLES}
         self._holders: Counter[str] = Counter()  # users holding each SKU (stage_assigned)
+        self._seen: set[str] = set()  # users published so far: the others left the tenant
+        self._licenses = 0
+        self._users_opened = self._users_closed = self._licenses_changed = 0
 
     def __enter__(self) -> SnapshotWriter:
-        with self.store.atomic() as tx:
-            _abandon_dead_runs(tx)
-            cur = tx.execute(
-                "INSERT INTO snapshots (tenant_id, started_at, status, host, pid) VALUES (?, ?, 'running', ?, ?) RETURNING id",
-                (self.tenant_id, self.started_at, socket.gethostname(), os.getpid()),
-            )
-            self.snapshot_id = int(cur.fetchone()[0])
-            self._base = _latest_complete(tx)
-        # Staging is rebuilt from Graph on any retry, and private to this connection, so it
-        # holds no lock on the store and vanishes with the process.
-        self._tables.create()
+        try:
+            self._held.enter_context(holding(self.store, COLLECT, wait=0))
+        except LockTimeout:
+            self._held.close()
+            raise self._refused() from None
+        try:
+            with self.store.atomic() as tx:
+                # Under the lock, a 'running' snapshot is one whose process died: undone, then failed.
+                dead = [
+                    int(row[0])
+                    for row in tx.execute("SELECT id FROM snapshots WHERE status = 'running'").fetchall()
+                ]
+                undo(tx, dead)
+                for sid in dead:
+                    tx.execute("UPDATE snapshots SET status = 'failed', error = ? WHERE id = ?", (_DIED, sid))
+                self.snapshot_id = self._insert_snapshot(tx, "running")
+                self._base = _latest_complete(tx)
+            # Staging is rebuilt from Graph on any retry, and private to this connection, so it
+            # holds no lock on the store and vanishes with the process.
+            self._tables.create()
+        except BaseException:
+            self._held.close()
+            raise
         return self
 
+    def _insert_snapshot(self, tx: Any, status: str, error: str | None = None) -> int:
+        cur = tx.execute(
+            "INSERT INTO snapshots (tenant_id, started_at, status, host, pid, error) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (self.tenant_id, self.started_at, status, socket.gethostname(), os.getpid(), error),
+        )
+        return int(cur.fetchone()[0])
+
+    def _refused(self) -> StoreError:
+        """The sentence for a collection refused because another holds the lock, recorded as failed."""
+        # The holder records its snapshot just after taking the lock: give it a moment to appear.
+        deadline = time.monotonic() + 2.0
+        while True:
+            running = self.store.conn.execute(
+                "SELECT id, started_at, pid, host FROM snapshots WHERE status = 'running' ORDER BY id DESC"
+            ).fetchone()
+            if running is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        which = (
+            f" (snapshot {running[0]}, started {running[1]} by process {running[2]} on {running[3]})"
+            if running is not None
+            else ""
+        )
+        sentence = (
+            f"Another collection of this store is running{which}, so this one did not start; "
+            "run it again once that one has finished."
+        )
+        with self.store.atomic() as tx:
+            self._insert_snapshot(tx, "failed", sentence[:500])
+        return StoreError(sentence)
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
-        conn = self.store.conn
-        if conn.in_transaction:
-            conn.rollback()
-        if not self._done and self.snapshot_id is not None:
-            reason = str(exc) if exc else "the collection stopped before completing"
-            try:
-                with self.store.atomic() as tx:
-                    tx.execute(
-                        "UPDATE snapshots SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
-                        (utcnow(), reason[:500], self.snapshot_id),
-                    )
-            except Exception:  # noqa: BLE001 - the original error matters more than this bookkeeping
-                pass
-        self._tables.drop()
+        try:
+            conn = self.store.conn
+            if conn.in_transaction:
+                conn.rollback()
+            if not self._done and self.snapshot_id is not None:
+                reason = str(exc) if exc else "the collection stopped before completing"
+                try:
+                    with self.store.atomic() as tx:
+                        undo(tx, [self.snapshot_id])
+                        tx.execute(
+                            "UPDATE snapshots SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
+                            (utcnow(), reason[:500], self.snapshot_id),
+                        )
+                except Exception:  # noqa: BLE001 - the original error matters more than this bookkeeping
+                    pass  # still 'running': the next collection undoes it
+            self._tables.drop()
+        finally:
+            self._held.close()
 
     def stage(self, name: str, rows: Iterable[Sequence[Any]]) -> None:
         """Add rows to a staging table, in its row type's field order (``store.staging``).
 
         Small tables keep the first row of a repeated key. Per-user tables must be given each
-        user once; their rows are kept until ``complete()``, which compares them with the history
-        a page of users at a time, exactly as ``stage_user_page`` does.
+        user once; their rows are kept until ``complete()``, which compares and publishes them a
+        page of users at a time, exactly as ``stage_user_page`` does.
         """
         if name in _INTERNAL:
             raise StoreError(f"Internal error: {name} is filled by the snapshot writer itself.")
         if table(name).per_user:
             self._pending[name].extend(rows)
             return
-        self._in_transaction(lambda: self._insert(name, rows))
+        self._in_transaction(lambda: self._tables.insert(name, rows))
 
     def stage_user_page(
         self,
@@ -119,13 +175,12 @@ class SnapshotWriter:
         assigned: Sequence[tuple[Any, ...]],
         signins: Sequence[tuple[Any, ...]],
     ) -> None:
-        """Stage one page of users (each user once across pages) with their licences, assigned
-        SKUs and sign-ins (rows of this page's users only), and work out what publishing them
-        changes.
+        """Publish one page of users (each user once across pages) with their licences, assigned
+        SKUs and sign-ins (rows of this page's users only): compared with the current history,
+        and what differs written into it, unseen by readers until ``complete()``.
 
-        The collector calls this while the next page downloads, so the comparison with the
-        current history costs no wall-clock time and ``complete()`` only writes the changes.
-        Reads the store (the current rows of this page's users) but writes only staging tables.
+        The collector calls this while the next page downloads, so it costs no wall-clock time
+        when Graph is the slower side, and ``complete()`` has little left to do.
         """
         for name, rows in zip(PAGE_TABLES, (users, licenses, assigned, signins), strict=True):
             if rows and len(rows[0]) != len(STAGING[name].columns):
@@ -133,9 +188,9 @@ class SnapshotWriter:
                     f"Internal error: {name} rows have {len(rows[0])} fields, not {len(STAGING[name].columns)}."
                 )
         # Sorted ids: neighbouring lookups share index pages (Graph's order is random).
-        self._stage_page(sorted(row[0] for row in users), users, licenses, assigned, signins)
+        self._publish_page(sorted(row[0] for row in users), users, licenses, assigned, signins)
 
-    def _stage_page(
+    def _publish_page(
         self,
         ids: Sequence[str],
         users: Sequence[tuple[Any, ...]],
@@ -143,27 +198,27 @@ class SnapshotWriter:
         assigned: Sequence[tuple[Any, ...]],
         signins: Sequence[tuple[Any, ...]],
     ) -> None:
-        # No complete snapshot yet means nothing is current: every row is new, and the flag's
-        # default (1) says so without rebuilding the rows.
-        compared = self._base is not None
-        closing: list[tuple[Any, ...]] = []
-        if compared:
-            page = compare_page(self.store.conn, ids, users, licenses, signins)
-            users, licenses, signins, closing = page.users, page.licenses, page.signins, page.closing
-
-        def insert() -> None:
-            for name, rows in zip(
-                (*PAGE_TABLES, "stage_closing_licenses"),
-                (users, licenses, assigned, signins, closing),
-                strict=True,
-            ):
-                if rows:
-                    self._insert(name, rows, flagged=compared and STAGING[name].flagged)
-
-        self._in_transaction(insert)
+        sid = self.snapshot_id
+        if sid is None:
+            raise StoreError("Internal error: a page staged outside the snapshot block.")
+        if not self._seen.isdisjoint(ids):
+            raise StoreError("Internal error: a user was staged on two pages of one snapshot.")
+        self._seen.update(ids)
+        self._holders.update(row[1] for row in assigned)
+        self._licenses += len(licenses)
+        if self._base is None:
+            # Nothing is current: every row is new.
+            changes = PageChanges(list(users), list(licenses), list(signins))
+        else:
+            changes = compare_page(self.store.conn, ids, users, licenses, signins)
+        self._users_opened += len(changes.users)
+        self._users_closed += len(changes.closing_users)
+        self._licenses_changed += len(changes.licenses) + len(changes.closing_licenses)
+        with self.store.atomic() as tx:
+            publish_page(tx, sid, self.store.dialect, changes)
 
     def _stage_pending(self) -> None:
-        """Stage the per-user rows given to ``stage``, a page of users at a time."""
+        """Publish the per-user rows given to ``stage``, a page of users at a time."""
         by_user: dict[str, tuple[list[Any], ...]] = {}
         for position, name in enumerate(PAGE_TABLES):
             for row in self._pending[name]:
@@ -176,11 +231,11 @@ class SnapshotWriter:
                 [row for uid in chunk for row in by_user[uid][position]]
                 for position in range(len(PAGE_TABLES))
             ]
-            self._stage_page(chunk, *rows)
+            self._publish_page(chunk, *rows)
 
     def _in_transaction(self, work: Callable[[], None]) -> None:
-        # One transaction per call: in autocommit mode SQLite commits every row on its own (~40%
-        # of staging time). Only TEMP tables are written, so it takes no lock on the store.
+        # One transaction per call: in autocommit mode SQLite commits every row on its own. Only
+        # TEMP tables are written, so it takes no lock on the store.
         conn = self.store.conn
         conn.execute("BEGIN")
         try:
@@ -189,13 +244,6 @@ class SnapshotWriter:
             conn.rollback()
             raise
         conn.commit()
-
-    def _insert(self, name: str, rows: Iterable[Sequence[Any]], *, flagged: bool = False) -> None:
-        if name == "stage_assigned":
-            # Holders per SKU are counted as rows arrive (a GROUP BY at publish cost ~0.2 s/100k).
-            rows = list(rows)
-            self._holders.update(row[1] for row in rows)
-        self._tables.insert(name, rows, flagged=flagged)
 
     def complete(
         self,
@@ -208,24 +256,21 @@ class SnapshotWriter:
         warnings: Sequence[str] = (),
         also: Sequence[Callable[[Any, int], None]] = (),
     ) -> SnapshotSummary:
-        """Publish the snapshot: facts, interval changes and status in one transaction; ``also``
-        are further publishers (e.g. ``store.usage.UsageStage.publish``) run in it.
+        """Publish the snapshot: the users who left, the facts and the status in one transaction;
+        ``also`` are further publishers (e.g. ``store.usage.UsageStage.publish``) run in it.
 
         Raises:
-            StoreError: another collection published a snapshot since this one began (this one
-                is then marked failed, and nothing of it is published).
+            StoreError: the store's latest complete snapshot is not the one this collection began
+                from (a collection that did not take the collect lock published meanwhile); this
+                one is then marked failed, and nothing of it is published.
         """
         sid = self.snapshot_id
         if sid is None:
             raise StoreError("Internal error: complete() called outside the snapshot block.")
         notes = list(warnings)
         self._stage_pending()
-        # Indexes only where publishing looks rows up: who is still in the tenant, and the few
-        # licence keys to close. Whole-table reads need none (~0.3 s per 100k rows saved).
-        for name in ("stage_users", "stage_closing_licenses"):
-            self._tables.index(name)
-        self._in_transaction(lambda: self._insert("stage_holders", sorted(self._holders.items())))
-        self._tables.analyze()
+        self._in_transaction(lambda: self._tables.insert("stage_holders", sorted(self._holders.items())))
+        t = self.store.dialect.temp
         with self.store.atomic() as tx:
             latest = _latest_complete(tx)
             if latest != self._base:
@@ -233,15 +278,15 @@ class SnapshotWriter:
                     f"Another collection published snapshot {latest} while this one ran, so this one was "
                     "discarded rather than overwrite newer data; run the collection again."
                 )
-            users_changed, licenses_changed, reconciled = publish(
-                tx, sid, self.store.dialect, signin_available=signin_available
-            )
-            notes.extend(reconciled)
+            left, left_licenses = close_leavers(tx, sid, self._seen) if self._base is not None else (0, 0)
+            notes.extend(reconcile(tx, t))
+            copy_facts(tx, sid, t)
             for extra in also:
                 extra(tx, sid)
             counts = {
-                name: self._tables.count(f"stage_{name}") for name in ("users", "licenses", "skus", "groups")
-            }
+                "users": len(self._seen), "licenses": self._licenses,
+                "skus": self._tables.count("stage_skus"), "groups": self._tables.count("stage_groups"),
+            }  # fmt: skip
             tx.execute(
                 """UPDATE snapshots SET status = 'complete', finished_at = ?, user_count = ?, license_count = ?,
                        sku_count = ?, group_count = ?, request_count = ?, retry_count = ?,
@@ -260,8 +305,8 @@ class SnapshotWriter:
             licenses=counts["licenses"],
             skus=counts["skus"],
             groups=counts["groups"],
-            users_changed=users_changed,
-            licenses_changed=licenses_changed,
+            users_changed=max(self._users_opened, self._users_closed + left),
+            licenses_changed=self._licenses_changed + left_licenses,
             warnings=notes,
             requests=request_count,
             retries=retry_count,
@@ -271,26 +316,3 @@ class SnapshotWriter:
 def _latest_complete(tx: Any) -> int | None:
     latest = tx.execute("SELECT MAX(id) FROM snapshots WHERE status = 'complete'").fetchone()[0]
     return None if latest is None else int(latest)
-
-
-def _abandon_dead_runs(tx: Any) -> None:
-    """Mark 'running' snapshots of processes that no longer exist on this host as failed."""
-    host = socket.gethostname()
-    for sid, pid in tx.execute(
-        "SELECT id, pid FROM snapshots WHERE status = 'running' AND host = ?", (host,)
-    ).fetchall():
-        if pid is None or not _alive(int(pid)):
-            tx.execute(
-                "UPDATE snapshots SET status = 'failed', error = ? WHERE id = ?",
-                ("the collector process ended before completing this snapshot", sid),
-            )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -1,18 +1,20 @@
-"""The staging tables of a snapshot, declared once: a typed row per table, and how each is kept.
+"""The rows of a snapshot, declared once: a typed row per table, and how each is kept.
 
-A collection streams its rows into TEMP tables (private to its connection) before one
-transaction publishes them. Each table's columns are the fields of its row type, in order, with
-their SQL type taken from the field's Python type (``int`` -> INTEGER, else TEXT). Collectors
-build these rows, and the store creates, fills and reads the tables from the same declaration,
-so a column cannot be added, dropped or moved in one place only.
+Per-snapshot facts (SKUs, plans, subscriptions, groups) are staged in TEMP tables (private to the
+collection's connection) until the snapshot's one transaction copies them. Per-user rows (users,
+licences, sign-ins) are not staged: each page of them is compared with the history and its
+changes published as it arrives (``store.publish``). Each table's columns are the fields of its
+row type, in order, with their SQL type taken from the field's Python type (``int`` -> INTEGER,
+else TEXT). Collectors build these rows, and the store creates, fills and reads the tables from
+the same declaration, so a column cannot be added, dropped or moved in one place only.
 
 The collector's hot loop (``collectors.user_rows.user_page_tuples``) builds plain tuples in these
 fields' order rather than the NamedTuples (a NamedTuple costs a Python call per row, and sqlite3
 binds a tuple subclass ~2.7x slower); ``stage_user_page`` checks their width against the
 declaration, and tests/collectors/test_rows.py that they equal the named rows.
 
-What SQLite and PostgreSQL do differently with these tables (typed columns, COPY, index and
-statistics statements) is in ``store.db.Dialect``; this module only reads it.
+What SQLite and PostgreSQL do differently with these tables (typed columns) is in
+``store.db.Dialect``; this module only reads it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from typing import Any, NamedTuple, cast
 
 from licensedesk.errors import StoreError
 from store.db import Store
-from store.postgres import PostgresConnection
 
 
 class SkuRow(NamedTuple):
@@ -115,14 +116,6 @@ class SignInRow(NamedTuple):
     last_successful_at: str | None
 
 
-class ClosingLicenseRow(NamedTuple):
-    """A licence key whose current row is not staged identically: publishing closes it."""
-
-    user_id: str
-    sku_id: str
-    assigned_by_group: str
-
-
 class HoldersRow(NamedTuple):
     """Users holding a SKU in this snapshot (counted as ``stage_assigned`` rows arrive)."""
 
@@ -142,12 +135,10 @@ class Staging:
     name: str
     row: type[tuple[Any, ...]]  # a NamedTuple class: the columns are its fields
     key: tuple[str, ...]
-    # One row per user (or per user and key), streamed in bulk: no key is kept while rows arrive
-    # (the collector stages each user once; an index maintained row by row costs ~3x), COPY on
-    # PostgreSQL, and an index only where publishing looks rows up.
+    # One row per user (or per user and key): never a TEMP table. Users, licences and sign-ins
+    # are published page by page into their history tables (``store.publish.HISTORY``); assigned
+    # SKUs are only counted (``stage_holders``).
     per_user: bool = False
-    # Carries ``differs``: 1 when no identical row is current in the history (publishing opens it).
-    flagged: bool = False
     fact: str | None = None  # the stored per-snapshot table it is copied into as it is
 
     @property
@@ -174,11 +165,10 @@ STAGING: dict[str, Staging] = {
         Staging("stage_groups", GroupRow, ("group_id",), fact="licensed_groups"),
         Staging("stage_group_licenses", GroupLicenseRow, ("group_id", "sku_id"), fact="group_licenses"),
         Staging("stage_error_members", ErrorMemberRow, ("group_id", "user_id"), fact="group_error_members"),
-        Staging("stage_users", UserRow, ("user_id",), per_user=True, flagged=True),
-        Staging("stage_licenses", LicenseRow, ("user_id", "sku_id", "assigned_by_group"), per_user=True, flagged=True),
+        Staging("stage_users", UserRow, ("user_id",), per_user=True),
+        Staging("stage_licenses", LicenseRow, ("user_id", "sku_id", "assigned_by_group"), per_user=True),
         Staging("stage_assigned", AssignedRow, ("user_id", "sku_id"), per_user=True),
-        Staging("stage_signins", SignInRow, ("user_id",), per_user=True, flagged=True),
-        Staging("stage_closing_licenses", ClosingLicenseRow, ClosingLicenseRow._fields, per_user=True),
+        Staging("stage_signins", SignInRow, ("user_id",), per_user=True),
         Staging("stage_holders", HoldersRow, ("sku_id",)),
     )
 }  # fmt: skip
@@ -194,7 +184,7 @@ def table(name: str) -> Staging:
 
 
 class StagingTables:
-    """The staging tables on one connection: created, filled, indexed and dropped."""
+    """The TEMP tables of one collection's per-snapshot facts: created, filled, dropped."""
 
     def __init__(self, store: Store) -> None:
         self.conn, self.dialect = store.conn, store.dialect
@@ -206,48 +196,31 @@ class StagingTables:
             self.conn.execute(statement)
         for staged in STAGING.values():
             self.conn.execute(f"DROP TABLE IF EXISTS {self.prefix}{staged.name}")
+            if staged.per_user:
+                continue
             columns = [self._column(name, kind) for name, kind in staged.sql_types().items()]
-            if staged.flagged:
-                columns.append(f"{self._column('differs', 'INTEGER')} DEFAULT 1")
-            key = "" if staged.per_user else f", PRIMARY KEY ({', '.join(staged.key)})"
-            self.conn.execute(f"CREATE TEMP TABLE {staged.name} ({', '.join(columns)}{key})")
+            key = f"PRIMARY KEY ({', '.join(staged.key)})"
+            self.conn.execute(f"CREATE TEMP TABLE {staged.name} ({', '.join(columns)}, {key})")
 
     def _column(self, name: str, kind: str) -> str:
         return f"{name} {kind}" if self.dialect.typed_temp else name
 
     def drop(self) -> None:
-        for name in STAGING:
-            self.conn.execute(f"DROP TABLE IF EXISTS {self.prefix}{name}")
+        for staged in STAGING.values():
+            if not staged.per_user:
+                self.conn.execute(f"DROP TABLE IF EXISTS {self.prefix}{staged.name}")
 
-    def insert(self, name: str, rows: Iterable[Sequence[Any]], *, flagged: bool = False) -> None:
-        """Add rows (in the table's column order, plus ``differs`` when ``flagged``).
-
-        Small tables keep the first row of a repeated key; per-user tables take rows as given.
-        """
+    def insert(self, name: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Add rows in the table's column order; the first row of a repeated key is kept."""
         staged = table(name)
-        columns = (*staged.columns, "differs") if flagged else staged.columns
-        if staged.per_user and self.dialect.copy:
-            cast(PostgresConnection, self.conn).copy_rows(f"{self.prefix}{name}", columns, rows)
-            return
-        marks = ", ".join("?" for _ in columns)
-        conflict = "" if staged.per_user else " ON CONFLICT DO NOTHING"
+        if staged.per_user:
+            raise StoreError(f"Internal error: {name} rows are published, not staged.")
+        marks = ", ".join("?" for _ in staged.columns)
         # Plain tuples: sqlite3 binds a tuple subclass (our NamedTuple rows) ~2.7x slower.
         self.conn.executemany(
-            f"INSERT INTO {self.prefix}{name} ({', '.join(columns)}) VALUES ({marks}){conflict}",
+            f"INSERT INTO {self.prefix}{name} ({', '.join(staged.columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING",
             map(tuple, rows),
         )
-
-    def index(self, name: str) -> None:
-        """Index a per-user table on its key, once all its rows are in."""
-        keys = ", ".join(table(name).key)
-        self.conn.execute(self.dialect.temp_index.format(table=name, keys=keys))
-
-    def analyze(self) -> None:
-        """Give the planner the per-user tables' sizes, where it needs to be told."""
-        if self.dialect.temp_analyze:
-            for staged in STAGING.values():
-                if staged.per_user:
-                    self.conn.execute(self.dialect.temp_analyze.format(table=staged.name))
 
     def count(self, name: str) -> int:
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {self.prefix}{name}").fetchone()[0])

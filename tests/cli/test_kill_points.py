@@ -41,6 +41,8 @@ def test_kill_at_every_request_boundary(store_url: str) -> None:
         }
         sim.faults.add("slow", path_prefix="/v1.0/", delay=0.3)
         outcomes: list[str] = []
+        with open_store(store_url) as store:
+            seen_before = _seen_as_of(store, queries.resolve_snapshot(store))
         for point in range(1, total + 2):  # after each request, and once after the last one
             sim.clear_log()
             with open_store(store_url) as store:
@@ -61,16 +63,36 @@ def test_kill_at_every_request_boundary(store_url: str) -> None:
                     assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
                 latest = queries.resolve_snapshot(store)
                 status = queries.snapshot_info(store, latest)["status"]
+                # Pages the killed collector published are in the history but never seen.
+                assert _seen_as_of(store, before) == seen_before
             assert status == "complete"
             assert latest in (before, max(queries_ids(store_url)))
+            if latest != before:
+                with open_store(store_url) as store:
+                    seen_before = _seen_as_of(store, latest)
             outcomes.append("kept previous" if latest == before else "completed")
         sim.faults.clear()
         final = run_collection(settings)
     assert final.users == first.users
+    with open_store(store_url) as store:
+        # Every killed collection was undone: no history row names a snapshot that is not complete.
+        complete = set(queries.complete_snapshot_ids(store))
+        for table in ("users", "user_licenses", "user_signins"):
+            named = {row[0] for row in store.conn.execute(f"SELECT valid_from FROM {table}").fetchall()}
+            named |= {row[0] for row in store.conn.execute(f"SELECT valid_to FROM {table}").fetchall()}
+            assert named - {None} <= complete, table
     print(
         f"kill points: {len(outcomes)}, kept previous: {outcomes.count('kept previous')}, completed: {outcomes.count('completed')}"
     )
     assert len(outcomes) == total + 1 and outcomes.count("kept previous") >= total - 1
+
+
+def _seen_as_of(store: Any, sid: int) -> tuple[Any, ...]:
+    """What a reader of snapshot ``sid`` sees: its users, licences and sign-ins, in order."""
+    users = queries.users(store, sid).sort_values("user_id").reset_index(drop=True)
+    licenses = queries.user_licenses(store, sid)
+    licenses = licenses.sort_values(list(licenses.columns)).reset_index(drop=True)
+    return (users.to_json(), licenses.to_json())
 
 
 def queries_ids(path: str) -> list[int]:

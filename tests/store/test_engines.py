@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -89,20 +91,23 @@ def test_booleans_and_big_sums_read_back_as_sqlite_gives_them(store_url: str) ->
 
 def _publish(store_url: str, users: list[str], ready: threading.Barrier, results: list[object]) -> None:
     try:
-        with open_store(store_url) as store, SnapshotWriter(store, "t1") as writer:
-            writer.stage("stage_skus", [(E3, "SPE_E3", "User", "Enabled", 10, 0, 0, 0, len(users))])
-            writer.stage(
-                "stage_users", [(u, f"{u}@x", u, 1, "Member", "US", None, None, None, None) for u in users]
-            )
-            writer.stage("stage_licenses", [(u, E3, "", "Active", "", "", None) for u in users])
-            writer.stage("stage_assigned", [(u, E3) for u in users])
+        with open_store(store_url) as store:
             ready.wait(timeout=30)
-            results.append(writer.complete())
+            with SnapshotWriter(store, "t1") as writer:
+                writer.stage("stage_skus", [(E3, "SPE_E3", "User", "Enabled", 10, 0, 0, 0, len(users))])
+                writer.stage(
+                    "stage_users",
+                    [(u, f"{u}@x", u, 1, "Member", "US", None, None, None, None) for u in users],
+                )
+                writer.stage("stage_licenses", [(u, E3, "", "Active", "", "", None) for u in users])
+                writer.stage("stage_assigned", [(u, E3) for u in users])
+                time.sleep(1.0)  # still running when the other one tries to start
+                results.append(writer.complete())
     except Exception as exc:  # noqa: BLE001 - the test inspects what each writer ended with
         results.append(exc)
 
 
-def test_two_collections_publishing_at_once_queue_and_keep_history_in_order(store_url: str) -> None:
+def test_two_collections_started_at_once_run_one_and_refuse_the_other(store_url: str) -> None:
     open_store(store_url).close()
     ready = threading.Barrier(2)
     results: list[object] = []
@@ -114,18 +119,49 @@ def test_two_collections_publishing_at_once_queue_and_keep_history_in_order(stor
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    # Both began with no complete snapshot, so whichever publishes second compared its rows with
-    # history that is no longer the latest: it is refused whatever the order, the other is the latest.
+    # Whichever took the collect lock first runs to the end; the other is refused before it
+    # stages anything, and says which collection is running.
     errors = [r for r in results if isinstance(r, Exception)]
-    assert len(results) == 2
+    assert len(results) == 2 and len(errors) == 1
     with open_store(store_url) as store:
         latest = queries.resolve_snapshot(store)
         held = set(queries.user_licenses(store, latest)["user_id"])
         info = queries.snapshots(store).set_index("id")
-    assert len(errors) == 1 and str(errors[0]) == (
-        f"Another collection published snapshot {latest} while this one ran, so this one was discarded "
-        "rather than overwrite newer data; run the collection again."
+    assert str(errors[0]).startswith(
+        f"Another collection of this store is running (snapshot {latest}, started "
     )
+    assert str(errors[0]).endswith("so this one did not start; run it again once that one has finished.")
     assert sorted(info["status"]) == ["complete", "failed"]
     assert info.loc[info["status"] == "failed", "error"].tolist() == [str(errors[0])]
     assert held in ({"alice", "bob"}, {"alice", "carol", "dave"})
+    # The lock went with the collection that held it: the next one runs.
+    again: list[object] = []
+    _publish(store_url, ["erin"], threading.Barrier(1), again)
+    assert not isinstance(again[0], Exception), again[0]
+
+
+def test_collections_of_two_stores_run_at_once(store_url: str, tmp_path: Path) -> None:
+    """The collect lock is the store's: two tenants' stores (two files, or two schemas of one
+    PostgreSQL database) collect at the same time."""
+    other = str(tmp_path / "other.sqlite")
+    schema = f"other_{uuid.uuid4().hex[:12]}"
+    if store_url.startswith("postgresql"):
+        import psycopg
+
+        base, _options = store_url.split("?", 1)
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        other = f"{base}?options=-csearch_path%3D{schema}"
+    try:
+        with open_store(store_url) as one, open_store(other) as two:
+            with SnapshotWriter(one, "t1") as first, SnapshotWriter(two, "t2") as second:
+                for writer in (first, second):
+                    writer.stage(
+                        "stage_users", [("alice", "a@x", "A", 1, "Member", "US", None, None, None, None)]
+                    )
+                assert first.complete().users == 1
+                assert second.complete().users == 1
+    finally:
+        if store_url.startswith("postgresql"):
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -5,13 +5,18 @@ The collector stages users page by page and works out, while the next page downl
 differ from the current history; ``complete()`` then only writes those. Rows staged through
 ``stage`` are compared the same way, a page at a time, when publishing. Both must give the same
 history, row for row, on a tenant that changes in every way a tenant can, and every snapshot must
-read back as the tenant it was taken from. When another collection publishes while pages are
-being compared, the comparison is stale: the collection is discarded and says so.
+read back as the tenant it was taken from. Pages are published into the history as they
+arrive, unseen by readers: a collection that fails takes them back out, and one whose process
+died is undone by the next.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -195,43 +200,124 @@ def test_pages_compared_as_they_arrive_publish_the_same_history(store_url: str, 
     assert current == set(days[-1])
 
 
-def test_a_collection_published_meanwhile_discards_this_one_with_a_sentence(
-    store_url: str, tmp_path: Path
-) -> None:
+_DYING_COLLECTOR = """
+import sys, time
+from store.db import open_store
+from store.snapshots import SnapshotWriter
+from tests.store.test_paged_publish import _days, _rows, _stage_common
+
+day2 = _days(seed=11, count=3)[1]
+writer = SnapshotWriter(open_store(sys.argv[1]), "t").__enter__()
+_stage_common(writer)
+uids = sorted(day2)
+for start in range(0, len(uids), 9):  # every page of day 2 published; complete() never comes
+    writer.stage_user_page(*_rows(day2, uids[start : start + 9], signins=True))
+print(writer.snapshot_id, flush=True)
+time.sleep(120)
+"""
+
+
+def _reference(path: Path, *tenants: Tenant | None) -> dict[str, list[tuple[Any, ...]]]:
+    """The history of a store that saw only these tenants (None: an attempt that failed at once)."""
+    with open_store(str(path)) as reference:
+        for tenant in tenants:
+            if tenant is None:
+                with pytest.raises(RuntimeError), SnapshotWriter(reference, "t"):
+                    raise RuntimeError("stopped")
+            else:
+                _take_whole(reference, tenant, signins=True)
+        return _dump(reference)
+
+
+def test_a_failed_collection_takes_its_published_pages_back_out(store_url: str, tmp_path: Path) -> None:
+    day1, day2, _day3 = _days(seed=11, count=3)
+    rng = random.Random(12)
+    with open_store(store_url) as store:
+        first = _take_paged(store, day1, rng, signins=True).snapshot_id
+        with pytest.raises(RuntimeError, match="Graph stopped"), SnapshotWriter(store, "t") as writer:
+            _stage_common(writer)
+            uids = sorted(day2)
+            writer.stage_user_page(*_rows(day2, uids[:-5], signins=True))
+            # The page is in the history already, unseen: the test means something only then.
+            assert _rows_of(store, writer.snapshot_id) > 10
+            assert _as_of(store, first) == _as_of_tenant(day1)
+            raise RuntimeError("Graph stopped on page 2")
+        assert _history_of(_dump(store)) == _history_of(_reference(tmp_path / "ref.sqlite", day1))
+        failed = store.conn.execute(
+            "SELECT status, error FROM snapshots WHERE id = ?", (first + 1,)
+        ).fetchone()
+    assert tuple(failed) == ("failed", "Graph stopped on page 2")
+
+
+def test_a_collection_whose_process_died_is_undone_by_the_next(store_url: str, tmp_path: Path) -> None:
+    """A collector killed after publishing every page (SIGKILL: nothing of it runs again): readers
+    never see its rows, a collection started meanwhile is refused with a sentence naming it, and
+    the next collection undoes it and publishes a history as if it had never run."""
     day1, day2, day3 = _days(seed=11, count=3)
     rng = random.Random(12)
     with open_store(store_url) as store:
-        _take_paged(store, day1, rng, signins=True)
-    with (
-        open_store(store_url) as first,
-        open_store(store_url) as second,
-        SnapshotWriter(first, "t") as earlier,  # started first: the smaller id
-    ):
-        with pytest.raises(StoreError) as err, SnapshotWriter(second, "t") as later:
-            _stage_common(later)
-            uids = sorted(day3)
-            half = len(uids) // 2
-            # Half the pages are compared with day 1, then day 2 is published, then the rest.
-            later.stage_user_page(*_rows(day3, uids[:half], signins=True))
-            _stage_whole(earlier, day2, signins=True)
-            published_day2 = earlier.complete().snapshot_id
-            later.stage_user_page(*_rows(day3, uids[half:], signins=True))
-            later.complete()
-        published = _dump(first)
-    sentence = (
-        f"Another collection published snapshot {published_day2} while this one ran, so this one was "
-        "discarded rather than overwrite newer data; run the collection again."
-    )
-    assert str(err.value) == sentence
-    # Nothing of day 3 was published: the history is days 1 and 2, as a store that only ever
-    # saw them holds it, and the discarded collection is recorded as failed with the sentence.
-    with open_store(str(tmp_path / "reference.sqlite")) as reference:
-        for tenant in (day1, day2):
-            _take_whole(reference, tenant, signins=True)
-        expected = _dump(reference)
-    for name in ("users", "user_licenses", "user_signins"):
-        assert published[name] == expected[name], name
-    assert [row[1] for row in published["snapshots"]] == ["complete", "complete", "failed"]
+        first = _take_paged(store, day1, rng, signins=True).snapshot_id
+    repo = Path(__file__).resolve().parents[2]
+    dying = subprocess.Popen(
+        [sys.executable, "-c", _DYING_COLLECTOR, store_url], cwd=repo, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )  # fmt: skip
+    try:
+        assert dying.stdout is not None
+        dead = int(dying.stdout.readline())
+        with open_store(store_url) as store:
+            assert _rows_of(store, dead) > 10
+            assert _as_of(store, first) == _as_of_tenant(day1)
+            with pytest.raises(StoreError) as refused, SnapshotWriter(store, "t"):
+                pass
+        assert str(refused.value).startswith(
+            f"Another collection of this store is running (snapshot {dead}, started "
+        )
+        assert f"by process {dying.pid} on " in str(refused.value)
+        assert str(refused.value).endswith(
+            "so this one did not start; run it again once that one has finished."
+        )
+    finally:
+        dying.send_signal(signal.SIGKILL)
+        dying.wait(timeout=10)
+        if dying.stdout is not None:
+            dying.stdout.close()
     with open_store(store_url) as store:
-        failed = store.conn.execute("SELECT error FROM snapshots WHERE status = 'failed'").fetchall()
-    assert [row[0] for row in failed] == [sentence]
+        assert _as_of(store, first) == _as_of_tenant(day1)
+        third = _take_paged(store, day3, rng, signins=True)
+        statuses = store.conn.execute("SELECT id, status, error FROM snapshots ORDER BY id").fetchall()
+        history = _history_of(_dump(store))
+    assert third.snapshot_id == dead + 2
+    assert [tuple(row) for row in statuses] == [
+        (first, "complete", None),
+        (dead, "failed", "the collector process ended before completing this snapshot"),
+        (dead + 1, "failed", str(refused.value)),
+        (third.snapshot_id, "complete", None),
+    ]
+    # As a store that saw day 1, two attempts that wrote nothing, then day 3.
+    assert history == _history_of(_reference(tmp_path / "ref.sqlite", day1, None, None, day3))
+
+
+def _rows_of(store: Store, sid: int | None) -> int:
+    """History rows a snapshot opened or closed."""
+    return sum(
+        store.conn.execute(
+            f"SELECT COUNT(*) FROM {table} WHERE valid_from = ? OR valid_to = ?", (sid, sid)
+        ).fetchone()[0]
+        for table in ("users", "user_licenses", "user_signins")
+    )
+
+
+def _history_of(dump: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    return {name: dump[name] for name in ("users", "user_licenses", "user_signins")}
+
+
+def _as_of_tenant(tenant: Tenant) -> tuple[dict[str, tuple[Any, ...]], set[tuple[Any, ...]]]:
+    """What ``_as_of`` must read for a snapshot of ``tenant`` (written from the tenant, not the store)."""
+    users = {uid: tuple(user["attrs"]) for uid, user in tenant.items()}
+    licenses = {
+        (uid, sku, group, state, error, plans)
+        for uid, user in tenant.items()
+        for (sku, group), (state, error, plans, _stamp) in user["licenses"].items()
+    }
+    return users, licenses
