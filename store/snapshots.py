@@ -76,6 +76,8 @@ class SnapshotWriter:
         self._seen: set[str] = set()  # users published so far: the others left the tenant
         self._licenses = 0
         self._users_opened = self._users_closed = self._licenses_changed = 0
+        # When the open transaction of page writes began (None: none open); see _publish_page.
+        self._writing_since: float | None = None
 
     def __enter__(self) -> SnapshotWriter:
         try:
@@ -137,6 +139,7 @@ class SnapshotWriter:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         try:
             conn = self.store.conn
+            self._writing_since = None
             if conn.in_transaction:
                 conn.rollback()
             if not self._done and self.snapshot_id is not None:
@@ -214,8 +217,24 @@ class SnapshotWriter:
         self._users_opened += len(changes.users)
         self._users_closed += len(changes.closing_users)
         self._licenses_changed += len(changes.licenses) + len(changes.closing_licenses)
-        with self.store.atomic() as tx:
-            publish_page(tx, sid, self.store.dialect, changes)
+        conn, dialect = self.store.conn, self.store.dialect
+        if self._writing_since is None:
+            for statement in dialect.begin:
+                conn.execute(statement)
+            self._writing_since = time.monotonic()
+        try:
+            publish_page(conn, sid, dialect, changes)
+        except BaseException:
+            self._writing_since = None
+            conn.rollback()
+            raise
+        if time.monotonic() - self._writing_since >= dialect.page_commit_seconds:
+            self._commit_pages()
+
+    def _commit_pages(self) -> None:
+        if self._writing_since is not None:
+            self._writing_since = None
+            self.store.conn.commit()
 
     def _stage_pending(self) -> None:
         """Publish the per-user rows given to ``stage``, a page of users at a time."""
@@ -234,9 +253,12 @@ class SnapshotWriter:
             self._publish_page(chunk, *rows)
 
     def _in_transaction(self, work: Callable[[], None]) -> None:
-        # One transaction per call: in autocommit mode SQLite commits every row on its own. Only
-        # TEMP tables are written, so it takes no lock on the store.
+        # One transaction per call (in autocommit mode SQLite commits every row on its own), or
+        # the pages' open one. Only TEMP tables are written, so it takes no lock on the store.
         conn = self.store.conn
+        if conn.in_transaction:
+            work()
+            return
         conn.execute("BEGIN")
         try:
             work()
@@ -269,6 +291,7 @@ class SnapshotWriter:
             raise StoreError("Internal error: complete() called outside the snapshot block.")
         notes = list(warnings)
         self._stage_pending()
+        self._commit_pages()
         self._in_transaction(lambda: self._tables.insert("stage_holders", sorted(self._holders.items())))
         t = self.store.dialect.temp
         with self.store.atomic() as tx:

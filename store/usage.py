@@ -48,13 +48,20 @@ class UsageStage:
     def add(self, usage: Sequence[tuple[Any, ...]], reports: Sequence[tuple[Any, ...]]) -> None:
         """Stage the rows (each user once) and what each report gave."""
         conn, temp = self.store.conn, self.store.dialect.temp
-        conn.execute("BEGIN")
-        try:
+
+        def insert() -> None:
             for table, columns, rows in (
                 ("stage_usage", USAGE_COLUMNS, usage), ("stage_usage_reports", REPORT_COLUMNS, reports),
             ):  # fmt: skip
                 marks = ", ".join("?" for _ in columns)
                 conn.executemany(f"INSERT INTO {temp}{table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+        if conn.in_transaction:  # the collection's open transaction of page writes
+            insert()
+            return
+        conn.execute("BEGIN")
+        try:
+            insert()
         except BaseException:
             conn.rollback()
             raise

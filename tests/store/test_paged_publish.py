@@ -17,6 +17,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -211,6 +212,8 @@ writer = SnapshotWriter(open_store(sys.argv[1]), "t").__enter__()
 _stage_common(writer)
 uids = sorted(day2)
 for start in range(0, len(uids), 9):  # every page of day 2 published; complete() never comes
+    if start + 9 >= len(uids):
+        time.sleep(1.1)  # as if waiting on Graph: the pages so far are committed with the last
     writer.stage_user_page(*_rows(day2, uids[start : start + 9], signins=True))
 print(writer.snapshot_id, flush=True)
 time.sleep(120)
@@ -237,9 +240,14 @@ def test_a_failed_collection_takes_its_published_pages_back_out(store_url: str, 
         with pytest.raises(RuntimeError, match="Graph stopped"), SnapshotWriter(store, "t") as writer:
             _stage_common(writer)
             uids = sorted(day2)
-            writer.stage_user_page(*_rows(day2, uids[:-5], signins=True))
-            # The page is in the history already, unseen: the test means something only then.
-            assert _rows_of(store, writer.snapshot_id) > 10
+            writer.stage_user_page(*_rows(day2, uids[:-10], signins=True))
+            time.sleep(1.1)  # as if waiting on Graph: SQLite commits its page writes every second
+            writer.stage_user_page(*_rows(day2, uids[-10:-5], signins=True))
+            # The pages are in the history already, committed and unseen: the test means
+            # something only then.
+            with open_store(store_url) as reader:
+                assert _rows_of(reader, writer.snapshot_id) > 10
+                assert _as_of(reader, first) == _as_of_tenant(day1)
             assert _as_of(store, first) == _as_of_tenant(day1)
             raise RuntimeError("Graph stopped on page 2")
         assert _history_of(_dump(store)) == _history_of(_reference(tmp_path / "ref.sqlite", day1))
