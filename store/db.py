@@ -76,8 +76,10 @@ class Dialect:
     temp_setup: tuple[str, ...]
     typed_temp: bool
     copy: bool
-    # How long a collection keeps writing pages of users in one transaction before it commits.
+    # How long a collection keeps writing pages of users in one transaction before it commits,
+    # and statements run on its connection before it starts.
     page_commit_seconds: float
+    collect_setup: tuple[str, ...]
 
 
 SQLITE = Dialect(
@@ -94,6 +96,7 @@ SQLITE = Dialect(
     # leaves all over the per-user indexes: committing each page wrote ~1 GB of WAL per 100,000
     # users. Other writers wait at most this long; readers never wait.
     page_commit_seconds=1.0,
+    collect_setup=("PRAGMA cache_size = -65536",),
 )
 POSTGRES = Dialect(
     name="postgresql",
@@ -108,6 +111,7 @@ POSTGRES = Dialect(
     # Row-level WAL: a commit costs next to nothing, and the writer lock (4242) is database-wide,
     # so other tenants' writers must not wait.
     page_commit_seconds=0.0,
+    collect_setup=(),
 )
 
 

@@ -30,7 +30,15 @@ from licensedesk.errors import StoreError
 from store.current import PageChanges, compare_page
 from store.db import Store, utcnow
 from store.locks import COLLECT, LockTimeout, holding
-from store.publish import close_leavers, copy_facts, publish_page, reconcile, undo
+from store.publish import (
+    build_key_indexes,
+    close_leavers,
+    copy_facts,
+    defer_key_indexes,
+    publish_page,
+    reconcile,
+    undo,
+)
 from store.staging import PAGE_TABLES, STAGING, StagingTables, table
 
 # Users per page when rows staged with ``stage`` are compared at complete(), as the collector's pages are.
@@ -69,6 +77,7 @@ class SnapshotWriter:
         # The latest complete snapshot when the collection began; None: nothing is current.
         self._base: int | None = None
         self._held = ExitStack()  # the collect lock, held until the writer is left
+        self._indexes_deferred = False  # a first collection builds the key indexes at the end
         self._tables = StagingTables(store)
         # Per-user rows given to ``stage``, compared and published page by page at complete().
         self._pending: dict[str, list[Sequence[Any]]] = {name: [] for name in PAGE_TABLES}
@@ -97,9 +106,12 @@ class SnapshotWriter:
                     tx.execute("UPDATE snapshots SET status = 'failed', error = ? WHERE id = ?", (_DIED, sid))
                 self.snapshot_id = self._insert_snapshot(tx, "running")
                 self._base = _latest_complete(tx)
+                self._indexes_deferred = defer_key_indexes(tx)
             # Staging is rebuilt from Graph on any retry, and private to this connection, so it
             # holds no lock on the store and vanishes with the process.
             self._tables.create()
+            for statement in self.store.dialect.collect_setup:
+                self.store.conn.execute(statement)
         except BaseException:
             self._held.close()
             raise
@@ -147,6 +159,8 @@ class SnapshotWriter:
                 try:
                     with self.store.atomic() as tx:
                         undo(tx, [self.snapshot_id])
+                        if self._indexes_deferred:
+                            build_key_indexes(tx)
                         tx.execute(
                             "UPDATE snapshots SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
                             (utcnow(), reason[:500], self.snapshot_id),
@@ -304,6 +318,8 @@ class SnapshotWriter:
             left, left_licenses = close_leavers(tx, sid, self._seen) if self._base is not None else (0, 0)
             notes.extend(reconcile(tx, t))
             copy_facts(tx, sid, t)
+            if self._indexes_deferred:
+                build_key_indexes(tx)
             for extra in also:
                 extra(tx, sid)
             counts = {
