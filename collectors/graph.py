@@ -17,6 +17,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -142,7 +143,11 @@ class GraphClient:
         )
 
     def iter_pages(
-        self, path: str, params: Mapping[str, str] | None = None, decode: Decode = decode_here
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        decode: Decode = decode_here,
+        on_wait: Callable[[], None] | None = None,
     ) -> Iterator[Any]:
         """Yield each page's ``value`` list, following ``@odata.nextLink`` verbatim until absent.
 
@@ -153,13 +158,11 @@ class GraphClient:
         processing all overlap the next request's latency. At most the two pages after the one
         the caller holds are requested or held, whatever the caller's pace.
 
-        ``decode`` makes each page's bytes into what is yielded instead (``collectors.paging.Decode``).
+        ``decode`` makes each page's bytes into what is yielded instead (``collectors.paging.Decode``);
+        ``on_wait`` is called (on the caller's thread) before waiting for a page not yet arrived.
         """
-        pager = Pager(self, self.url(path), params, decode)
-        try:
+        with closing(Pager(self, self.url(path), params, decode, on_wait)) as pager:
             yield from pager.pages()
-        finally:
-            pager.close()
 
     def batch_get(self, paths: Sequence[str]) -> list[dict[str, Any]]:
         """GET several relative paths through ``$batch``; see ``collectors.batch.batch_get``."""

@@ -153,10 +153,16 @@ class Pager:
     AHEAD = 2
 
     def __init__(
-        self, client: PageSource, url: str, params: Mapping[str, str] | None, decode: Decode = decode_here
+        self,
+        client: PageSource,
+        url: str,
+        params: Mapping[str, str] | None,
+        decode: Decode = decode_here,
+        on_wait: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
         self._decode = decode
+        self._on_wait = on_wait
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=self.AHEAD, thread_name_prefix="graph-prefetch")
         self._links: dict[int, str] = {0: url}  # page number -> the URL it is (to be) fetched from
@@ -171,7 +177,10 @@ class Pager:
             self._submit_ready()
         while True:
             url = self._links[page]
-            hint, finish = self._futures[page].result()
+            arriving = self._futures[page]
+            if self._on_wait is not None and not arriving.done():
+                self._on_wait()
+            hint, finish = arriving.result()
             with self._lock:
                 # Forget what the caller now holds, or every page's bytes would stay referenced.
                 del self._futures[page]

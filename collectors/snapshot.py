@@ -84,7 +84,9 @@ def collect_snapshot(
             sweep = UserSweep()
             seen = skipped = 0
             user_ids: set[str] = set()
-            for page in fetch_user_pages(client, sweep, parser):
+            # Page writes stay in one transaction while pages keep arriving, and are committed
+            # before any wait on Graph, so other writers of the store never wait on Graph.
+            for page in fetch_user_pages(client, sweep, parser, on_wait=writer.commit_pages):
                 rows = drop_repeated(page, user_ids)
                 writer.stage_user_page(rows.users, rows.licenses, rows.assigned, rows.signins)
                 joined.users([(u[1].lower(), u[0]) for u in rows.users if u[1]])
@@ -94,6 +96,7 @@ def collect_snapshot(
                 skipped += rows.skipped
                 notify(Progress("users", users=seen))
 
+            writer.commit_pages()
             notify(Progress("licensed groups", users=seen))
             groups = licensed_groups.result()
             writer.stage("stage_groups", groups.groups)

@@ -8,7 +8,7 @@ sweep starts again without it and says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,14 +45,17 @@ class UserSweep:
     warnings: list[str] = field(default_factory=list)
 
 
-def fetch_user_pages(client: GraphClient, sweep: UserSweep, parser: PageParser) -> Iterator[UserTuples]:
+def fetch_user_pages(
+    client: GraphClient, sweep: UserSweep, parser: PageParser, on_wait: Callable[[], None] | None = None
+) -> Iterator[UserTuples]:
     """Yield each page of users as rows (``parser`` makes them); records in ``sweep`` whether
     sign-in activity could be read. A user Graph repeats on a later page is in each page's rows
-    (``collectors.user_rows.drop_repeated`` takes them out)."""
+    (``collectors.user_rows.drop_repeated`` takes them out). ``on_wait`` is called before waiting
+    for a page that has not arrived yet."""
     select = f"{USER_FIELDS},{SIGNIN_FIELD}"
     top = PAGE_SIZE
     with_signins = parser.decoder(with_signins=True)
-    pages = client.iter_pages("/users", {"$select": select, "$top": str(top)}, with_signins)
+    pages = client.iter_pages("/users", {"$select": select, "$top": str(top)}, with_signins, on_wait)
     try:
         first = next(pages)
     except StopIteration:
@@ -65,14 +68,16 @@ def fetch_user_pages(client: GraphClient, sweep: UserSweep, parser: PageParser) 
         )
         select = USER_FIELDS
         pages = client.iter_pages(
-            "/users", {"$select": select, "$top": str(top)}, parser.decoder(with_signins=False)
+            "/users", {"$select": select, "$top": str(top)}, parser.decoder(with_signins=False), on_wait
         )
         first = next(pages, UserTuples())
     except GraphError as exc:
         if exc.status != 400 or "120" not in str(exc):
             raise
         # Some tenants still cap pages with signInActivity at 120 users.
-        pages = client.iter_pages("/users", {"$select": select, "$top": str(SIGNIN_PAGE_CAP)}, with_signins)
+        pages = client.iter_pages(
+            "/users", {"$select": select, "$top": str(SIGNIN_PAGE_CAP)}, with_signins, on_wait
+        )
         first = next(pages, UserTuples())
     yield first
     yield from pages

@@ -94,7 +94,8 @@ SQLITE = Dialect(
     copy=False,
     # A commit writes every page it dirtied to the WAL again, and a page of 1,000 users dirties
     # leaves all over the per-user indexes: committing each page wrote ~1 GB of WAL per 100,000
-    # users. Other writers wait at most this long; readers never wait.
+    # users. Pages that keep arriving share a transaction for up to this long; the collector also
+    # commits before it waits on Graph (SnapshotWriter.commit_pages). Readers never wait.
     page_commit_seconds=1.0,
     collect_setup=("PRAGMA cache_size = -65536",),
 )

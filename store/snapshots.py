@@ -243,9 +243,11 @@ class SnapshotWriter:
             conn.rollback()
             raise
         if time.monotonic() - self._writing_since >= dialect.page_commit_seconds:
-            self._commit_pages()
+            self.commit_pages()
 
-    def _commit_pages(self) -> None:
+    def commit_pages(self) -> None:
+        """Commit the pages written so far (they stay unseen): the collector calls this before it
+        waits on Graph, so the store's writer lock is never held across a wait."""
         if self._writing_since is not None:
             self._writing_since = None
             self.store.conn.commit()
@@ -305,7 +307,7 @@ class SnapshotWriter:
             raise StoreError("Internal error: complete() called outside the snapshot block.")
         notes = list(warnings)
         self._stage_pending()
-        self._commit_pages()
+        self.commit_pages()
         self._in_transaction(lambda: self._tables.insert("stage_holders", sorted(self._holders.items())))
         t = self.store.dialect.temp
         with self.store.atomic() as tx:
