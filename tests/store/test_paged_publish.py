@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,25 @@ time.sleep(120)
 """
 
 
+@contextmanager
+def _dying_collector(store_url: str) -> Iterator[tuple[int, int]]:
+    """A collector process that has published every page of day 2: (its snapshot, its pid) while
+    it lives; it is killed with SIGKILL when the block ends."""
+    repo = Path(__file__).resolve().parents[2]
+    dying = subprocess.Popen(
+        [sys.executable, "-c", _DYING_COLLECTOR, store_url], cwd=repo, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )  # fmt: skip
+    try:
+        assert dying.stdout is not None
+        yield int(dying.stdout.readline()), dying.pid
+    finally:
+        dying.send_signal(signal.SIGKILL)
+        dying.wait(timeout=10)
+        if dying.stdout is not None:
+            dying.stdout.close()
+
+
 def _reference(path: Path, *tenants: Tenant | None) -> dict[str, list[tuple[Any, ...]]]:
     """The history of a store that saw only these tenants (None: an attempt that failed at once)."""
     with open_store(str(path)) as reference:
@@ -266,14 +286,7 @@ def test_a_collection_whose_process_died_is_undone_by_the_next(store_url: str, t
     rng = random.Random(12)
     with open_store(store_url) as store:
         first = _take_paged(store, day1, rng, signins=True).snapshot_id
-    repo = Path(__file__).resolve().parents[2]
-    dying = subprocess.Popen(
-        [sys.executable, "-c", _DYING_COLLECTOR, store_url], cwd=repo, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(repo)},
-    )  # fmt: skip
-    try:
-        assert dying.stdout is not None
-        dead = int(dying.stdout.readline())
+    with _dying_collector(store_url) as (dead, pid):
         with open_store(store_url) as store:
             assert _rows_of(store, dead) > 10
             assert _as_of(store, first) == _as_of_tenant(day1)
@@ -282,15 +295,10 @@ def test_a_collection_whose_process_died_is_undone_by_the_next(store_url: str, t
         assert str(refused.value).startswith(
             f"Another collection of this store is running (snapshot {dead}, started "
         )
-        assert f"by process {dying.pid} on " in str(refused.value)
+        assert f"by process {pid} on " in str(refused.value)
         assert str(refused.value).endswith(
             "so this one did not start; run it again once that one has finished."
         )
-    finally:
-        dying.send_signal(signal.SIGKILL)
-        dying.wait(timeout=10)
-        if dying.stdout is not None:
-            dying.stdout.close()
     with open_store(store_url) as store:
         assert _as_of(store, first) == _as_of_tenant(day1)
         third = _take_paged(store, day3, rng, signins=True)
@@ -356,19 +364,8 @@ def test_a_first_collection_killed_without_its_key_indexes_gets_them_back(
         # The declaration the collector rebuilds from is the migrations' own.
         for name, definition in KEY_INDEXES.items():
             assert migrated[name] == " ".join(f"CREATE INDEX {name} ON {definition}".split()), name
-    repo = Path(__file__).resolve().parents[2]
-    dying = subprocess.Popen(
-        [sys.executable, "-c", _DYING_COLLECTOR, store_url], cwd=repo, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(repo)},
-    )  # fmt: skip
-    try:
-        assert dying.stdout is not None
-        dead = int(dying.stdout.readline())
-    finally:
-        dying.send_signal(signal.SIGKILL)
-        dying.wait(timeout=10)
-        if dying.stdout is not None:
-            dying.stdout.close()
+    with _dying_collector(store_url) as (dead, _pid):
+        pass
     with open_store(store_url) as store:
         assert set(KEY_INDEXES) & set(_indexes(store)) == set()  # the test means something only then
         assert _rows_of(store, dead) > 10
