@@ -14,7 +14,7 @@ from typing import Any
 from store.db import Connection
 from store.staging import LICENSE_IDENTITY, USER_ATTRS, SignInRow
 
-_IDS_PER_QUERY = 500  # ids bound per VALUES list: well under every engine's parameter limit
+IDS_PER_QUERY = 500  # ids bound per VALUES list: well under every engine's parameter limit
 # For each id, its current user row (user_id NULL when none) and, when sign-ins are compared, its
 # sign-in row, in the staged column order. The ids are a VALUES list that the joins keep as the
 # outer loop, so each id is one index lookup; with "user_id IN (...)" and no table statistics
@@ -89,8 +89,8 @@ def compare_page(
 def _lookup(conn: Connection, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` (with an ``{ids}`` VALUES list) for these user ids, in chunks."""
     out: list[tuple[Any, ...]] = []
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = ids[start : start + _IDS_PER_QUERY]
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
         rows = conn.execute(sql.format(ids=", ".join(["(?)"] * len(chunk))), chunk).fetchall()
         out.extend(map(tuple, rows))  # sqlite3 gives tuples already; the PostgreSQL adapter may not
     return out

@@ -17,7 +17,7 @@ they block neither readers nor ``atomic()`` writers.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -133,13 +133,18 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def atomic(self) -> Iterator[Connection]:
-        """One write transaction, holding the writer lock until it ends."""
+    def begin_write(self) -> None:
+        """Open a write transaction holding the writer lock (``atomic`` ends it; a collection's
+        page writes end theirs with a commit of their own)."""
         if self.conn.in_transaction:
             raise StoreError("Internal error: nested write transaction on the store.")
         for statement in self.dialect.begin:
             self.conn.execute(statement)
+
+    @contextmanager
+    def atomic(self) -> Iterator[Connection]:
+        """One write transaction, holding the writer lock until it ends."""
+        self.begin_write()
         try:
             yield self.conn
         except BaseException:
@@ -147,6 +152,21 @@ class Store:
             raise
         else:
             self.conn.commit()
+
+    def temp_writes(self, work: Callable[[], None]) -> None:
+        """Run ``work``, which writes only TEMP tables, in one transaction (in autocommit mode
+        SQLite commits every row on its own), or in the connection's open one. It takes no lock
+        on the store."""
+        if self.conn.in_transaction:
+            work()
+            return
+        self.conn.execute("BEGIN")
+        try:
+            work()
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
 
     def frame(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """A query's rows as a DataFrame; ``:name`` placeholders."""

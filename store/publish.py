@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from store.current import PageChanges
+from store.current import IDS_PER_QUERY, PageChanges
 from store.db import Connection, Dialect
 from store.postgres import PostgresConnection
 from store.staging import STAGING
@@ -27,7 +27,6 @@ from store.staging import STAGING
 # The history table each per-user row type is published into, and its columns.
 HISTORY = {"stage_users": "users", "stage_licenses": "user_licenses", "stage_signins": "user_signins"}
 _COLUMNS = {name: (*STAGING[name].columns, "valid_from") for name in HISTORY}
-_IDS_PER_QUERY = 500  # ids bound per statement: well under every engine's parameter limit
 _KEY = " AND ".join(f"{c} = ?" for c in ("user_id", "sku_id", "assigned_by_group"))
 
 
@@ -77,8 +76,8 @@ def close_leavers(tx: Connection, sid: int, seen: set[str]) -> tuple[int, int]:
     _close(tx, "users", sid, left)
     # Counted before closing: executemany's rowcount is not the same on both engines' drivers.
     licenses = 0
-    for start in range(0, len(left), _IDS_PER_QUERY):
-        chunk = left[start : start + _IDS_PER_QUERY]
+    for start in range(0, len(left), IDS_PER_QUERY):
+        chunk = left[start : start + IDS_PER_QUERY]
         marks = ", ".join("?" for _ in chunk)
         licenses += int(
             tx.execute(

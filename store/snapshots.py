@@ -192,7 +192,7 @@ class SnapshotWriter:
         if table(name).per_user:
             self._pending[name].extend(rows)
             return
-        self._in_transaction(lambda: self._tables.insert(name, rows))
+        self.store.temp_writes(lambda: self._tables.insert(name, rows))
 
     def stage_user_page(
         self,
@@ -246,8 +246,7 @@ class SnapshotWriter:
         self._licenses_changed += len(changes.licenses) + len(changes.closing_licenses)
         conn, dialect = self.store.conn, self.store.dialect
         if self._writing_since is None:
-            for statement in dialect.begin:
-                conn.execute(statement)
+            self.store.begin_write()
             self._writing_since = time.monotonic()
         try:
             publish_page(conn, sid, dialect, changes)
@@ -292,21 +291,6 @@ class SnapshotWriter:
             ]
             self._publish_page(chunk, *rows)
 
-    def _in_transaction(self, work: Callable[[], None]) -> None:
-        # One transaction per call (in autocommit mode SQLite commits every row on its own), or
-        # the pages' open one. Only TEMP tables are written, so it takes no lock on the store.
-        conn = self.store.conn
-        if conn.in_transaction:
-            work()
-            return
-        conn.execute("BEGIN")
-        try:
-            work()
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
-
     def complete(
         self,
         *,
@@ -332,7 +316,7 @@ class SnapshotWriter:
         notes = list(warnings)
         self._stage_pending()
         self.commit_pages()
-        self._in_transaction(lambda: self._tables.insert("stage_holders", sorted(self._holders.items())))
+        self.store.temp_writes(lambda: self._tables.insert("stage_holders", sorted(self._holders.items())))
         t = self.store.dialect.temp
         with self.store.atomic() as tx:
             latest = _latest_complete(tx)

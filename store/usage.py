@@ -56,16 +56,7 @@ class UsageStage:
                 marks = ", ".join("?" for _ in columns)
                 conn.executemany(f"INSERT INTO {temp}{table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-        if conn.in_transaction:  # the collection's open transaction of page writes
-            insert()
-            return
-        conn.execute("BEGIN")
-        try:
-            insert()
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+        self.store.temp_writes(insert)  # or in the collection's open transaction of page writes
 
     def publish(self, tx: Any, sid: int) -> None:
         """Inside the snapshot's transaction: close current rows that changed or are gone, open the
