@@ -191,7 +191,10 @@ class Pager:
             try:
                 decoded = finish()
             except TransientError:
-                # A body that parses badly was cut short or garbled: ask for it again, whole.
+                # A body that parses badly was cut short or garbled: ask for it again, whole (a
+                # wait on Graph like any other, so the caller hears of it first).
+                if self._on_wait is not None:
+                    self._on_wait()
                 decoded = self._client.get_decoded(url, params, self._decode_now(describe(url)))
             del finish
             next_link = decoded.next_link
