@@ -86,7 +86,7 @@ def collect_snapshot(
             user_ids: set[str] = set()
             # Page writes stay in one transaction while pages keep arriving, and are committed
             # before any wait on Graph, so other writers of the store never wait on Graph.
-            for page in fetch_user_pages(client, sweep, parser, on_wait=writer.commit_pages):
+            for page in fetch_user_pages(client, sweep, parser, on_wait=writer.waiting_on_graph):
                 rows = drop_repeated(page, user_ids)
                 writer.stage_user_page(rows.users, rows.licenses, rows.assigned, rows.signins)
                 joined.users([(u[1].lower(), u[0]) for u in rows.users if u[1]])

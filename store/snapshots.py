@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from licensedesk.errors import StoreError
-from store.current import PageChanges, compare_page
+from store.current import CurrentDigests, PageChanges, compare_page, read_digests
 from store.db import Store, utcnow
 from store.locks import COLLECT, LockTimeout, holding
 from store.publish import (
@@ -80,6 +80,7 @@ class SnapshotWriter:
         self._done = False
         # The latest complete snapshot when the collection began; None: nothing is current.
         self._base: int | None = None
+        self._digests: CurrentDigests | None = None  # what is current at _base (see waiting_on_graph)
         self._held = ExitStack()  # the collect lock, held until the writer is left
         # A first collection builds the key indexes at the end (or early: see _publish_page).
         self._indexes_deferred = False
@@ -240,7 +241,7 @@ class SnapshotWriter:
             # Nothing is current: every row is new.
             changes = PageChanges(list(users), list(licenses), list(signins))
         else:
-            changes = compare_page(self.store.conn, ids, users, licenses, signins)
+            changes = compare_page(self.store.conn, self._read_digests(), ids, users, licenses, signins)
         self._users_opened += len(changes.users)
         self._users_closed += len(changes.closing_users)
         self._licenses_changed += len(changes.licenses) + len(changes.closing_licenses)
@@ -266,6 +267,19 @@ class SnapshotWriter:
             self._indexes_deferred = False
         if time.monotonic() - self._writing_since >= dialect.page_commit_seconds:
             self.commit_pages()
+
+    def _read_digests(self) -> CurrentDigests:
+        if self._digests is None:
+            self._digests = read_digests(self.store.conn)
+        return self._digests
+
+    def waiting_on_graph(self) -> None:
+        """What the collector calls before each wait on Graph: the pages written so far are
+        committed (``commit_pages``), and before the first page the current rows are read
+        (``store.current.read_digests``, ~0.6 s per 100,000 users), while that page downloads."""
+        self.commit_pages()
+        if self._base is not None and self._pages == 0:
+            self._read_digests()
 
     def commit_pages(self) -> None:
         """Commit the pages written so far (they stay unseen): the collector calls this before it

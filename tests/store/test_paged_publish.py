@@ -203,6 +203,79 @@ def test_pages_compared_as_they_arrive_publish_the_same_history(store_url: str, 
     assert current == set(days[-1])
 
 
+def _history_model(days: Sequence[Tenant], sids: Sequence[int], with_signins: Sequence[bool]) -> dict[str, list[Any]]:
+    """The rows the history should hold after these days, worked out one value at a time: a row is
+    opened when a user (a licence key, a sign-in) first has a value or a different one, and closed
+    by the snapshot that no longer has it. Written from the tenants alone, not from the store.
+    Rows are (*key, *value, valid_from, valid_to)."""
+    current: dict[str, dict[tuple[Any, ...], tuple[tuple[Any, ...], int]]] = {
+        "users": {}, "user_licenses": {}, "user_signins": {},
+    }  # fmt: skip
+    closed: dict[str, list[tuple[Any, ...]]] = {table: [] for table in current}
+
+    def end(table: str, key: tuple[Any, ...], sid: int) -> None:
+        if key in current[table]:
+            value, start = current[table].pop(key)
+            closed[table].append((*key, *value, start, sid))
+
+    def put(table: str, key: tuple[Any, ...], value: tuple[Any, ...], sid: int, compared: int) -> None:
+        # Only the first ``compared`` fields count: a licence's stamp alone is no change (kept as first seen).
+        if key in current[table] and current[table][key][0][:compared] == value[:compared]:
+            return
+        end(table, key, sid)
+        current[table][key] = (value, sid)
+
+    for tenant, sid, signins in zip(days, sids, with_signins, strict=True):
+        for (uid,) in [key for key in current["users"] if key[0] not in tenant]:
+            end("users", (uid,), sid)
+        for uid, sku, group in list(current["user_licenses"]):
+            if (sku, group) not in tenant.get(uid, {}).get("licenses", {}):
+                end("user_licenses", (uid, sku, group), sid)
+        for uid, user in tenant.items():
+            put("users", (uid,), user["attrs"], sid, len(user["attrs"]))
+            for (sku, group), value in user["licenses"].items():
+                put("user_licenses", (uid, sku, group), value, sid, 3)
+            if signins:  # a day without sign-in data leaves them as they were; so does leaving
+                put("user_signins", (uid,), user["signin"], sid, len(user["signin"]))
+    return {
+        table: [(*key, *value, start, None) for key, (value, start) in current[table].items()] + closed[table]
+        for table in current
+    }
+
+
+def test_the_history_holds_one_row_per_value_each_user_had(store_url: str) -> None:
+    """Not one row more or less than the days call for: unchanged users, licences and sign-ins
+    write nothing (a daily collection compares hashes of the current rows), and every change,
+    down to one field of one licence, is written."""
+    days = _days(seed=5, count=8)
+    rng = random.Random(6)
+    with_signins = [day != 4 for day in range(len(days))]
+    with open_store(store_url) as store:
+        sids = [
+            _take_paged(store, tenant, rng, signins=signins).snapshot_id
+            for tenant, signins in zip(days, with_signins, strict=True)
+        ]
+        stored = {
+            "users": store.conn.execute(
+                "SELECT user_id, user_principal_name, display_name, account_enabled, user_type, usage_location,"
+                " department, company_name, job_title, created_at, valid_from, valid_to FROM users"
+            ).fetchall(),
+            "user_licenses": store.conn.execute(
+                "SELECT user_id, sku_id, assigned_by_group, state, error, disabled_plans, last_updated_at,"
+                " valid_from, valid_to FROM user_licenses"
+            ).fetchall(),
+            "user_signins": store.conn.execute(
+                "SELECT user_id, last_sign_in_at, last_non_interactive_at, last_successful_at, valid_from,"
+                " valid_to FROM user_signins"
+            ).fetchall(),
+        }
+    model = _history_model(days, sids, with_signins)
+    for table, rows in model.items():
+        assert sorted(map(tuple, stored[table]), key=repr) == sorted(rows, key=repr), table
+    # The days really changed every part: closed rows in each table.
+    assert all(any(row[-1] is not None for row in rows) for rows in model.values())
+
+
 _DYING_COLLECTOR = """
 import sys, time
 from store.db import open_store
