@@ -10,6 +10,10 @@ pass per table, into a hash per user and part (``CurrentDigests``); a page's row
 same way, and only what differs is written. A user's attributes or sign-in that differ are closed
 by user id and opened anew, with no lookup; only users whose licences differ have their current
 licences looked up, to close just the keys that changed (a licence's valid_from is its history).
+
+Measured (benchmarks/ab_collect.py, 100,000 users, against the lookups): a tenant collected again
+unchanged, 0.92 of the time; with 70% of the sign-ins moving each day (benchmarks/bench_history.py)
+no faster, since writing those sign-in rows is then most of the work; ~18 MB for the digests.
 """
 
 from __future__ import annotations
