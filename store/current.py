@@ -115,7 +115,9 @@ def compare_page(
     stored_licenses = set(_lookup(conn, _CURRENT_LICENSES, stale))
     differ = set(stale)
     staged = {row[:_IDENTITY] for row in licenses if row[0] in differ}
-    changes.licenses = [row for row in licenses if row[0] in differ and row[:_IDENTITY] not in stored_licenses]
+    changes.licenses = [
+        row for row in licenses if row[0] in differ and row[:_IDENTITY] not in stored_licenses
+    ]
     changes.closing_licenses = sorted({row[:_KEY] for row in stored_licenses - staged})
     return changes
 

@@ -203,7 +203,9 @@ def test_pages_compared_as_they_arrive_publish_the_same_history(store_url: str, 
     assert current == set(days[-1])
 
 
-def _history_model(days: Sequence[Tenant], sids: Sequence[int], with_signins: Sequence[bool]) -> dict[str, list[Any]]:
+def _history_model(
+    days: Sequence[Tenant], sids: Sequence[int], with_signins: Sequence[bool]
+) -> dict[str, list[Any]]:
     """The rows the history should hold after these days, worked out one value at a time: a row is
     opened when a user (a licence key, a sign-in) first has a value or a different one, and closed
     by the snapshot that no longer has it. Written from the tenants alone, not from the store.
