@@ -168,7 +168,9 @@ def test_a_parser_that_dies_is_one_sentence_for_the_page_waiting_and_the_next(pa
 
 
 def test_a_parser_killed_mid_sweep_fails_the_snapshot_and_keeps_the_last(tmp_path: Path) -> None:
-    with GraphSimulator(users=3000, seed=3) as sim:
+    # Ten pages: more than the pager keeps ahead of the one the sweep holds (four), so pages are
+    # left to parse when the parser dies after the first (with four pages, all could be parsed).
+    with GraphSimulator(users=9000, seed=3) as sim:
         settings = simulator_settings(sim, str(tmp_path / "store.sqlite"))
         kept = run_collection(settings).snapshot_id
         killed: list[int] = []
