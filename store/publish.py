@@ -17,6 +17,7 @@ facts (SKU counts, plans, subscriptions, groups) copied as they are, and the sta
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any, cast
 
 from store.current import IDS_PER_QUERY, PageChanges
@@ -28,6 +29,9 @@ from store.staging import STAGING
 HISTORY = {"stage_users": "users", "stage_licenses": "user_licenses", "stage_signins": "user_signins"}
 _COLUMNS = {name: (*STAGING[name].columns, "valid_from") for name in HISTORY}
 _KEY = " AND ".join(f"{c} = ?" for c in ("user_id", "sku_id", "assigned_by_group"))
+# Rows bound per INSERT on SQLite: 64 (50-100 measured alike), fewer if the widest table's rows
+# would pass 999 values, the oldest SQLite's limit on variables in one statement.
+_ROWS_PER_INSERT = min(64, 999 // max(len(columns) for columns in _COLUMNS.values()))
 
 
 def publish_page(tx: Connection, sid: int, dialect: Dialect, changes: PageChanges) -> None:
@@ -57,12 +61,21 @@ def _close(tx: Connection, table: str, sid: int, user_ids: Sequence[str]) -> Non
 
 def _open(tx: Connection, dialect: Dialect, name: str, sid: int, rows: Iterable[Sequence[Any]]) -> None:
     columns = _COLUMNS[name]
-    stamped = ((*row, sid) for row in rows)
+    stamped = [(*row, sid) for row in rows]
     if dialect.copy:
         cast(PostgresConnection, tx).copy_rows(HISTORY[name], columns, stamped)
         return
-    marks = ", ".join("?" for _ in columns)
-    tx.executemany(f"INSERT INTO {HISTORY[name]} ({', '.join(columns)}) VALUES ({marks})", stamped)
+    # Many rows per INSERT: executemany steps and resets the statement once per row, and a first
+    # collection opens 400,000 rows (200,000 licence rows: 0.35 s this way against 0.56 s).
+    one = f"({', '.join('?' for _ in columns)})"
+    head = f"INSERT INTO {HISTORY[name]} ({', '.join(columns)}) VALUES "
+    whole = len(stamped) - len(stamped) % _ROWS_PER_INSERT
+    if whole:
+        sql = head + ", ".join([one] * _ROWS_PER_INSERT)
+        for start in range(0, whole, _ROWS_PER_INSERT):
+            tx.execute(sql, list(chain.from_iterable(stamped[start : start + _ROWS_PER_INSERT])))
+    if whole < len(stamped):
+        tx.executemany(head + one, stamped[whole:])
 
 
 def close_leavers(tx: Connection, sid: int, seen: set[str]) -> tuple[int, int]:
