@@ -12,6 +12,7 @@ This module imports only what parsing needs, so that the process starts fast.
 
 from __future__ import annotations
 
+import gc
 from multiprocessing.connection import Connection
 
 from collectors.child import child_connection
@@ -31,4 +32,8 @@ def serve(conn: Connection) -> None:
 
 
 if __name__ == "__main__":
+    # Each page's objects are trees (parsed JSON, then tuples), freed by reference counting once
+    # its answer is sent; the cyclic collector found nothing to free and cost ~17% of parsing
+    # (0.68 against 0.57 s for 101 pages of 999 users).
+    gc.disable()
     serve(child_connection())
