@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from licensedesk.errors import GraphError
@@ -120,6 +120,31 @@ SPECS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
 }  # fmt: skip
 _CONVERT = {"date": date_or_none, "flag": flag, "number": number, "optional_number": number,
             "optional_text": optional_text}  # fmt: skip
+# Kinds whose cells take few distinct values (a few hundred dates, "True"/"No"/"", mailbox types):
+# converted once per distinct cell. A Python call per cell was most of the parsing (half a
+# million rows, two million cells); a dict hit is C (benchmarks/bench_usage.py).
+_REPEATING = {"date", "flag", "optional_text"}
+_MEMO_KEPT = 20_000
+
+
+class _Memo(dict[str, object]):
+    """Cell text -> converted value, filled as cells come (bounded: a column of all-distinct text
+    keeps converting past the bound)."""
+
+    def __init__(self, convert: Callable[[str], object]) -> None:
+        super().__init__()
+        self._convert = convert
+
+    def __missing__(self, cell: str) -> object:
+        value = self._convert(cell)
+        if len(self) < _MEMO_KEPT:
+            self[cell] = value
+        return value
+
+
+def _converter(kind: str) -> Callable[[str], object]:
+    convert = _CONVERT[kind]
+    return _Memo(convert).__getitem__ if kind in _REPEATING else convert
 
 
 class ReportReader:
@@ -145,7 +170,7 @@ class ReportReader:
             raise GraphError(f"Graph's {what} report has no column {', '.join(repr(c) for c in missing)}.")
         self._name_at = index.get(name_column, 0)
         self._refresh_at = index.get("Report Refresh Date")
-        self._getters = [(index.get(column), _CONVERT[kind]) for column, kind in wanted.values()]
+        self._getters = [(index.get(column), _converter(kind)) for column, kind in wanted.values()]
         self._width = len(header)
 
     def __iter__(self) -> Iterator[tuple[str, tuple[object, ...]]]:
