@@ -54,7 +54,7 @@ class RemoteSimulator:
 
     def __init__(
         self, users: int, seed: int, *, server: str = "fast", delay: float = 0.0, compress: bool = False,
-        connect: str | None = None,
+        connect: str | None = None, churn: float = 0.0,
     ) -> None:  # fmt: skip
         self.proc: subprocess.Popen[str] | None = None
         if connect:  # a server someone else started (benchmarks/ab_collect.py): its ready line
@@ -63,6 +63,7 @@ class RemoteSimulator:
         if server == "fast":
             command = [sys.executable, str(Path(__file__).with_name("fastgraph.py")), "--delay", str(delay)]
             command += ["--gzip"] if compress else []
+            command += ["--churn", str(churn)] if churn else []
         else:
             command = [sys.executable, "-m", "licensedesk", "simulator"]
         self.proc = subprocess.Popen(
@@ -84,6 +85,13 @@ class RemoteSimulator:
             store=store, tenant_id=self.tenant_id, client_id=self.client_id, client_secret=self.client_secret,
             graph_url=self.graph_url, authority_url=self.authority_url, ca_bundle=self.ca_bundle,
         )  # fmt: skip
+
+    def set_day(self, day: int) -> None:
+        """Which day fastgraph serves (``--churn``: 1 is the next day, with sign-ins moved)."""
+        origin = self.graph_url.rsplit("/", 1)[0]
+        requests.post(
+            f"{origin}/fastgraph/day", data=str(day), verify=self.ca_bundle, timeout=30
+        ).raise_for_status()
 
     def cpu_seconds(self) -> float | None:
         """CPU time the simulator has used so far (Linux's /proc), None where unavailable."""
@@ -192,6 +200,10 @@ def main() -> None:
         "--profile", action="store_true", help="profile one more first and next collection (cProfile)"
     )
     parser.add_argument("--connect", help="a running server's ready-line file, instead of starting one")
+    parser.add_argument(
+        "--churn", type=float, default=0.0,
+        help="the next collection sees the next day: this share of users signed in again (fast only)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line at the end")
     args = parser.parse_args()
 
@@ -212,13 +224,16 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
     sim = RemoteSimulator(
-        args.users, args.seed, server=args.server, delay=args.delay, compress=args.gzip, connect=args.connect
-    )
+        args.users, args.seed, server=args.server, delay=args.delay, compress=args.gzip, connect=args.connect,
+        churn=args.churn,
+    )  # fmt: skip
     pages_seen = 0
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for run in range(args.runs):
                 sim_cpu, own_cpu = sim.cpu_seconds(), _own_cpu()
+                if args.churn:
+                    sim.set_day(0)
                 seconds, pages, user_pages, payload = floor(sim)
                 pages_seen = user_pages
                 floors.append(seconds)
@@ -226,6 +241,8 @@ def main() -> None:
                 store = os.path.join(tmp, f"run{run}.sqlite")
                 line = f"run {run + 1}: floor {seconds:.2f}s ({pages} pages, {payload / 1e6:.1f} MB)"
                 for kind in kinds:
+                    if args.churn:
+                        sim.set_day(int(kind == "next"))
                     saving.clear()
                     sim_cpu, own_cpu = sim.cpu_seconds(), _own_cpu()
                     started = time.perf_counter()
@@ -248,6 +265,8 @@ def main() -> None:
                 )
             if args.profile:
                 for kind in kinds:  # the same store twice: a first collection, then the next
+                    if args.churn:
+                        sim.set_day(int(kind == "next"))
                     profile_collection(sim.settings(os.path.join(tmp, "profiled.sqlite")), kind)
     finally:
         sim.close()

@@ -32,6 +32,7 @@ import argparse
 import gzip
 import json
 import os
+import random
 import signal
 import ssl
 import sys
@@ -65,9 +66,12 @@ def page_key(query: str) -> frozenset[tuple[str, str]]:
 class FastGraph:
     """The tenant's user pages pre-rendered, and a graphsim of the same tenant for the rest."""
 
-    def __init__(self, users: int, seed: int, *, delay: float = 0.0, compress: bool = False) -> None:
+    def __init__(
+        self, users: int, seed: int, *, delay: float = 0.0, compress: bool = False, churn: float = 0.0
+    ) -> None:
         self.delay = delay
         self.compress = compress
+        self.churn = churn
         self.sim = GraphSimulator(users=users, seed=seed).start()
         self._tmp = tempfile.mkdtemp(prefix="fastgraph-")
         ca = trustme.CA(organization_name="fastgraph throwaway CA")
@@ -82,6 +86,9 @@ class FastGraph:
         self.server.fast = self  # type: ignore[attr-defined]
         self.origin = f"https://127.0.0.1:{self.server.server_address[1]}"
         self.pages: dict[frozenset[tuple[str, str]], bytes] = {}
+        # With --churn, the pages of the next day too: served after POST /fastgraph/day (body "1").
+        self.days = [self.pages, {}] if churn else [self.pages]
+        self.day = 0
         self.page_bytes = 0
         # request path -> whole response: each report's 302, and the download it points at
         self.reports: dict[str, bytes] = {}
@@ -132,6 +139,8 @@ class FastGraph:
         params: dict[str, str] | None = USER_QUERY
         key = page_key(requests.Request("GET", url, params=params).prepare().path_url.partition("?")[2])
         number = 0
+        rng = random.Random(7)
+        day_key = key  # the next day's key of this page: the same first query, then "fh" tokens
         while url:
             body = session.get(
                 url,
@@ -150,9 +159,28 @@ class FastGraph:
             payload = json.dumps(body, separators=(",", ":")).encode()
             self.page_bytes += len(payload)
             self.pages[key] = self._response(payload)
+            if self.churn:
+                self.days[1][day_key] = self._response(self._next_day(body, number, rng))
+                day_key = page_key(f"$skiptoken=fh{number:05d}")
             url, params = next_link, None
             if next_key is not None:
                 key = next_key
+
+    def _next_day(self, body: dict[str, Any], number: int, rng: random.Random) -> bytes:
+        """The page a day later: ``churn`` of its users have signed in again (interactively and
+        not), the one change most users show from one day to the next; its links are the next
+        day's (``fh`` skiptokens), so a sweep never mixes the two days."""
+        moved = []
+        for user in body["value"]:
+            activity = user.get("signInActivity")
+            if isinstance(activity, dict) and rng.random() < self.churn:
+                user = {**user, "signInActivity": {**activity, "lastSignInDateTime": "2026-12-04T08:00:00Z",
+                        "lastNonInteractiveSignInDateTime": "2026-12-04T08:30:00Z"}}  # fmt: skip
+            moved.append(user)
+        day = {**body, "value": moved}
+        if "@odata.nextLink" in body:
+            day["@odata.nextLink"] = f"{self.origin}/v1.0/users?$skiptoken=fh{number:05d}"
+        return json.dumps(day, separators=(",", ":")).encode()
 
     def _response(
         self, payload: bytes, content_type: str = "application/json; odata.metadata=minimal", *,
@@ -193,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
         if path == "/v1.0/users":
-            page = self.fast.pages.get(page_key(query))
+            page = self.fast.days[self.fast.day].get(page_key(query))
             if page is not None:
                 if self.fast.delay:
                     time.sleep(self.fast.delay)
@@ -207,7 +235,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self._forward("POST", self.rfile.read(length))
+        body = self.rfile.read(length)
+        if self.path == "/fastgraph/day":  # the benchmark's switch between the two days (--churn)
+            self.fast.day = min(int(body or b"0"), len(self.fast.days) - 1)
+            self.wfile.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+            return
+        self._forward("POST", body)
 
     def do_PATCH(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -243,8 +276,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds added before each user page")
     parser.add_argument("--gzip", action="store_true", help="serve user pages gzip-compressed")
+    parser.add_argument(
+        "--churn", type=float, default=0.0,
+        help="also render the next day, with this share of users signed in again (POST /fastgraph/day)",
+    )  # fmt: skip
     args = parser.parse_args()
-    fast = FastGraph(args.users, args.seed, delay=args.delay, compress=args.gzip)
+    fast = FastGraph(args.users, args.seed, delay=args.delay, compress=args.gzip, churn=args.churn)
     fast.serve()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
