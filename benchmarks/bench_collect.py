@@ -228,12 +228,17 @@ def main() -> None:
         churn=args.churn,
     )  # fmt: skip
     pages_seen = 0
+
+    def serve_day_for(kind: str) -> None:
+        """With --churn, the next collection sees the next day; the floor and the first, this one."""
+        if args.churn:
+            sim.set_day(int(kind == "next"))
+
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for run in range(args.runs):
+                serve_day_for("floor")
                 sim_cpu, own_cpu = sim.cpu_seconds(), _own_cpu()
-                if args.churn:
-                    sim.set_day(0)
                 seconds, pages, user_pages, payload = floor(sim)
                 pages_seen = user_pages
                 floors.append(seconds)
@@ -241,8 +246,7 @@ def main() -> None:
                 store = os.path.join(tmp, f"run{run}.sqlite")
                 line = f"run {run + 1}: floor {seconds:.2f}s ({pages} pages, {payload / 1e6:.1f} MB)"
                 for kind in kinds:
-                    if args.churn:
-                        sim.set_day(int(kind == "next"))
+                    serve_day_for(kind)
                     saving.clear()
                     sim_cpu, own_cpu = sim.cpu_seconds(), _own_cpu()
                     started = time.perf_counter()
@@ -265,8 +269,7 @@ def main() -> None:
                 )
             if args.profile:
                 for kind in kinds:  # the same store twice: a first collection, then the next
-                    if args.churn:
-                        sim.set_day(int(kind == "next"))
+                    serve_day_for(kind)
                     profile_collection(sim.settings(os.path.join(tmp, "profiled.sqlite")), kind)
     finally:
         sim.close()

@@ -153,7 +153,7 @@ class Pager:
     # Pages come one after the other (each link is on the page before), so this is how long the
     # caller may be busy before the download waits on it: a daily collection reads the current
     # rows (~0.6 s per 100,000 users) while its first pages arrive, and with two pages ahead the
-    # sweep stood still for ~0.3 s of it (bench_collect.py --delay 0.2). Each is ~1.3 MB of bytes.
+    # sweep stood still for ~0.25 s of it (bench_collect.py --delay 0.2). Each is ~1.3 MB of bytes.
     AHEAD = 4
 
     def __init__(

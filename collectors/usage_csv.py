@@ -21,8 +21,6 @@ from licensedesk.errors import GraphError
 HOLD_QUOTA = 100 * 1024**3  # Exchange raises Recoverable Items to 100 GB for a mailbox on hold
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HASH = re.compile(r"^[0-9A-Fa-f]{32}$")
-_DATES: dict[str, str] = {}
-_DATES_KEPT = 20_000
 
 
 @dataclass
@@ -53,19 +51,8 @@ def text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
 
 
 def date_or_none(value: str) -> str | None:
-    # Cheap shape checks first: this runs for every date cell of 100,000-row reports.
-    if len(value) != 10 or value[4] != "-" or value[7] != "-":
-        value = value.strip()
-        if len(value) != 10:
-            return None
-    known = _DATES.get(value)
-    if known is not None:
-        return known
-    if not _DATE.match(value):
-        return None
-    # One shared string per date: a few hundred dates fill the half million date cells of a
-    # 100,000-user report set, and each cell's own copy would cost ~60 bytes.
-    return _DATES.setdefault(value, value) if len(_DATES) < _DATES_KEPT else value
+    value = value.strip()
+    return value if len(value) == 10 and _DATE.match(value) else None
 
 
 _FLAGS = {"true": 1, "yes": 1, "false": 0, "no": 0}
@@ -122,7 +109,8 @@ _CONVERT = {"date": date_or_none, "flag": flag, "number": number, "optional_numb
             "optional_text": optional_text}  # fmt: skip
 # Kinds whose cells take few distinct values (a few hundred dates, "True"/"No"/"", mailbox types):
 # converted once per distinct cell. A Python call per cell was most of the parsing (half a
-# million rows, two million cells); a dict hit is C (benchmarks/bench_usage.py).
+# million rows, two million cells); a dict hit is C (benchmarks/bench_usage.py). It also shares
+# one value object per distinct cell: each date cell's own copy would cost ~60 bytes.
 _REPEATING = {"date", "flag", "optional_text"}
 _MEMO_KEPT = 20_000
 

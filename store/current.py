@@ -62,7 +62,7 @@ class CurrentDigests:
     """For each user with any current row, one int of three 64-bit hashes: of its user row (bits
     0-63), of its sign-in row (64-127) and of its set of licence identities (128-191). A row's
     hash is never 0, which stands for no row (and, for licences, an empty set). One int rather
-    than three dicts: ~17 instead of ~45 MB per 100,000 users.
+    than three dicts: ~18 instead of ~45 MB per 100,000 users.
 
     Python's ``hash`` of a tuple agrees with ``==`` for the values stored here (str, int, bool,
     None), and is the same for equal rows within one process; a change goes unseen only if its

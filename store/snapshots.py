@@ -329,7 +329,7 @@ class SnapshotWriter:
             raise StoreError("Internal error: complete() called outside the snapshot block.")
         notes = list(warnings)
         self._stage_pending()
-        self._digests = None  # every page is compared: the last transaction's memory is not theirs
+        self._digests = None  # every page is compared: freed before the last transaction
         self.commit_pages()
         self.store.temp_writes(lambda: self._tables.insert("stage_holders", sorted(self._holders.items())))
         t = self.store.dialect.temp

@@ -230,8 +230,8 @@ def _history_model(
         current[table][key] = (value, sid)
 
     for tenant, sid, signins in zip(days, sids, with_signins, strict=True):
-        for (uid,) in [key for key in current["users"] if key[0] not in tenant]:
-            end("users", (uid,), sid)
+        for key in [key for key in current["users"] if key[0] not in tenant]:
+            end("users", key, sid)
         for uid, sku, group in list(current["user_licenses"]):
             if (sku, group) not in tenant.get(uid, {}).get("licenses", {}):
                 end("user_licenses", (uid, sku, group), sid)
