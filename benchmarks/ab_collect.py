@@ -7,6 +7,7 @@ machine's noise hits both alike. Each run of each side is a fresh process runnin
 
     git worktree add --detach /tmp/base main      # the code before the change
     .venv/bin/python benchmarks/ab_collect.py --base /tmp/base --users 100000 --runs 5
+    .venv/bin/python benchmarks/ab_collect.py --base /tmp/base --users 100000 --runs 5 --process
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--gzip", action="store_true")
+    parser.add_argument(
+        "--process", action="store_true",
+        help="whole processes: this checkout's bench_collect.py --process runs each side's `license-desk collect`",
+    )  # fmt: skip
     args = parser.parse_args()
     command = [sys.executable, str(HERE / "benchmarks" / "fastgraph.py"), "--users", str(args.users),
                "--delay", str(args.delay), *(["--gzip"] if args.gzip else [])]  # fmt: skip
@@ -46,9 +51,13 @@ def main() -> None:
             info.write_text(ready)
             for run in range(args.runs):
                 for side, root in (("base", Path(args.base)), ("new", HERE)):
+                    # With --process only `license-desk collect` is the side's own code, so a base
+                    # from before --process existed is measured by this checkout's benchmark.
+                    bench = (HERE if args.process else root) / "benchmarks" / "bench_collect.py"
                     out = subprocess.run(
-                        [sys.executable, str(root / "benchmarks" / "bench_collect.py"), "--connect", str(info),
-                         "--runs", "1", "--users", str(args.users), "--json"],
+                        [sys.executable, str(bench), "--connect", str(info), "--runs", "1",
+                         "--users", str(args.users), "--json",
+                         *(["--process", "--code", str(root)] if args.process else [])],
                         capture_output=True, text=True, check=True, cwd=root,
                     )  # fmt: skip
                     figures = json.loads(out.stdout.strip().splitlines()[-1])

@@ -22,7 +22,6 @@ under cProfile and prints where its main thread's time goes.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
@@ -40,6 +39,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.floor import run as floor_run  # noqa: E402
 from collectors.runner import run_collection  # noqa: E402
 from collectors.usage import PERIOD  # noqa: E402
 from collectors.usage_rows import REPORTS  # noqa: E402
@@ -109,48 +109,53 @@ class RemoteSimulator:
             self.proc.wait(timeout=30)
 
 
-def floor(sim: RemoteSimulator) -> tuple[float, int, int, int]:
-    """Seconds, pages (user pages and reports), user pages and bytes to fetch and parse every user
-    page and usage report with plain requests."""
-    session = requests.Session()
-    session.trust_env = False
-    token = session.post(
-        f"{sim.authority_url}/{sim.tenant_id}/oauth2/v2.0/token",
-        data={
+def floor_spec(sim: RemoteSimulator) -> dict[str, Any]:
+    """What ``floor.run`` fetches: the collector's user sweep and usage reports, as plain URLs."""
+    origin = sim.graph_url.rsplit("/", 1)[0]
+    return {
+        "ca_bundle": sim.ca_bundle,
+        "token_url": f"{sim.authority_url}/{sim.tenant_id}/oauth2/v2.0/token",
+        "token_form": {
             "grant_type": "client_credentials",
             "client_id": sim.client_id,
             "client_secret": sim.client_secret,
             "scope": GRAPH_SCOPE,
-        },
-        verify=sim.ca_bundle,
-        timeout=30,
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+        },  # fmt: skip
+        "users_url": f"{sim.graph_url}/users",
+        "users_params": {"$select": f"{USER_FIELDS},{SIGNIN_FIELD}", "$top": "999"},
+        "report_urls": [
+            f"{origin}/{'beta' if beta else 'v1.0'}/reports/{function}(period='{PERIOD}')"
+            + ("?$format=text/csv" if beta else "")
+            for function, beta in REPORTS.values()
+        ],
+    }
+
+
+def floor(sim: RemoteSimulator) -> tuple[float, int, int, int]:
+    """Seconds, pages (user pages and reports), user pages and bytes to fetch and parse every user
+    page and usage report with plain requests (``benchmarks/floor.py``), in this process."""
+    return floor_run(floor_spec(sim))
+
+
+def floor_process(sim: RemoteSimulator) -> tuple[float, int, int, int]:
+    """``floor``, as a process of its own timed from its start (``--process``): Python's start and
+    the import of requests are counted, as they are for the collection's process."""
     started = time.perf_counter()
-    url: str | None = f"{sim.graph_url}/users"
-    params: dict[str, str] | None = {"$select": f"{USER_FIELDS},{SIGNIN_FIELD}", "$top": "999"}
-    pages = size = 0
-    while url:
-        response = session.get(url, params=params, headers=headers, verify=sim.ca_bundle, timeout=120)
-        body = response.json()
-        pages += 1
-        size += len(response.content)
-        url, params = body.get("@odata.nextLink"), None
-    user_pages = pages  # the pages --delay holds back (the reports are not delayed)
-    origin = sim.graph_url.rsplit("/", 1)[0]
-    for function, beta in REPORTS.values():
-        call = f"{origin}/{'beta' if beta else 'v1.0'}/reports/{function}(period='{PERIOD}')"
-        answer = session.get(
-            call + ("?$format=text/csv" if beta else ""), headers=headers, verify=sim.ca_bundle,
-            allow_redirects=False, timeout=120,
-        )  # fmt: skip
-        if answer.is_redirect:
-            answer = session.get(answer.headers["Location"], verify=sim.ca_bundle, timeout=120)
-        rows = sum(1 for _ in csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
-        pages += 1
-        size += len(answer.content)
-        assert rows > 1, f"{function} came back empty"
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("floor.py")), json.dumps(floor_spec(sim))],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    _, pages, user_pages, size = json.loads(out.stdout)
     return time.perf_counter() - started, pages, user_pages, size
+
+
+def collect_process(settings: Settings, code: Path) -> None:
+    """``license-desk collect`` as its own process, run from the checkout ``code``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSE_DESK_")} | settings.environ()
+    subprocess.run(
+        [sys.executable, "-m", "licensedesk", "collect"], cwd=code, env=env, check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def profile_collection(settings: Settings, kind: str, top: int = 25) -> None:
@@ -204,8 +209,18 @@ def main() -> None:
         "--churn", type=float, default=0.0,
         help="the next collection sees the next day: this share of users signed in again (fast only)",
     )  # fmt: skip
+    parser.add_argument(
+        "--process", action="store_true",
+        help="time whole processes: `license-desk collect` and the floor each started as one (imports counted)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--code", type=Path, default=Path(__file__).resolve().parents[1],
+        help="with --process: the checkout whose `license-desk collect` runs (benchmarks/ab_collect.py)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line at the end")
     args = parser.parse_args()
+    if args.process and args.profile:
+        parser.error("--profile profiles a collection in this process; leave out --process")
 
     floors: list[float] = []
     # "first": a collection into an empty store (every row is new); "next": the same tenant again
@@ -239,7 +254,7 @@ def main() -> None:
             for run in range(args.runs):
                 serve_day_for("floor")
                 sim_cpu, own_cpu = sim.cpu_seconds(), _own_cpu()
-                seconds, pages, user_pages, payload = floor(sim)
+                seconds, pages, user_pages, payload = (floor_process if args.process else floor)(sim)
                 pages_seen = user_pages
                 floors.append(seconds)
                 _add_cpu(cpu, "floor", sim, sim_cpu, own_cpu)
@@ -250,23 +265,26 @@ def main() -> None:
                     saving.clear()
                     sim_cpu, own_cpu = sim.cpu_seconds(), _own_cpu()
                     started = time.perf_counter()
-                    summary = run_collection(sim.settings(store), progress=note_saving)
+                    if args.process:
+                        collect_process(sim.settings(store), args.code)
+                    else:
+                        summary = run_collection(sim.settings(store), progress=note_saving)
                     finished = time.perf_counter()
                     _add_cpu(cpu, kind, sim, sim_cpu, own_cpu)
                     collects[kind].append(finished - started)
-                    publishes[kind].append(finished - saving[0])
-                    line += (
-                        f", {kind} {collects[kind][-1]:.2f}s ({collects[kind][-1] / seconds:.2f}x; "
-                        f"publishing {publishes[kind][-1]:.2f}s)"
-                    )
+                    publishes[kind].append(finished - (saving[0] if saving else finished))
+                    line += f", {kind} {collects[kind][-1]:.2f}s ({collects[kind][-1] / seconds:.2f}x"
+                    line += "" if args.process else f"; publishing {publishes[kind][-1]:.2f}s"
+                    line += ")"
                     if kind == "first":
-                        requests_made.append(summary.requests)
                         sizes.append(sum(os.path.getsize(p) for p in Path(tmp).glob(f"run{run}.sqlite*")))
-                print(
-                    f"{line}, {requests_made[-1]} Graph requests, {summary.users:,} users, "
-                    f"store {sizes[-1] / 1e6:.1f} MB",
-                    flush=True,
-                )
+                        if not args.process:
+                            requests_made.append(summary.requests)
+                            line += f", {summary.requests} Graph requests, {summary.users:,} users"
+                print(f"{line}, store {sizes[-1] / 1e6:.1f} MB", flush=True)
+            # Before the server (a child too) is stopped: with --process, the largest process
+            # waited for is a collection's.
+            children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             if args.profile:
                 for kind in kinds:  # the same store twice: a first collection, then the next
                     serve_day_for(kind)
@@ -274,7 +292,7 @@ def main() -> None:
     finally:
         sim.close()
     floor_median = statistics.median(floors)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = children_mb if args.process else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"load average (1 min) before and after: {load_before:.1f}, {os.getloadavg()[0]:.1f}")
@@ -282,16 +300,19 @@ def main() -> None:
         f"users: {args.users:,}; runs: {args.runs}; server: {args.server}"
         + (f", {args.delay:.2f}s before each user page" if args.delay else "")
         + (", gzip" if args.gzip else "")
+        + (f"; whole processes (`license-desk collect` from {args.code})" if args.process else "")
     )
     print(f"floor   median {floor_median:.2f}s")
     for kind in kinds:
         median = statistics.median(collects[kind])
         sweep = statistics.median(c - p for c, p in zip(collects[kind], publishes[kind], strict=True))
         print(
-            f"{kind:5} collection median {median:.2f}s ({median / floor_median:.2f}x the floor); "
-            f"publishing (the store's complete()) {statistics.median(publishes[kind]):.2f}s, "
-            f"everything before it {sweep:.2f}s ({sweep / floor_median:.2f}x)"
-        )
+            f"{kind:5} collection median {median:.2f}s ({median / floor_median:.2f}x the floor)"
+            + ("" if args.process else (
+                f"; publishing (the store's complete()) {statistics.median(publishes[kind]):.2f}s, "
+                f"everything before it {sweep:.2f}s ({sweep / floor_median:.2f}x)"
+            ))
+        )  # fmt: skip
     if cpu["floor_sim"]:
         # On a busy machine the two sides share fewer cores and the wall-clock ratio drifts
         # towards the ratio of total CPU: these say how much of each run was work, and whose.
@@ -311,9 +332,13 @@ def main() -> None:
             f"latency bound: {pages_seen} user pages x {args.delay:.2f}s = {bound:.2f}s; first collection "
             f"{statistics.median(collects['first']) / bound:.3f}x of it, next {statistics.median(collects['next']) / bound:.3f}x"
         )
-    print(f"requests per collection: {statistics.median(requests_made):.0f}")
+    if requests_made:
+        print(f"requests per collection: {statistics.median(requests_made):.0f}")
     print(f"store size after one snapshot: {statistics.median(sizes) / 1e6:.1f} MB")
-    print(f"peak RSS of the collecting process: {peak_mb:.0f} MB")
+    print(
+        f"peak RSS of the collecting process: {peak_mb:.0f} MB"
+        + (" (its parsers apart)" if args.process else "")
+    )
     if args.json:
         print(json.dumps({"floor": floors, "first": collects["first"], "next": collects["next"],
                           "publish_first": publishes["first"], "publish_next": publishes["next"],

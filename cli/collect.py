@@ -10,7 +10,7 @@ import click
 from tqdm import tqdm
 
 from cli.common import settings_of
-from cli.tenants import SHARD, collect_all
+from cli.params import SHARD
 from collectors.runner import run_collection
 from licensedesk.errors import InputError
 
@@ -30,6 +30,8 @@ def collect(
 ) -> None:
     """Take one snapshot of the configured tenant, or with --all of every registered one (progress on stderr)."""
     if all_tenants:
+        from cli.tenants import collect_all  # the registry's reports and pandas, only for --all
+
         return collect_all(ctx, workers, shard, fmt)
     if shard is not None or fmt != "table":
         raise InputError("--shard and --format belong to collect --all.")

@@ -4,14 +4,15 @@ several commands take (same names, types and help everywhere)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import pandas as pd
 
-from cli.output import csv_text, json_text, records, table_text
 from cli.params import PORT
 from licensedesk.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +40,8 @@ def emit(
 ) -> None:
     """Print a report: JSON (every column, strict), CSV (every column) or a table for people
     (friendly labels; no id columns unless ``show_ids`` or named in ``keep``; ``hide`` left out)."""
+    from cli.output import csv_text, json_text, records, table_text  # pandas: not for `collect`
+
     if fmt == "json":
         click.echo(json_text(records(frame)))
     elif fmt == "csv":

@@ -7,6 +7,7 @@ adds the traceback.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import sys
@@ -16,22 +17,46 @@ from typing import Any
 
 import click
 
-from cli.assign import assign, downgrade, reprocess
-from cli.check import check
-from cli.collect import collect
-from cli.deliveries import deliveries, export, notify
-from cli.demo import demo, simulator
-from cli.prices import catalog, prices
-from cli.reports import audit, report
-from cli.serve import StopRequested, dashboard
-from cli.tenants import tenants
+from cli.serve import StopRequested
 from licensedesk.config import Settings
 from licensedesk.errors import LicenseDeskError, redact
 from store.db import describe
 
+# Each command and the module that defines it under that name, imported only when the command
+# runs: importing every module (pandas among them) took ~0.67 s before any command started, more
+# than a small tenant's whole collection (python -X importtime -c "import cli.main").
+COMMANDS = {
+    "assign": "cli.assign", "reprocess": "cli.assign", "downgrade": "cli.assign", "check": "cli.check",
+    "collect": "cli.collect", "deliveries": "cli.deliveries", "export": "cli.deliveries",
+    "notify": "cli.deliveries", "demo": "cli.demo", "simulator": "cli.demo", "catalog": "cli.prices",
+    "prices": "cli.prices", "audit": "cli.reports", "report": "cli.reports", "dashboard": "cli.serve",
+    "tenants": "cli.tenants",
+}  # fmt: skip
+
 
 class _Group(click.Group):
-    """Turns LicenseDeskError into one line on stderr and the right exit code."""
+    """Loads each command when it is asked for (``COMMANDS``); turns LicenseDeskError into one
+    line on stderr and the right exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            command = getattr(importlib.import_module(COMMANDS[cmd_name]), cmd_name)
+            assert isinstance(command, click.Command) and command.name == cmd_name, cmd_name
+            self.add_command(command)
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and self.get_command(ctx, args[0]) is None:
+            # A name that is no command: click suggests the nearest from those loaded, so load all.
+            for name in COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -88,13 +113,6 @@ def _fail(ctx: click.Context, exc: BaseException, message: str, code: int) -> No
 def cli(ctx: click.Context, config_file: str | None, debug: bool) -> None:
     """License Desk: Microsoft 365 license inventory, history and repair."""
     ctx.obj = {"config_file": config_file, "debug": debug}
-
-
-for command in (
-    collect, report, audit, assign, reprocess, downgrade, catalog, prices, check, notify, export, deliveries,
-    demo, simulator, dashboard, tenants,
-):  # fmt: skip
-    cli.add_command(command)
 
 
 def main() -> None:

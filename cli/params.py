@@ -13,8 +13,9 @@ MAX_ID = 2**63 - 1
 if TYPE_CHECKING:
     _ParamType = click.ParamType[int, Any]
     _BudgetType = click.ParamType[tuple[int, float], Any]
+    _ShardType = click.ParamType[tuple[int, int], Any]
 else:  # generic only from click 8.2
-    _ParamType = _BudgetType = click.ParamType
+    _ParamType = _BudgetType = _ShardType = click.ParamType
 
 
 class _Bounded(_ParamType):
@@ -67,3 +68,26 @@ class _Budget(_BudgetType):
 
 
 BUDGET = _Budget()
+
+
+class _Shard(_ShardType):
+    """``K/N``: this machine is number K (1 to N) of N sharing the tenants."""
+
+    name = "k/n"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        k, _, n = str(value).partition("/")
+        try:
+            shard = (int(k), int(n))
+        except ValueError:
+            shard = (0, 0)
+        if not 1 <= shard[0] <= shard[1]:
+            self.fail(f"{value} is not a shard: give K/N with 1 <= K <= N, such as 2/3.", param, ctx)
+        return shard
+
+
+SHARD = _Shard()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
@@ -21,34 +20,6 @@ from licensedesk.errors import InputError, LicenseDeskError, redact
 from licensedesk.tenants import TenantEntry, check_entry, in_shard, read_tenants_toml, tenant_settings
 from store.db import open_store
 from store.tenants import load_tenants, remove_tenant, save_tenants, tenant_entries
-
-if TYPE_CHECKING:
-    _ShardType = click.ParamType[tuple[int, int], Any]
-else:  # generic only from click 8.2
-    _ShardType = click.ParamType
-
-
-class _Shard(_ShardType):
-    """``K/N``: this machine is number K (1 to N) of N sharing the tenants."""
-
-    name = "k/n"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> tuple[int, int]:
-        if isinstance(value, tuple):
-            return value
-        k, _, n = str(value).partition("/")
-        try:
-            shard = (int(k), int(n))
-        except ValueError:
-            shard = (0, 0)
-        if not 1 <= shard[0] <= shard[1]:
-            self.fail(f"{value} is not a shard: give K/N with 1 <= K <= N, such as 2/3.", param, ctx)
-        return shard
-
-
-SHARD = _Shard()
 
 
 @click.group()

@@ -12,11 +12,12 @@ store.db and store.postgres only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from store.db import SQLITE, Store
+
+if TYPE_CHECKING:
+    import pandas as pd  # the readers' frames only: the collector, which stages usage, never loads pandas
 
 USAGE_COLUMNS = (
     "user_id", "report_date", "exchange_at", "onedrive_at", "sharepoint_at", "teams_at", "yammer_at",

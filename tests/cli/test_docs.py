@@ -17,7 +17,10 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     found: list[tuple[str, click.Command]] = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # not group.commands: the top level loads each on demand
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         full = f"{prefix}{name}"
         if isinstance(command, click.Group):
             found.extend(_commands(command, full + " "))
@@ -36,9 +39,10 @@ def test_command_has_help_and_is_in_the_readme(name: str, command: click.Command
     )
 
 
-def test_unknown_command_is_a_usage_error() -> None:
+def test_unknown_command_is_a_usage_error_naming_the_nearest_command() -> None:
     result = CliRunner().invoke(cli, ["colect"])
     assert result.exit_code == 2
+    assert "No such command 'colect'. Did you mean 'collect'?" in result.output
 
 
 def _bash_block_after(marker: str) -> str:
