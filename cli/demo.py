@@ -23,7 +23,8 @@ from tqdm import tqdm
 
 from cli.common import no_browser_option, port_option
 from cli.params import BUDGET, SERVER_PORT
-from cli.serve import check_port, raise_if_stopped, serve_dashboard, stop_on_signals
+from cli.serve import check_port, serve_dashboard
+from cli.stops import raise_if_stopped, stop_on_signals
 from licensedesk.config import DEFAULT_DEMO_STORE
 from licensedesk.errors import ConfigError, InputError
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from cli.serve import StopRequested
+from cli.stops import StopRequested
 from licensedesk.config import Settings
 from licensedesk.errors import LicenseDeskError, redact
 from store.db import describe

@@ -11,7 +11,7 @@ import weakref
 
 import pytest
 
-from cli.serve import StopRequested, raise_if_stopped, stop_on_signals
+from cli.stops import StopRequested, raise_if_stopped, stop_on_signals
 
 
 class _Held:
