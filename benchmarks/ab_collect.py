@@ -34,12 +34,16 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--gzip", action="store_true")
     parser.add_argument(
+        "--churn", type=float, default=0.0, help="as bench_collect.py's (bases from e37ecd0 on)"
+    )
+    parser.add_argument(
         "--process", action="store_true",
         help="whole processes: this checkout's bench_collect.py --process runs each side's `license-desk collect`",
     )  # fmt: skip
     args = parser.parse_args()
     command = [sys.executable, str(HERE / "benchmarks" / "fastgraph.py"), "--users", str(args.users),
-               "--delay", str(args.delay), *(["--gzip"] if args.gzip else [])]  # fmt: skip
+               "--delay", str(args.delay), *(["--gzip"] if args.gzip else []),
+               *(["--churn", str(args.churn)] if args.churn else [])]  # fmt: skip
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None
     ready = server.stdout.readline()
@@ -57,7 +61,8 @@ def main() -> None:
                     out = subprocess.run(
                         [sys.executable, str(bench), "--connect", str(info), "--runs", "1",
                          "--users", str(args.users), "--json",
-                         *(["--process", "--code", str(root)] if args.process else [])],
+                         *(["--process", "--code", str(root)] if args.process else []),
+                         *(["--churn", str(args.churn)] if args.churn else [])],
                         capture_output=True, text=True, check=True, cwd=root,
                     )  # fmt: skip
                     figures = json.loads(out.stdout.strip().splitlines()[-1])

@@ -19,9 +19,13 @@ small requests: they are answered by a ``graphsim`` simulator of the same tenant
 process, forwarded verbatim. The tenant's sign-in endpoint is that simulator's own, so the ready
 line's ``authority_url`` points at it.
 
+``--churn F`` renders a next day as well, served after ``POST /fastgraph/day`` (body ``1``): F of
+the users have signed in again, and every usage report was refreshed a day later, so each user's
+usage row is new (as every day's are against Graph: its "Report Refresh Date" is on every row).
+
 Run it as its own process (as Graph is remote), like ``license-desk simulator``:
 
-    .venv/bin/python benchmarks/fastgraph.py --users 100000 [--delay 0.2] [--gzip]
+    .venv/bin/python benchmarks/fastgraph.py --users 100000 [--delay 0.2] [--gzip] [--churn 0.7]
 
 It prints one JSON line when ready, with the keys of ``license-desk simulator``'s ready line.
 """
@@ -29,7 +33,9 @@ It prints one JSON line when ready, with the keys of ``license-desk simulator``'
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
+import io
 import json
 import os
 import random
@@ -40,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -93,6 +100,8 @@ class FastGraph:
         self.page_bytes = 0
         # request path -> whole response: each report's 302, and the download it points at
         self.reports: dict[str, bytes] = {}
+        # With --churn, the next day's downloads (the 302s are the same): refreshed a day later.
+        self.report_days = [self.reports, {}] if churn else [self.reports]
         self.report_bytes = 0
         session, token = self._signed_in()
         self._render_pages(session, token)
@@ -132,6 +141,10 @@ class FastGraph:
             self.reports[download] = self._response(
                 answer.content, "application/octet-stream", compress=False
             )
+            if self.churn:
+                self.report_days[1][download] = self._response(
+                    _refreshed_a_day_later(answer.content), "application/octet-stream", compress=False
+                )
             self.report_bytes += len(answer.content)
 
     def _render_pages(self, session: requests.Session, token: str) -> None:
@@ -210,6 +223,20 @@ class FastGraph:
         shutil.rmtree(self._tmp, ignore_errors=True)  # the CA bundle: each run left its directory behind
 
 
+def _refreshed_a_day_later(content: bytes) -> bytes:
+    """A usage report as Graph gives it the next day: its "Report Refresh Date" one day on, so
+    every row differs from the day before, as each day's reports do (activity dates aside)."""
+    text = content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    column = rows[0].index("Report Refresh Date")
+    for row in rows[1:]:
+        if row[column]:
+            row[column] = (date.fromisoformat(row[column]) + timedelta(days=1)).isoformat()
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return ("\ufeff" if content.startswith(b"\xef\xbb\xbf") else "").encode() + out.getvalue().encode()
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -229,7 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(self.fast.delay)
                 self.wfile.write(page)
                 return
-        report = self.fast.reports.get(unquote(self.path))
+        wanted = unquote(self.path)
+        report = self.fast.report_days[self.fast.day].get(wanted) or self.fast.reports.get(wanted)
         if report is not None:
             self.wfile.write(report)
             return
