@@ -1,9 +1,9 @@
 """Take one snapshot: run every collector and publish the result atomically.
 
 Order matters for consistency: SKUs first (their consumedUnits are compared with the user
-sweep), then subscriptions, then the users (streamed page by page into staging), with the groups
-and the usage reports (joined to the users the sweep finds, published in the same transaction)
-read beside them. Any failure leaves the store exactly as it was, apart from a 'failed' row
+sweep), then subscriptions, then the users (published page by page, unseen until the snapshot
+completes), with the groups and the usage reports (joined to each page's users, and published
+alike) read beside them. Any failure leaves the store exactly as it was, apart from a 'failed' row
 recording why.
 
 The usage reports and the licensed groups are read on two threads while the user pages stream
@@ -29,7 +29,7 @@ from collectors.user_rows import drop_repeated
 from collectors.users import UserSweep, fetch_user_pages
 from store.db import Store
 from store.snapshots import SnapshotSummary, SnapshotWriter
-from store.usage import UsageStage
+from store.usage import publish_usage_reports
 
 
 @dataclass
@@ -78,8 +78,7 @@ def collect_snapshot(
         fetched = beside.submit(fetch_usage, client, usage_in)
         licensed_groups = beside.submit(fetch_licensed_groups, client)
         parser = open_page_parser()
-        stage = UsageStage(store)
-        joined = UsageJoin(lambda rows: stage.add(rows, ()))
+        joined = UsageJoin(writer.stage_usage)
         try:
             sweep = UserSweep()
             seen = skipped = 0
@@ -113,7 +112,6 @@ def collect_snapshot(
             # groups' few requests are left to finish on their own).
             usage_in.stop.set()
             beside.shutdown(wait=False)
-        stage.add((), usage.reports)
 
         warnings = list(sweep.warnings) + usage.warnings
         if skipped:
@@ -126,5 +124,5 @@ def collect_snapshot(
             duration_seconds=round(time.monotonic() - started, 3),
             signin_available=sweep.signin_available,
             warnings=warnings,
-            also=[stage.publish],
+            also=[lambda tx, sid: publish_usage_reports(tx, sid, usage.reports)],
         )

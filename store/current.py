@@ -24,6 +24,7 @@ from typing import Any
 
 from store.db import Connection
 from store.staging import LICENSE_IDENTITY, USER_ATTRS, SignInRow
+from store.usage import USAGE_COLUMNS
 
 IDS_PER_QUERY = 500  # ids bound per VALUES list: well under every engine's parameter limit
 # The ids are a VALUES list that the join keeps as the outer loop, so each id is one index lookup;
@@ -37,6 +38,7 @@ _CURRENT_LICENSES = (
 _ALL_USERS = f"SELECT user_id, {', '.join(USER_ATTRS)} FROM users WHERE valid_to IS NULL"
 _ALL_LICENSES = f"SELECT {', '.join(LICENSE_IDENTITY)} FROM user_licenses WHERE valid_to IS NULL"
 _ALL_SIGNINS = f"SELECT {', '.join(SignInRow._fields)} FROM user_signins WHERE valid_to IS NULL"
+_ALL_USAGE = f"SELECT {', '.join(USAGE_COLUMNS)} FROM user_usage WHERE valid_to IS NULL"
 _IDENTITY = len(LICENSE_IDENTITY)
 _KEY = 3  # user_id, sku_id, assigned_by_group: a licence's key, the start of its identity
 _FETCH = 10_000
@@ -83,6 +85,28 @@ def read_digests(conn: Connection) -> CurrentDigests:
     for uid, digest in _license_digests(_rows(conn, _ALL_LICENSES)).items():
         by_user[uid] = get(uid, 0) | digest << _LICENSES
     return CurrentDigests(by_user)
+
+
+def read_usage_digests(conn: Connection) -> dict[str, int]:
+    """The hash of each user's current usage row (``store.usage``), in one pass."""
+    return {row[0]: _hash(row) for row in _rows(conn, _ALL_USAGE)}
+
+
+def compare_usage(
+    digests: dict[str, int], rows: Sequence[tuple[Any, ...]]
+) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Usage rows (``USAGE_COLUMNS`` order) against ``read_usage_digests``: the rows to open, and
+    the users whose current row they replace."""
+    opening: list[tuple[Any, ...]] = []
+    closing: list[str] = []
+    get = digests.get
+    for row in rows:
+        stored = get(row[0], 0)
+        if stored != _hash(row):
+            opening.append(row)
+            if stored:
+                closing.append(row[0])
+    return opening, closing
 
 
 def compare_page(

@@ -1,28 +1,30 @@
 """Publishing a snapshot into the store: each page of users as it arrives, the rest at the end.
 
-Users, licences and sign-ins are kept as intervals of snapshot ids. A page's changes
-(``store.current.PageChanges``) are written into the history as soon as the page is compared:
-the rows it replaces are closed (``valid_to = sid``) and its new rows opened (``valid_from =
-sid``). Every reader queries as of a complete snapshot S < sid (``valid_from <= S AND (valid_to
+Users, licences, sign-ins and usage are kept as intervals of snapshot ids. A page's changes
+(``store.current.PageChanges``; its users' usage, ``publish_usage``) are written into the
+history as soon as the page is compared: the rows it replaces are closed (``valid_to = sid``) and
+its new rows opened (``valid_from = sid``). Every reader queries as of a complete snapshot S < sid (``valid_from <= S AND (valid_to
 IS NULL OR valid_to > S)``), so an opened row is invisible and a closed one still visible until
 the snapshot is marked complete: the page writes need no transaction of the snapshot's own, and
 the sweep's waits on Graph hide them. Only one collection writes a store's history at a time
 (``store.locks.COLLECT``), and the rows of a collection that never completes are undone
 (``undo``) before anything else is published.
 
-At the end, in the snapshot's one transaction: the users who left are closed, the per-snapshot
-facts (SKU counts, plans, subscriptions, groups) copied as they are, and the status set.
+At the end, in the snapshot's one transaction: the users who left are closed (and the usage of
+users given none), the per-snapshot facts (SKU counts, plans, subscriptions, groups) copied as
+they are, and the status set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any, cast
 
 from store.current import IDS_PER_QUERY, PageChanges
 from store.db import Connection, Dialect
 from store.staging import STAGING
+from store.usage import USAGE_COLUMNS
 
 if TYPE_CHECKING:  # psycopg is imported only where a PostgreSQL store is opened (store.db)
     from store.postgres import PostgresConnection
@@ -30,10 +32,12 @@ if TYPE_CHECKING:  # psycopg is imported only where a PostgreSQL store is opened
 # The history table each per-user row type is published into, and its columns.
 HISTORY = {"stage_users": "users", "stage_licenses": "user_licenses", "stage_signins": "user_signins"}
 _COLUMNS = {name: (*STAGING[name].columns, "valid_from") for name in HISTORY}
+USAGE = "user_usage"  # usage rows (store.usage), published as they are joined, like pages
+_USAGE_COLUMNS = (*USAGE_COLUMNS, "valid_from")
 _KEY = " AND ".join(f"{c} = ?" for c in ("user_id", "sku_id", "assigned_by_group"))
-# Rows bound per INSERT on SQLite: 64 (50-100 measured alike), fewer if the widest table's rows
-# would pass 999 values, the oldest SQLite's limit on variables in one statement.
-_ROWS_PER_INSERT = min(64, 999 // max(len(columns) for columns in _COLUMNS.values()))
+# Rows bound per INSERT on SQLite: 64 (50-100 measured alike), fewer where a table's rows would
+# pass 999 values, the oldest SQLite's limit on variables in one statement.
+_MOST_ROWS_PER_INSERT = 64
 
 
 def publish_page(tx: Connection, sid: int, dialect: Dialect, changes: PageChanges) -> None:
@@ -49,7 +53,27 @@ def publish_page(tx: Connection, sid: int, dialect: Dialect, changes: PageChange
     ):  # fmt: skip
         # In key order, so neighbouring rows share index pages (keys are unique within a page, so
         # sorting whole tuples never compares the nullable columns after them).
-        _open(tx, dialect, name, sid, sorted(rows))
+        _insert(tx, dialect, HISTORY[name], _COLUMNS[name], [(*row, sid) for row in sorted(rows)])
+
+
+def publish_usage(
+    tx: Connection, sid: int, dialect: Dialect, opening: Sequence[tuple[Any, ...]], closing: Sequence[str]
+) -> None:
+    """Close the current usage rows of the users ``closing`` and open the rows ``opening``."""
+    _close(tx, USAGE, sid, closing)
+    _insert(tx, dialect, USAGE, _USAGE_COLUMNS, [(*row, sid) for row in sorted(opening)])
+
+
+def close_usage_of_the_rest(tx: Connection, sid: int, kept: set[str]) -> None:
+    """Close the current usage rows from before this snapshot, but those of the users ``kept``
+    (given the same usage in it): the others left, dropped out of the reports, were given a new
+    row, or the snapshot has no usage at all (no Reports.Read.All, concealed names). Old usage is
+    never shown as if it were the snapshot's. None kept: one statement, however many rows."""
+    if not kept:
+        tx.execute(f"UPDATE {USAGE} SET valid_to = ? WHERE valid_to IS NULL AND valid_from < ?", (sid, sid))
+        return
+    current = tx.execute(f"SELECT user_id FROM {USAGE} WHERE valid_to IS NULL AND valid_from < ?", (sid,))
+    _close(tx, USAGE, sid, sorted({row[0] for row in current.fetchall()} - kept))
 
 
 def _close(tx: Connection, table: str, sid: int, user_ids: Sequence[str]) -> None:
@@ -61,21 +85,24 @@ def _close(tx: Connection, table: str, sid: int, user_ids: Sequence[str]) -> Non
     )
 
 
-def _open(tx: Connection, dialect: Dialect, name: str, sid: int, rows: Iterable[Sequence[Any]]) -> None:
-    columns = _COLUMNS[name]
-    stamped = [(*row, sid) for row in rows]
+def _insert(
+    tx: Connection, dialect: Dialect, table: str, columns: Sequence[str], stamped: Sequence[Sequence[Any]]
+) -> None:
+    if not stamped:
+        return
     if dialect.copy:
-        cast("PostgresConnection", tx).copy_rows(HISTORY[name], columns, stamped)
+        cast("PostgresConnection", tx).copy_rows(table, columns, stamped)
         return
     # Many rows per INSERT: executemany steps and resets the statement once per row, and a first
-    # collection opens 400,000 rows (200,000 licence rows: 0.35 s this way against 0.56 s).
+    # collection opens 500,000 rows (200,000 licence rows: 0.35 s this way against 0.56 s).
+    per_insert = min(_MOST_ROWS_PER_INSERT, 999 // len(columns))
     one = f"({', '.join('?' for _ in columns)})"
-    head = f"INSERT INTO {HISTORY[name]} ({', '.join(columns)}) VALUES "
-    whole = len(stamped) - len(stamped) % _ROWS_PER_INSERT
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    whole = len(stamped) - len(stamped) % per_insert
     if whole:
-        sql = head + ", ".join([one] * _ROWS_PER_INSERT)
-        for start in range(0, whole, _ROWS_PER_INSERT):
-            tx.execute(sql, list(chain.from_iterable(stamped[start : start + _ROWS_PER_INSERT])))
+        sql = head + ", ".join([one] * per_insert)
+        for start in range(0, whole, per_insert):
+            tx.execute(sql, list(chain.from_iterable(stamped[start : start + per_insert])))
     if whole < len(stamped):
         tx.executemany(head + one, stamped[whole:])
 
@@ -138,7 +165,7 @@ def undo(tx: Connection, sids: Sequence[int]) -> None:
     if not sids:
         return
     marks = ", ".join("?" for _ in sids)
-    for table in HISTORY.values():
+    for table in (*HISTORY.values(), USAGE):
         tx.execute(f"DELETE FROM {table} WHERE valid_from IN ({marks})", tuple(sids))
         tx.execute(f"UPDATE {table} SET valid_to = NULL WHERE valid_to IN ({marks})", tuple(sids))
 

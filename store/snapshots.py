@@ -3,10 +3,11 @@
 A collection holds the store's collect lock (``store.locks.COLLECT``) from start to end: a second
 collection of the same store is refused at once, with a sentence naming the one running. Each page
 of users is compared with the current history (``store.current``) and its changes published into
-the history tables as it arrives (``store.publish``); those rows stay invisible, because readers
-only look as of complete snapshots. ``complete()`` then, in ONE transaction, closes the users who
-left, copies the per-snapshot facts (staged in TEMP tables, ``store.staging``) and marks the
-snapshot complete.
+the history tables as it arrives (``store.publish``), and so are the users' usage rows as they are
+joined to the reports (``stage_usage``); those rows stay invisible, because readers only look as of
+complete snapshots. ``complete()`` then, in ONE transaction, closes the users who left (and the
+usage of users given none), copies the per-snapshot facts (staged in TEMP tables,
+``store.staging``) and marks the snapshot complete.
 
 A collection that fails takes its rows back out (``store.publish.undo``) in the transaction that
 marks it failed; one whose process died is still 'running', and the next collection, which holds
@@ -27,15 +28,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from licensedesk.errors import StoreError
-from store.current import CurrentDigests, PageChanges, compare_page, read_digests
+from store.current import (
+    CurrentDigests,
+    PageChanges,
+    compare_page,
+    compare_usage,
+    read_digests,
+    read_usage_digests,
+)
 from store.db import Store, utcnow
 from store.locks import COLLECT, LockTimeout, holding
 from store.publish import (
     build_key_indexes,
     close_leavers,
+    close_usage_of_the_rest,
     copy_facts,
     defer_key_indexes,
     publish_page,
+    publish_usage,
     reconcile,
     undo,
 )
@@ -89,6 +99,11 @@ class SnapshotWriter:
         self._pending: dict[str, list[Sequence[Any]]] = {name: [] for name in PAGE_TABLES}
         self._holders: Counter[str] = Counter()  # users holding each SKU (stage_assigned)
         self._seen: set[str] = set()  # users published so far: the others left the tenant
+        self._given_usage: set[str] = set()  # users given a usage row (stage_usage) so far
+        # How stage_usage publishes, decided at its first rows: every current row replaced (a new
+        # refresh date, or none current), or compared with these hashes of the current rows.
+        self._usage_replaced = False
+        self._usage_digests: dict[str, int] | None = None
         self._licenses = 0
         self._users_opened = self._users_closed = self._licenses_changed = 0
         # When the open transaction of page writes began (None: none open); see _publish_page.
@@ -245,16 +260,8 @@ class SnapshotWriter:
         self._users_opened += len(changes.users)
         self._users_closed += len(changes.closing_users)
         self._licenses_changed += len(changes.licenses) + len(changes.closing_licenses)
-        conn, dialect = self.store.conn, self.store.dialect
-        if self._writing_since is None:
-            self.store.begin_write()
-            self._writing_since = time.monotonic()
-        try:
-            publish_page(conn, sid, dialect, changes)
-        except BaseException:
-            self._writing_since = None
-            conn.rollback()
-            raise
+        self._page_write(lambda conn, dialect: publish_page(conn, sid, dialect, changes))
+        conn = self.store.conn
         self._pages += 1
         self._working += time.monotonic() - began
         if self._pages == _WARM_UP_PAGES:
@@ -265,7 +272,58 @@ class SnapshotWriter:
             # waits; building them after the last page would be the one thing left unhidden.
             build_key_indexes(conn)
             self._indexes_deferred = False
-        if time.monotonic() - self._writing_since >= dialect.page_commit_seconds:
+        self._commit_if_due()
+
+    def stage_usage(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Publish usage rows (``store.usage.USAGE_COLUMNS`` order, each user once per snapshot)
+        as pages are, unseen until ``complete()``, which closes the usage of every user given none.
+
+        Each row carries its reports' refresh date, which Graph moves every day; the current rows
+        all have the one of the snapshot that wrote them. So on a new refresh date every row is
+        new: the rows are opened as they come, uncompared, and ``complete()`` closes every older
+        row in one statement. Collected again before the reports refresh (twice in a day), the
+        rows are compared with hashes of the current ones and only what differs is written.
+        """
+        sid = self.snapshot_id
+        if sid is None:
+            raise StoreError("Internal error: usage staged outside the snapshot block.")
+        if not rows:
+            return
+        ids = [row[0] for row in rows]
+        if not self._given_usage.isdisjoint(ids):
+            raise StoreError("Internal error: a user was given two usage rows in one snapshot.")
+        self._given_usage.update(ids)
+        if self._usage_digests is None and not self._usage_replaced:
+            current = self.store.conn.execute(
+                "SELECT report_date FROM user_usage WHERE valid_to IS NULL LIMIT 1"
+            ).fetchone()
+            self._usage_replaced = current is None or current[0] != rows[0][1]
+            if not self._usage_replaced:
+                self._usage_digests = read_usage_digests(self.store.conn)
+        opening: list[tuple[Any, ...]] = list(rows)
+        closing: list[str] = []
+        if self._usage_digests is not None:
+            opening, closing = compare_usage(self._usage_digests, rows)
+        self._page_write(lambda conn, dialect: publish_usage(conn, sid, dialect, opening, closing))
+        self._commit_if_due()
+
+    def _page_write(self, work: Callable[[Any, Any], None]) -> None:
+        """Run ``work(conn, dialect)`` in the open transaction of page writes (begun if none is)."""
+        conn = self.store.conn
+        if self._writing_since is None:
+            self.store.begin_write()
+            self._writing_since = time.monotonic()
+        try:
+            work(conn, self.store.dialect)
+        except BaseException:
+            self._writing_since = None
+            conn.rollback()
+            raise
+
+    def _commit_if_due(self) -> None:
+        """Commit the page writes once their transaction has been open ``page_commit_seconds``."""
+        since = self._writing_since
+        if since is not None and time.monotonic() - since >= self.store.dialect.page_commit_seconds:
             self.commit_pages()
 
     def _read_digests(self) -> CurrentDigests:
@@ -317,7 +375,7 @@ class SnapshotWriter:
         also: Sequence[Callable[[Any, int], None]] = (),
     ) -> SnapshotSummary:
         """Publish the snapshot: the users who left, the facts and the status in one transaction;
-        ``also`` are further publishers (e.g. ``store.usage.UsageStage.publish``) run in it.
+        ``also`` are further publishers (e.g. ``store.usage.publish_usage_reports``) run in it.
 
         Raises:
             StoreError: the store's latest complete snapshot is not the one this collection began
@@ -329,7 +387,9 @@ class SnapshotWriter:
             raise StoreError("Internal error: complete() called outside the snapshot block.")
         notes = list(warnings)
         self._stage_pending()
-        self._digests = None  # every page is compared: freed before the last transaction
+        self._digests = self._usage_digests = (
+            None  # every page is compared: freed before the last transaction
+        )
         self.commit_pages()
         self.store.temp_writes(lambda: self._tables.insert("stage_holders", sorted(self._holders.items())))
         t = self.store.dialect.temp
@@ -341,6 +401,8 @@ class SnapshotWriter:
                     "discarded rather than overwrite newer data; run the collection again."
                 )
             left, left_licenses = close_leavers(tx, sid, self._seen) if self._base is not None else (0, 0)
+            if self._base is not None:
+                close_usage_of_the_rest(tx, sid, set() if self._usage_replaced else self._given_usage)
             notes.extend(reconcile(tx, t))
             copy_facts(tx, sid, t)
             if self._indexes_deferred:

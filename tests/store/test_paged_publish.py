@@ -29,6 +29,7 @@ from licensedesk.errors import StoreError
 from store.db import Store, open_store
 from store.publish import KEY_INDEXES
 from store.snapshots import SnapshotSummary, SnapshotWriter
+from store.usage import USAGE_COLUMNS
 
 E3 = "05e9a617-0261-4cee-bb44-138d3ef5d965"
 E5 = "06ebc4ee-1bb5-47dd-8120-11324bc54e06"
@@ -112,16 +113,29 @@ def _stage_common(writer: SnapshotWriter) -> None:
 
 
 def _take_paged(
-    store: Store, tenant: Tenant, rng: random.Random, *, signins: bool, largest: int = 12
-) -> SnapshotSummary:
+    store: Store, tenant: Tenant, rng: random.Random, *, signins: bool, largest: int = 12,
+    usage: dict[str, tuple[Any, ...]] | None = None,
+) -> SnapshotSummary:  # fmt: skip
+    """One collection of ``tenant`` in random pages; with ``usage`` (user id -> usage values), each
+    page's users are given theirs as the collector joins them: at once, or held back for a few
+    pages as when the reports come in after the first pages."""
     with SnapshotWriter(store, "t") as writer:
         _stage_common(writer)
         uids = rng.sample(sorted(tenant), len(tenant))  # Graph promises no order
+        held: list[tuple[Any, ...]] = []
         start = 0
         while start < len(uids):
             size = rng.randint(1, largest)
-            writer.stage_user_page(*_rows(tenant, uids[start : start + size], signins=signins))
+            page = uids[start : start + size]
+            writer.stage_user_page(*_rows(tenant, page, signins=signins))
+            if usage is not None:
+                held.extend((uid, *usage[uid]) for uid in page if uid in usage)
+                if held and rng.random() < 0.6:
+                    writer.stage_usage(held)
+                    held = []
             start += size
+        if held:
+            writer.stage_usage(held)
         return writer.complete(signin_available=signins)
 
 
@@ -171,6 +185,32 @@ def _days(seed: int, count: int, users: int = 40) -> list[Tenant]:
     return days
 
 
+def _usage_days(days: Sequence[Tenant], seed: int, without: int) -> list[dict[str, tuple[Any, ...]] | None]:
+    """Each day's usage (user id -> the values after user_id, ``USAGE_COLUMNS`` order) for most of
+    its users; day ``without`` has none (no Reports.Read.All). From day 3 on the reports are
+    refreshed each day, as Graph's are, so every row of those days differs from the day before."""
+    rng = random.Random(seed)
+    out: list[dict[str, tuple[Any, ...]] | None] = []
+    last: dict[str, tuple[Any, ...]] = {}
+    for day, tenant in enumerate(days):
+        refreshed = f"2026-01-{max(day, 2):02d}"
+        usage = {}
+        for uid in sorted(tenant):
+            if rng.random() < 0.15:
+                continue  # not in the reports today
+            before = last.get(uid)
+            if before is None or rng.random() < 0.3:
+                before = (
+                    refreshed, rng.choice(["2026-01-01", None]), None, None, rng.choice(["2025-12-30", None]),
+                    None, None, rng.randint(0, 1), rng.randint(0, 1), None, rng.choice(["UserMailbox", None]),
+                    rng.choice([3 * 1024**3, None]), 0, rng.choice([0, 1, None]), 7,
+                )  # fmt: skip
+            usage[uid] = (refreshed, *before[1:])
+        last = usage
+        out.append(None if day == without else usage)
+    return out
+
+
 def test_pages_compared_as_they_arrive_publish_the_same_history(store_url: str, tmp_path: Path) -> None:
     days = _days(seed=7, count=10)
     rng = random.Random(8)
@@ -206,14 +246,15 @@ def test_pages_compared_as_they_arrive_publish_the_same_history(store_url: str, 
 
 
 def _history_model(
-    days: Sequence[Tenant], sids: Sequence[int], with_signins: Sequence[bool]
-) -> dict[str, list[Any]]:
+    days: Sequence[Tenant], sids: Sequence[int], with_signins: Sequence[bool],
+    usage: Sequence[dict[str, tuple[Any, ...]] | None],
+) -> dict[str, list[Any]]:  # fmt: skip
     """The rows the history should hold after these days, worked out one value at a time: a row is
     opened when a user (a licence key, a sign-in) first has a value or a different one, and closed
     by the snapshot that no longer has it. Written from the tenants alone, not from the store.
     Rows are (*key, *value, valid_from, valid_to)."""
     current: dict[str, dict[tuple[Any, ...], tuple[tuple[Any, ...], int]]] = {
-        "users": {}, "user_licenses": {}, "user_signins": {},
+        "users": {}, "user_licenses": {}, "user_signins": {}, "user_usage": {},
     }  # fmt: skip
     closed: dict[str, list[tuple[Any, ...]]] = {table: [] for table in current}
 
@@ -229,9 +270,15 @@ def _history_model(
         end(table, key, sid)
         current[table][key] = (value, sid)
 
-    for tenant, sid, signins in zip(days, sids, with_signins, strict=True):
+    for tenant, sid, signins, given in zip(days, sids, with_signins, usage, strict=True):
         for key in [key for key in current["users"] if key[0] not in tenant]:
             end("users", key, sid)
+        # Usage is the day's or none: a user without it today (left, not in the reports, or no
+        # reports at all) has their row closed.
+        for key in [key for key in current["user_usage"] if key[0] not in (given or {})]:
+            end("user_usage", key, sid)
+        for uid, value in (given or {}).items():
+            put("user_usage", (uid,), value, sid, len(value))
         for uid, sku, group in list(current["user_licenses"]):
             if (sku, group) not in tenant.get(uid, {}).get("licenses", {}):
                 end("user_licenses", (uid, sku, group), sid)
@@ -256,10 +303,11 @@ def test_the_history_holds_one_row_per_value_each_user_had(store_url: str, large
     days = _days(seed=5, count=8, users=300)
     rng = random.Random(6)
     with_signins = [day != 4 for day in range(len(days))]
+    usage = _usage_days(days, seed=7, without=5)
     with open_store(store_url) as store:
         sids = [
-            _take_paged(store, tenant, rng, signins=signins, largest=largest).snapshot_id
-            for tenant, signins in zip(days, with_signins, strict=True)
+            _take_paged(store, tenant, rng, signins=signins, largest=largest, usage=given).snapshot_id
+            for tenant, signins, given in zip(days, with_signins, usage, strict=True)
         ]
         stored = {
             "users": store.conn.execute(
@@ -274,8 +322,11 @@ def test_the_history_holds_one_row_per_value_each_user_had(store_url: str, large
                 "SELECT user_id, last_sign_in_at, last_non_interactive_at, last_successful_at, valid_from,"
                 " valid_to FROM user_signins"
             ).fetchall(),
+            "user_usage": store.conn.execute(
+                f"SELECT {', '.join(USAGE_COLUMNS)}, valid_from, valid_to FROM user_usage"
+            ).fetchall(),
         }
-    model = _history_model(days, sids, with_signins)
+    model = _history_model(days, sids, with_signins, usage)
     for table, rows in model.items():
         assert sorted(map(tuple, stored[table]), key=repr) == sorted(rows, key=repr), table
     # The days really changed every part: closed rows in each table.
@@ -296,6 +347,8 @@ for start in range(0, len(uids), 9):  # every page of day 2 published; complete(
     if start + 9 >= len(uids):
         time.sleep(1.1)  # as if waiting on Graph: the pages so far are committed with the last
     writer.stage_user_page(*_rows(day2, uids[start : start + 9], signins=True))
+    writer.stage_usage([(uid, "2026-01-05", *[None] * 14) for uid in uids[start : start + 9]])
+writer.commit_pages()  # as the collector does before it waits on Graph
 print(writer.snapshot_id, flush=True)
 time.sleep(120)
 """
@@ -334,13 +387,17 @@ def _reference(path: Path, *tenants: Tenant | None) -> dict[str, list[tuple[Any,
 
 def test_a_failed_collection_takes_its_published_pages_back_out(store_url: str, tmp_path: Path) -> None:
     day1, day2, _day3 = _days(seed=11, count=3)
+    usage1, usage2, _usage3 = _usage_days([day1, day2, _day3], seed=13, without=-1)
+    assert usage1 is not None and usage2 is not None
     rng = random.Random(12)
     with open_store(store_url) as store:
-        first = _take_paged(store, day1, rng, signins=True).snapshot_id
+        first = _take_paged(store, day1, rng, signins=True, usage=usage1).snapshot_id
+        usage_before = _usage_rows(store)
         with pytest.raises(RuntimeError, match="Graph stopped"), SnapshotWriter(store, "t") as writer:
             _stage_common(writer)
             uids = sorted(day2)
             writer.stage_user_page(*_rows(day2, uids[:-10], signins=True))
+            writer.stage_usage([(uid, *usage2[uid]) for uid in uids[:-10] if uid in usage2])
             time.sleep(1.1)  # as if waiting on Graph: SQLite commits its page writes every second
             writer.stage_user_page(*_rows(day2, uids[-10:-5], signins=True))
             # The pages are in the history already, committed and unseen: the test means
@@ -351,6 +408,8 @@ def test_a_failed_collection_takes_its_published_pages_back_out(store_url: str, 
             assert _as_of(store, first) == _as_of_tenant(day1)
             raise RuntimeError("Graph stopped on page 2")
         assert _history_of(_dump(store)) == _history_of(_reference(tmp_path / "ref.sqlite", day1))
+        assert _usage_rows(store) == usage_before  # its usage rows taken out, the ones they replaced reopened
+        assert any(row[-2] == first for row in usage_before)  # (there were some)
         failed = store.conn.execute(
             "SELECT status, error FROM snapshots WHERE id = ?", (first + 1,)
         ).fetchone()
@@ -368,6 +427,7 @@ def test_a_collection_whose_process_died_is_undone_by_the_next(store_url: str, t
     with _dying_collector(store_url) as (dead, pid):
         with open_store(store_url) as store:
             assert _rows_of(store, dead) > 10
+            assert len(_usage_rows(store)) == len(day2)  # its usage rows, committed and unseen
             assert _as_of(store, first) == _as_of_tenant(day1)
             with pytest.raises(StoreError) as refused, SnapshotWriter(store, "t"):
                 pass
@@ -383,6 +443,7 @@ def test_a_collection_whose_process_died_is_undone_by_the_next(store_url: str, t
         third = _take_paged(store, day3, rng, signins=True)
         statuses = store.conn.execute("SELECT id, status, error FROM snapshots ORDER BY id").fetchall()
         history = _history_of(_dump(store))
+        usage_after = _usage_rows(store)
     assert third.snapshot_id == dead + 2
     assert [tuple(row) for row in statuses] == [
         (first, "complete", None),
@@ -392,6 +453,7 @@ def test_a_collection_whose_process_died_is_undone_by_the_next(store_url: str, t
     ]
     # As a store that saw day 1, two attempts that wrote nothing, then day 3.
     assert history == _history_of(_reference(tmp_path / "ref.sqlite", day1, None, None, day3))
+    assert usage_after == []  # nobody was given usage by a collection that completed
 
 
 def _rows_of(store: Store, sid: int | None) -> int:
@@ -400,8 +462,13 @@ def _rows_of(store: Store, sid: int | None) -> int:
         store.conn.execute(
             f"SELECT COUNT(*) FROM {table} WHERE valid_from = ? OR valid_to = ?", (sid, sid)
         ).fetchone()[0]
-        for table in ("users", "user_licenses", "user_signins")
+        for table in ("users", "user_licenses", "user_signins", "user_usage")
     )
+
+
+def _usage_rows(store: Store) -> list[tuple[Any, ...]]:
+    rows = store.conn.execute(f"SELECT {', '.join(USAGE_COLUMNS)}, valid_from, valid_to FROM user_usage")
+    return sorted((tuple(row) for row in rows.fetchall()), key=repr)
 
 
 def _history_of(dump: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
