@@ -24,24 +24,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from typing import Any
 
 from licensedesk.errors import StoreError
-from store.current import (
-    CurrentDigests,
-    PageChanges,
-    compare_page,
-    compare_usage,
-    read_digests,
-    read_usage_digests,
-)
+from store.current import CurrentDigests, PageChanges, compare_page, read_digests
 from store.db import Store, utcnow
 from store.locks import COLLECT, LockTimeout, holding
 from store.publish import (
     build_key_indexes,
     close_leavers,
-    close_usage_of_the_rest,
     copy_facts,
     defer_key_indexes,
     publish_page,
@@ -50,6 +41,8 @@ from store.publish import (
     undo,
 )
 from store.staging import PAGE_TABLES, STAGING, StagingTables, table
+from store.summary import SnapshotSummary as SnapshotSummary  # re-exported: callers name it here
+from store.usage_history import UsageHistory
 
 # Users per page when rows staged with ``stage`` are compared at complete(), as the collector's pages are.
 _PENDING_PAGE = 1000
@@ -59,20 +52,6 @@ _INTERNAL = ("stage_holders",)  # filled by the writer itself
 _WARM_UP_PAGES = 2
 _JUDGED_AT = 10
 _DIED = "the collector process ended before completing this snapshot"
-
-
-@dataclass
-class SnapshotSummary:
-    snapshot_id: int
-    users: int
-    licenses: int
-    skus: int
-    groups: int
-    users_changed: int
-    licenses_changed: int
-    warnings: list[str] = field(default_factory=list)
-    requests: int = 0
-    retries: int = 0
 
 
 class SnapshotWriter:
@@ -99,11 +78,7 @@ class SnapshotWriter:
         self._pending: dict[str, list[Sequence[Any]]] = {name: [] for name in PAGE_TABLES}
         self._holders: Counter[str] = Counter()  # users holding each SKU (stage_assigned)
         self._seen: set[str] = set()  # users published so far: the others left the tenant
-        self._given_usage: set[str] = set()  # users given a usage row (stage_usage) so far
-        # How stage_usage publishes, decided at its first rows: every current row replaced (a new
-        # refresh date, or none current), or compared with these hashes of the current rows.
-        self._usage_replaced = False
-        self._usage_digests: dict[str, int] | None = None
+        self._usage = UsageHistory()  # the usage rows given to stage_usage
         self._licenses = 0
         self._users_opened = self._users_closed = self._licenses_changed = 0
         # When the open transaction of page writes began (None: none open); see _publish_page.
@@ -275,35 +250,15 @@ class SnapshotWriter:
         self._commit_if_due()
 
     def stage_usage(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Publish usage rows (``store.usage.USAGE_COLUMNS`` order, each user once per snapshot)
-        as pages are, unseen until ``complete()``, which closes the usage of every user given none.
-
-        Each row carries its reports' refresh date, which Graph moves every day; the current rows
-        all have the one of the snapshot that wrote them. So on a new refresh date every row is
-        new: the rows are opened as they come, uncompared, and ``complete()`` closes every older
-        row in one statement. Collected again before the reports refresh (twice in a day), the
-        rows are compared with hashes of the current ones and only what differs is written.
-        """
+        """Publish usage rows (``store.usage.USAGE_COLUMNS`` order, each user once per snapshot) as
+        pages are, unseen until ``complete()``, which closes the usage of every user given none
+        (``store.usage_history``)."""
         sid = self.snapshot_id
         if sid is None:
             raise StoreError("Internal error: usage staged outside the snapshot block.")
         if not rows:
             return
-        ids = [row[0] for row in rows]
-        if not self._given_usage.isdisjoint(ids):
-            raise StoreError("Internal error: a user was given two usage rows in one snapshot.")
-        self._given_usage.update(ids)
-        if self._usage_digests is None and not self._usage_replaced:
-            current = self.store.conn.execute(
-                "SELECT report_date FROM user_usage WHERE valid_to IS NULL LIMIT 1"
-            ).fetchone()
-            self._usage_replaced = current is None or current[0] != rows[0][1]
-            if not self._usage_replaced:
-                self._usage_digests = read_usage_digests(self.store.conn)
-        opening: list[tuple[Any, ...]] = list(rows)
-        closing: list[str] = []
-        if self._usage_digests is not None:
-            opening, closing = compare_usage(self._usage_digests, rows)
+        opening, closing = self._usage.changes(self.store.conn, rows, history_empty=self._base is None)
         self._page_write(lambda conn, dialect: publish_usage(conn, sid, dialect, opening, closing))
         self._commit_if_due()
 
@@ -387,9 +342,8 @@ class SnapshotWriter:
             raise StoreError("Internal error: complete() called outside the snapshot block.")
         notes = list(warnings)
         self._stage_pending()
-        self._digests = self._usage_digests = (
-            None  # every page is compared: freed before the last transaction
-        )
+        self._digests = None  # every page is compared: freed before the last transaction
+        self._usage.done_comparing()
         self.commit_pages()
         self.store.temp_writes(lambda: self._tables.insert("stage_holders", sorted(self._holders.items())))
         t = self.store.dialect.temp
@@ -402,7 +356,7 @@ class SnapshotWriter:
                 )
             left, left_licenses = close_leavers(tx, sid, self._seen) if self._base is not None else (0, 0)
             if self._base is not None:
-                close_usage_of_the_rest(tx, sid, set() if self._usage_replaced else self._given_usage)
+                self._usage.close_the_rest(tx, sid)
             notes.extend(reconcile(tx, t))
             copy_facts(tx, sid, t)
             if self._indexes_deferred:
